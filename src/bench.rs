@@ -1,0 +1,100 @@
+//! `annealscope bench`: proposals per second of the annealing loop.
+//!
+//! Each case anneals the reference task (XOR quadrants, `n` points, all used for
+//! training) with a `2 -> H -> 2` ReLU network and the reference article's dynamics
+//! (step size 0.001, `T0 = 1`, `alpha = 0.98`, `T_min = 1e-3`), the same work as
+//! `shared/bench/seed_numpy_baseline.py --hidden H --samples n`, so the two can be
+//! compared on one machine.
+
+use crate::sim::{
+    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind, Run, RunConfig,
+    Schedule,
+};
+use serde::Serialize;
+use std::time::Instant;
+
+/// The `(hidden, samples)` cases measured.
+pub const CASES: [(usize, usize); 4] = [(4, 100), (16, 1000), (64, 1000), (256, 10_000)];
+
+/// One measurement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BenchResult {
+    /// Hidden width.
+    pub hidden: usize,
+    /// Training points.
+    pub samples: usize,
+    /// `"all"` (every parameter moves) or `"one"` (one parameter moves).
+    pub proposal: &'static str,
+    /// Proposals evaluated per second.
+    pub proposals_per_s: f64,
+}
+
+/// The config of one benchmark case.
+pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> RunConfig {
+    RunConfig {
+        data: DataConfig {
+            kind: DataKind::Quadrants,
+            samples,
+            noise: 0.0,
+            test_fraction: 0.0,
+            seed: 42,
+        },
+        network: NetworkConfig {
+            hidden,
+            ..NetworkConfig::default()
+        },
+        annealer: AnnealerConfig {
+            schedule: Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.98,
+            },
+            t_min: 1e-3,
+            step_size: 1e-3,
+            proposal,
+            acceptance: Acceptance::Metropolis,
+            window: 500,
+        },
+        seed: 0,
+        steps: *crate::sim::limits::STEPS.end(),
+    }
+}
+
+/// Proposals per second of one case, stepping for about `seconds`.
+pub fn measure(
+    hidden: usize,
+    samples: usize,
+    proposal: ProposalKind,
+    seconds: f64,
+) -> anyhow::Result<f64> {
+    let mut run = Run::new(case_config(hidden, samples, proposal))?;
+    // Warm up caches and the branch predictor, and size the timing chunks.
+    let mut chunk = 16u64;
+    let warm = Instant::now();
+    while warm.elapsed().as_secs_f64() < (seconds * 0.1).min(0.2) {
+        run.run(chunk);
+        chunk = (chunk * 2).min(1 << 16);
+    }
+    let start = Instant::now();
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        run.run(chunk);
+        steps += chunk;
+    }
+    Ok(steps as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Every case, both proposals.
+pub fn run_all(seconds: f64) -> anyhow::Result<Vec<BenchResult>> {
+    let mut out = Vec::new();
+    for (hidden, samples) in CASES {
+        for (proposal, name) in [(ProposalKind::All, "all"), (ProposalKind::One, "one")] {
+            out.push(BenchResult {
+                hidden,
+                samples,
+                proposal: name,
+                proposals_per_s: measure(hidden, samples, proposal, seconds)?,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,225 @@
+//! The command line: the GUI by default, `run` (headless), `bench` and `check`.
+//!
+//! Errors end here: each is printed once, as one line, and the process exits non-zero.
+
+use crate::preset::Preset;
+use crate::sim::{Run, StepRecord};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Watch simulated annealing train a tiny neural network.
+#[derive(Debug, Parser)]
+#[command(name = "annealscope", version, about)]
+pub struct Cli {
+    /// Open the GUI on this preset instead of the built-in default.
+    #[arg(long, value_name = "FILE")]
+    pub preset: Option<PathBuf>,
+    /// What to do (default: open the GUI).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Anneal headless, print a summary and optionally write every K-th step as CSV.
+    Run(RunArgs),
+    /// Measure proposals per second.
+    Bench(BenchArgs),
+    /// Validate preset files: exit 0 if all are valid, else one line per problem.
+    Check {
+        /// Preset files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Arguments of `annealscope run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Preset to run (default: the built-in default).
+    #[arg(long, value_name = "FILE")]
+    pub preset: Option<PathBuf>,
+    /// Number of steps (default: the preset's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000_000))]
+    pub steps: Option<u64>,
+    /// Seed of the network initialisation and the annealer (default: the preset's).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Write the metrics to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write every K-th step to the CSV (the last step is always written).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: u64,
+}
+
+/// Arguments of `annealscope bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Print JSON: a list of {hidden, samples, proposal, proposals_per_s}.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to measure each case.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub seconds: f64,
+}
+
+/// Parses the arguments, runs, and turns any error into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("annealscope: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => {
+            let preset = load_or_default(cli.preset.as_deref())?;
+            crate::gui(preset)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Run(args)) => run(&args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Bench(args)) => bench(&args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Check { files }) => Ok(check(&files)),
+    }
+}
+
+fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
+    Ok(match path {
+        Some(p) => Preset::load(p)?,
+        None => Preset::builtin_default(),
+    })
+}
+
+/// The CSV text of a whole headless run (also used by tests).
+pub fn run_to_csv(
+    run: &mut Run,
+    every: u64,
+    out: &mut impl Write,
+    bar: &ProgressBar,
+) -> std::io::Result<()> {
+    writeln!(out, "{}", StepRecord::CSV_HEADER)?;
+    let total = run.config().steps;
+    while !run.finished() {
+        run.step();
+        let step = run.annealer().steps();
+        if step % every == 0 || step == total {
+            writeln!(out, "{}", run.record().csv_row())?;
+        }
+        if step % 1024 == 0 {
+            bar.set_position(step);
+        }
+    }
+    Ok(())
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let mut preset = load_or_default(args.preset.as_deref())?;
+    if let Some(steps) = args.steps {
+        preset.run.steps = steps;
+    }
+    if let Some(seed) = args.seed {
+        preset.run.seed = seed;
+    }
+    let mut run = Run::new(preset.run.clone())?;
+    let bar = ProgressBar::new(preset.run.steps);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    match &args.csv {
+        Some(path) => {
+            let mut buf = Vec::new();
+            run_to_csv(&mut run, args.every, &mut buf, &bar)?;
+            crate::preset::write_atomic(path, &buf, true)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            while !run.finished() {
+                run.run(1024.min(run.config().steps - run.annealer().steps()));
+                bar.set_position(run.annealer().steps());
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let r = run.record();
+    let a = run.annealer();
+    println!("preset          {}", preset.title);
+    println!("steps           {}", r.step);
+    println!("temperature     {:.6e}", a.temperature());
+    println!("final energy    {:.6}", r.energy);
+    println!("best energy     {:.6}", r.best_energy);
+    println!(
+        "acceptance      {:.4} (overall), {:.4} (last {} steps)",
+        a.acceptance_overall(),
+        r.acceptance_rate,
+        a.config().window
+    );
+    println!("non-finite      {}", a.non_finite());
+    println!("train accuracy  {:.4}", r.train_accuracy);
+    if r.test_accuracy.is_nan() {
+        println!("test accuracy   - (no test set)");
+    } else {
+        println!("test accuracy   {:.4}", r.test_accuracy);
+    }
+    println!("steps/s         {:.0}", r.step as f64 / seconds.max(1e-9));
+    Ok(())
+}
+
+fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.seconds.is_finite() && (0.01..=600.0).contains(&args.seconds),
+        "--seconds must be between 0.01 and 600, got {}",
+        args.seconds
+    );
+    if args.json {
+        let results = crate::bench::run_all(args.seconds)?;
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(());
+    }
+    println!(
+        "{:>6} {:>7} {:>8} {:>14}",
+        "hidden", "samples", "proposal", "proposals/s"
+    );
+    for (hidden, samples) in crate::bench::CASES {
+        for (kind, name) in [
+            (crate::sim::ProposalKind::All, "all"),
+            (crate::sim::ProposalKind::One, "one"),
+        ] {
+            let rate = crate::bench::measure(hidden, samples, kind, args.seconds)?;
+            println!("{hidden:>6} {samples:>7} {name:>8} {rate:>14.0}");
+        }
+    }
+    Ok(())
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for f in files {
+        match Preset::load(f) {
+            Ok(p) => println!("{}: ok ({})", f.display(), p.title),
+            Err(e) => {
+                ok = false;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,284 @@
+//! Presets: a whole session saved as one versioned, hand-editable RON file.
+//!
+//! Loading never panics and never half-succeeds: a file is parsed, its `version`
+//! checked, every value validated, and only then handed over. Every error names the file,
+//! the line and column where RON reports one, and the field path. Saving is atomic (a
+//! temporary file in the same folder, then a rename) and refuses to replace an existing
+//! file unless asked to.
+
+use crate::sim::{RangeError, RunConfig};
+use crate::trainer::Speed;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Largest preset file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The built-in presets shipped in `assets/presets/`, embedded in the binary.
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("default", include_str!("../assets/presets/default.ron")),
+    (
+        "seed-article",
+        include_str!("../assets/presets/seed-article.ron"),
+    ),
+];
+
+/// How the session is shown (kept with the run so a lecture looks the same on reload).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ViewConfig {
+    /// Side of the decision-boundary grid.
+    pub grid: usize,
+}
+
+impl Default for ViewConfig {
+    fn default() -> Self {
+        Self { grid: 128 }
+    }
+}
+
+/// A saved session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Preset {
+    /// Format version; files from a newer version are refused.
+    pub version: u32,
+    /// A short title.
+    pub title: String,
+    /// A paragraph for students: what to watch for.
+    pub description: String,
+    /// Everything that defines the run.
+    pub run: RunConfig,
+    /// How fast the trainer steps.
+    pub speed: Speed,
+    /// How the session is shown.
+    pub view: ViewConfig,
+}
+
+impl Default for Preset {
+    fn default() -> Self {
+        Self {
+            version: FORMAT_VERSION,
+            title: "Untitled".into(),
+            description: String::new(),
+            run: RunConfig::default(),
+            speed: Speed::Max,
+            view: ViewConfig::default(),
+        }
+    }
+}
+
+/// Why a preset could not be loaded or saved. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The file could not be read or written.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error("{file}: {size} bytes is too large for a preset (at most {MAX_FILE_BYTES})")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its size.
+        size: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{file}: not a text file (invalid UTF-8 at byte {at})")]
+    NotText {
+        /// The file.
+        file: String,
+        /// Offset of the first bad byte.
+        at: usize,
+    },
+    /// RON could not parse it, or a field has the wrong type or name.
+    #[error("{file}:{line}:{column}: {}{message}", field_prefix(.field))]
+    Syntax {
+        /// The file.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// Dotted path of the field, when known.
+        field: Option<String>,
+        /// RON's description.
+        message: String,
+    },
+    /// Written by a newer annealscope.
+    #[error(
+        "{file}: format version {found} is newer than this annealscope reads (at most {FORMAT_VERSION}); update annealscope"
+    )]
+    Version {
+        /// The file.
+        file: String,
+        /// The version in the file.
+        found: u32,
+    },
+    /// A value is out of range.
+    #[error("{file}: `run.{}` = {} is out of range: allowed {}", .error.field, .error.value, .error.allowed)]
+    Range {
+        /// The file.
+        file: String,
+        /// The bad field.
+        error: RangeError,
+    },
+    /// Saving would replace an existing file without consent.
+    #[error("{file}: already exists; not overwritten")]
+    Exists {
+        /// The file.
+        file: String,
+    },
+}
+
+fn field_prefix(field: &Option<String>) -> String {
+    match field {
+        Some(f) if !f.is_empty() && f != "?" => format!("`{f}`: "),
+        _ => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default)]
+    version: u32,
+}
+
+impl Preset {
+    /// The built-in default session (a setting that learns the XOR quadrants).
+    pub fn builtin_default() -> Self {
+        Self::builtin("default").unwrap_or_default()
+    }
+
+    /// A built-in preset by name.
+    pub fn builtin(name: &str) -> Option<Self> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        Self::from_ron(text, &format!("<built-in {name}>")).ok()
+    }
+
+    /// Parses and validates preset text; `file` names it in errors.
+    pub fn from_ron(text: &str, file: &str) -> Result<Self, PresetError> {
+        let syntax = |e: ron::error::SpannedError, field: Option<String>| PresetError::Syntax {
+            file: file.to_owned(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            field,
+            message: e.code.to_string(),
+        };
+        // The version first, so a newer file gets the right message rather than
+        // "unknown field".
+        if let Ok(v) = ron::from_str::<VersionOnly>(text)
+            && v.version > FORMAT_VERSION
+        {
+            return Err(PresetError::Version {
+                file: file.to_owned(),
+                found: v.version,
+            });
+        }
+        let mut de = ron::Deserializer::from_str(text).map_err(|e| syntax(e, None))?;
+        let preset: Preset = match serde_path_to_error::deserialize(&mut de) {
+            Ok(p) => p,
+            Err(e) => {
+                let field = e.path().to_string();
+                let spanned = de.span_error(e.into_inner());
+                return Err(syntax(spanned, Some(field)));
+            }
+        };
+        if let Err(e) = de.end() {
+            return Err(syntax(de.span_error(e), None));
+        }
+        preset.validate(file)?;
+        Ok(preset)
+    }
+
+    /// Checks the version and every value's range.
+    pub fn validate(&self, file: &str) -> Result<(), PresetError> {
+        if self.version > FORMAT_VERSION {
+            return Err(PresetError::Version {
+                file: file.to_owned(),
+                found: self.version,
+            });
+        }
+        self.run.validate().map_err(|error| PresetError::Range {
+            file: file.to_owned(),
+            error,
+        })
+    }
+
+    /// Reads, parses and validates a preset file.
+    pub fn load(path: &Path) -> Result<Self, PresetError> {
+        let file = path.display().to_string();
+        let io = |source| PresetError::Io {
+            file: file.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(PresetError::TooLarge { file, size });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| PresetError::NotText {
+            file: file.clone(),
+            at: e.valid_up_to(),
+        })?;
+        Self::from_ron(text, &file)
+    }
+
+    /// The preset as pretty RON, with a comment saying what the file is.
+    pub fn to_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new()
+            .struct_names(false)
+            .separate_tuple_members(false)
+            .indentor("    ");
+        let body = ron::ser::to_string_pretty(self, pretty)
+            .unwrap_or_else(|e| format!("// could not serialise: {e}\n"));
+        format!(
+            "// annealscope preset (format version {FORMAT_VERSION}).\n\
+             // Open it in annealscope, or run it headless: annealscope run --preset FILE\n\
+             // Fields left out take their defaults; `annealscope check FILE` validates it.\n{body}\n"
+        )
+    }
+
+    /// Saves atomically. Refuses to replace an existing file unless `overwrite`.
+    pub fn save(&self, path: &Path, overwrite: bool) -> Result<(), PresetError> {
+        write_atomic(path, self.to_ron().as_bytes(), overwrite)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
+/// crash leaves either the old file or the new one, never a mix. Without `overwrite` an
+/// existing file is left alone and [`PresetError::Exists`] returned.
+pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), PresetError> {
+    let file = path.display().to_string();
+    let io = |source| PresetError::Io {
+        file: file.clone(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| io(e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                PresetError::Exists { file: file.clone() }
+            } else {
+                io(e.error)
+            }
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The annealer: one Metropolis (or Barker) step at a time on any [`Problem`].
+//!
+//! Like argmin's solvers, [`Annealer::step`] does one step and a driver owns the loop.
+//! A step at temperature `T` proposes a move with energy change `dE` and accepts it with
+//! probability
+//!
+//! * Metropolis: `min(1, exp(-dE / T))`: downhill always, uphill sometimes;
+//! * Barker: `1 / (1 + exp(dE / T))`: never certain, but also satisfies detailed balance.
+//!
+//! Both leave the Boltzmann distribution `p(x) ~ exp(-E(x)/T)` invariant at fixed `T`.
+//! A candidate whose energy is not finite is always rejected and counted.
+
+use super::problem::{Problem, ProposalKind};
+use super::schedule::{Schedule, ScheduleState};
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// The acceptance rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acceptance {
+    /// Accept with probability `min(1, exp(-dE/T))`.
+    #[default]
+    Metropolis,
+    /// Accept with probability `1 / (1 + exp(dE/T))`.
+    Barker,
+}
+
+impl Acceptance {
+    /// All rules, in menu order.
+    pub const ALL: [Acceptance; 2] = [Acceptance::Metropolis, Acceptance::Barker];
+
+    /// Probability of accepting a move with energy change `de` at temperature `t`.
+    pub fn probability(self, de: f64, t: f64) -> f64 {
+        match self {
+            Acceptance::Metropolis => (-de / t).exp().min(1.0),
+            Acceptance::Barker => 1.0 / (1.0 + (de / t).exp()),
+        }
+    }
+}
+
+/// The annealer's settings: everything about the dynamics, nothing about the problem.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnnealerConfig {
+    /// The cooling schedule.
+    pub schedule: Schedule,
+    /// The floor every schedule is clamped at.
+    pub t_min: f64,
+    /// Proposal step size `sigma`.
+    pub step_size: f64,
+    /// How candidates are drawn.
+    pub proposal: ProposalKind,
+    /// The acceptance rule.
+    pub acceptance: Acceptance,
+    /// Length, in steps, of the sliding window the acceptance rate is averaged over.
+    pub window: usize,
+}
+
+impl Default for AnnealerConfig {
+    fn default() -> Self {
+        Self {
+            schedule: Schedule::default(),
+            t_min: 1e-3,
+            step_size: 0.04,
+            proposal: ProposalKind::All,
+            acceptance: Acceptance::Metropolis,
+            window: 500,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOutcome {
+    /// The candidate was accepted.
+    pub accepted: bool,
+    /// The candidate's energy was infinite or NaN (and so it was rejected).
+    pub non_finite: bool,
+    /// The state reached a new best energy.
+    pub improved: bool,
+    /// Temperature the step was taken at.
+    pub temperature: f64,
+}
+
+/// Acceptance counts over the last `len` steps.
+#[derive(Clone, Debug, PartialEq)]
+struct AcceptWindow {
+    len: usize,
+    recent: VecDeque<bool>,
+    accepted: usize,
+}
+
+impl AcceptWindow {
+    fn new(len: usize) -> Self {
+        Self {
+            len: len.max(1),
+            recent: VecDeque::with_capacity(len.max(1)),
+            accepted: 0,
+        }
+    }
+
+    fn push(&mut self, accepted: bool) {
+        if self.recent.len() == self.len {
+            if let Some(true) = self.recent.pop_front() {
+                self.accepted -= 1;
+            }
+        }
+        self.recent.push_back(accepted);
+        self.accepted += usize::from(accepted);
+    }
+
+    fn resize(&mut self, len: usize) {
+        self.len = len.max(1);
+        while self.recent.len() > self.len {
+            if let Some(true) = self.recent.pop_front() {
+                self.accepted -= 1;
+            }
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        if self.recent.is_empty() {
+            0.0
+        } else {
+            self.accepted as f64 / self.recent.len() as f64
+        }
+    }
+}
+
+/// The annealing state: schedule, energies and acceptance statistics. The problem's state
+/// lives in the problem; the annealer holds what is common to every problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annealer {
+    config: AnnealerConfig,
+    schedule: ScheduleState,
+    energy: f64,
+    best_energy: f64,
+    last_temperature: f64,
+    steps: u64,
+    accepted: u64,
+    non_finite: u64,
+    window: AcceptWindow,
+}
+
+impl Annealer {
+    /// An annealer at step 0 for a problem whose current energy is `energy`.
+    pub fn new(config: AnnealerConfig, energy: f64) -> Self {
+        let last_temperature = config.schedule.t0().max(config.t_min);
+        Self {
+            last_temperature,
+            schedule: ScheduleState::new(config.schedule, config.t_min),
+            window: AcceptWindow::new(config.window),
+            config,
+            energy,
+            best_energy: energy,
+            steps: 0,
+            accepted: 0,
+            non_finite: 0,
+        }
+    }
+
+    /// One step: propose, accept or reject, cool.
+    pub fn step<P: Problem, R: Rng + ?Sized>(
+        &mut self,
+        problem: &mut P,
+        rng: &mut R,
+    ) -> StepOutcome {
+        let t = self.schedule.temperature();
+        let candidate = problem.propose(self.config.proposal, self.config.step_size, rng);
+        let non_finite = !candidate.is_finite();
+        // The problem's own energy is authoritative (it may have refreshed its caches).
+        self.energy = problem.energy();
+        let accepted = !non_finite && {
+            let de = candidate - self.energy;
+            match self.config.acceptance {
+                // Downhill moves need no random number (as in the reference implementation).
+                Acceptance::Metropolis => de <= 0.0 || rng.random::<f64>() < (-de / t).exp(),
+                Acceptance::Barker => rng.random::<f64>() < Acceptance::Barker.probability(de, t),
+            }
+        };
+        let mut improved = false;
+        if accepted {
+            problem.accept();
+            self.energy = problem.energy();
+            self.accepted += 1;
+            if self.energy < self.best_energy {
+                self.best_energy = self.energy;
+                problem.store_best();
+                improved = true;
+            }
+        } else {
+            problem.reject();
+        }
+        self.non_finite += u64::from(non_finite);
+        self.last_temperature = t;
+        self.steps += 1;
+        self.window.push(accepted);
+        self.schedule.advance(accepted);
+        StepOutcome {
+            accepted,
+            non_finite,
+            improved,
+            temperature: t,
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &AnnealerConfig {
+        &self.config
+    }
+
+    /// Changes the settings mid-run; the temperature continues from its current value.
+    pub fn set_config(&mut self, config: AnnealerConfig) {
+        if config.schedule != self.config.schedule || config.t_min != self.config.t_min {
+            self.schedule.set(config.schedule, config.t_min);
+        }
+        self.window.resize(config.window);
+        self.config = config;
+    }
+
+    /// Sets the temperature now (reheat or quench); cooling continues from it.
+    pub fn set_temperature(&mut self, t: f64) {
+        self.schedule.set_temperature(t);
+    }
+
+    /// The schedule in motion (for the planned temperature curve).
+    pub fn schedule(&self) -> &ScheduleState {
+        &self.schedule
+    }
+
+    /// Temperature of the next step.
+    pub fn temperature(&self) -> f64 {
+        self.schedule.temperature()
+    }
+
+    /// Temperature of the last step taken.
+    pub fn last_temperature(&self) -> f64 {
+        self.last_temperature
+    }
+
+    /// Energy of the current state.
+    pub fn energy(&self) -> f64 {
+        self.energy
+    }
+
+    /// Lowest energy seen.
+    pub fn best_energy(&self) -> f64 {
+        self.best_energy
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Accepted steps.
+    pub fn accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    /// Rejected steps whose candidate energy was not finite.
+    pub fn non_finite(&self) -> u64 {
+        self.non_finite
+    }
+
+    /// Acceptance rate over the whole run.
+    pub fn acceptance_overall(&self) -> f64 {
+        if self.steps == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / self.steps as f64
+        }
+    }
+
+    /// Acceptance rate over the sliding window.
+    pub fn acceptance_window(&self) -> f64 {
+        self.window.rate()
+    }
+}

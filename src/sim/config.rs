@@ -1,0 +1,193 @@
+//! The run configuration: one serde tree holding everything that defines a trajectory,
+//! and its validation.
+//!
+//! A run is a pure function of its [`RunConfig`]: the same config (including the seeds)
+//! gives the same trajectory, step for step.
+
+use super::anneal::AnnealerConfig;
+use super::data::DataConfig;
+use super::network::NetworkConfig;
+use super::schedule::{Schedule, T_MAX};
+use serde::{Deserialize, Serialize};
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+
+/// Everything that defines a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// The data set.
+    pub data: DataConfig,
+    /// The network.
+    pub network: NetworkConfig,
+    /// The annealing dynamics.
+    pub annealer: AnnealerConfig,
+    /// Seed of the network's initialisation and of every proposal and acceptance draw.
+    pub seed: u64,
+    /// Length of the run in steps.
+    pub steps: u64,
+}
+
+impl Default for RunConfig {
+    /// The built-in default: a setting that learns the XOR quadrants.
+    fn default() -> Self {
+        Self {
+            data: DataConfig::default(),
+            network: NetworkConfig::default(),
+            annealer: AnnealerConfig::default(),
+            seed: 0,
+            steps: 20_000,
+        }
+    }
+}
+
+/// A value outside its allowed range.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("`{field}` = {value} is out of range: allowed {allowed}")]
+pub struct RangeError {
+    /// Dotted path of the field, e.g. `annealer.schedule.alpha`.
+    pub field: String,
+    /// The offending value, as written.
+    pub value: String,
+    /// What is allowed, e.g. `0 < alpha <= 1`.
+    pub allowed: String,
+}
+
+/// Allowed ranges, shared by validation, the command line and the UI's sliders.
+pub mod limits {
+    use std::ops::RangeInclusive;
+
+    /// Data points.
+    pub const SAMPLES: RangeInclusive<usize> = 4..=100_000;
+    /// Jitter.
+    pub const NOISE: RangeInclusive<f64> = 0.0..=5.0;
+    /// Held-out fraction.
+    pub const TEST_FRACTION: RangeInclusive<f64> = 0.0..=0.9;
+    /// Hidden width.
+    pub const HIDDEN: RangeInclusive<usize> = 1..=256;
+    /// Initial weight spread.
+    pub const INIT_SCALE: RangeInclusive<f64> = 1e-6..=10.0;
+    /// Weight decay.
+    pub const WEIGHT_DECAY: RangeInclusive<f64> = 0.0..=10.0;
+    /// Any temperature.
+    pub const TEMPERATURE: RangeInclusive<f64> = 1e-9..=super::T_MAX;
+    /// Geometric cooling rate.
+    pub const ALPHA: RangeInclusive<f64> = 1e-3..=1.0;
+    /// Linear cooling rate per step.
+    pub const RATE: RangeInclusive<f64> = 0.0..=1e3;
+    /// Cosine restart period.
+    pub const PERIOD: RangeInclusive<u64> = 1..=1_000_000_000;
+    /// Adaptive target acceptance.
+    pub const TARGET: RangeInclusive<f64> = 0.001..=0.999;
+    /// Adaptive gain.
+    pub const GAIN: RangeInclusive<f64> = 1e-6..=1.0;
+    /// Proposal step size.
+    pub const STEP_SIZE: RangeInclusive<f64> = 1e-6..=10.0;
+    /// Acceptance window.
+    pub const WINDOW: RangeInclusive<usize> = 1..=1_000_000;
+    /// Side of the decision-boundary grid.
+    pub const GRID: RangeInclusive<usize> = 8..=GRID_MAX;
+    /// Largest decision-boundary grid side.
+    pub const GRID_MAX: usize = 256;
+    /// Run length.
+    pub const STEPS: RangeInclusive<u64> = 1..=10_000_000_000;
+}
+
+fn check<T: PartialOrd + Display>(
+    field: &str,
+    value: T,
+    range: RangeInclusive<T>,
+) -> Result<(), RangeError> {
+    // `contains` is false for NaN, so NaN is refused too.
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(RangeError {
+            field: field.to_owned(),
+            value: value.to_string(),
+            allowed: format!("{} ..= {}", range.start(), range.end()),
+        })
+    }
+}
+
+impl RunConfig {
+    /// Checks every value against [`limits`]; the error names the first bad field.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        use limits::*;
+        let d = &self.data;
+        check("data.samples", d.samples, SAMPLES)?;
+        check("data.noise", d.noise, NOISE)?;
+        check("data.test_fraction", d.test_fraction, TEST_FRACTION)?;
+        let n = &self.network;
+        check("network.hidden", n.hidden, HIDDEN)?;
+        check("network.init_scale", n.init_scale, INIT_SCALE)?;
+        check("network.weight_decay", n.weight_decay, WEIGHT_DECAY)?;
+        let a = &self.annealer;
+        check("annealer.t_min", a.t_min, TEMPERATURE)?;
+        check("annealer.step_size", a.step_size, STEP_SIZE)?;
+        check("annealer.window", a.window, WINDOW)?;
+        validate_schedule(&a.schedule)?;
+        check("steps", self.steps, STEPS)?;
+        Ok(())
+    }
+}
+
+fn validate_schedule(s: &Schedule) -> Result<(), RangeError> {
+    use limits::*;
+    let t0 = |t0: f64| check("annealer.schedule.t0", t0, TEMPERATURE);
+    match *s {
+        Schedule::Geometric { t0: t, alpha } => {
+            t0(t)?;
+            check("annealer.schedule.alpha", alpha, ALPHA)
+        }
+        Schedule::Linear { t0: t, rate } => {
+            t0(t)?;
+            check("annealer.schedule.rate", rate, RATE)
+        }
+        Schedule::Logarithmic { c } => check("annealer.schedule.c", c, TEMPERATURE),
+        Schedule::Fast { t0: t } | Schedule::Constant { t0: t } => t0(t),
+        Schedule::CosineRestarts { t0: t, period } => {
+            t0(t)?;
+            check("annealer.schedule.period", period, PERIOD)
+        }
+        Schedule::Adaptive {
+            t0: t,
+            target,
+            gain,
+        } => {
+            t0(t)?;
+            check("annealer.schedule.target", target, TARGET)?;
+            check("annealer.schedule.gain", gain, GAIN)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        assert_eq!(RunConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn errors_name_field_value_and_range() {
+        let mut c = RunConfig::default();
+        c.network.hidden = 0;
+        let e = c.validate().expect_err("hidden 0");
+        assert_eq!(e.field, "network.hidden");
+        assert_eq!(e.value, "0");
+        assert_eq!(e.allowed, "1 ..= 256");
+        let mut c = RunConfig::default();
+        c.annealer.schedule = Schedule::Geometric {
+            t0: 1.0,
+            alpha: 1.5,
+        };
+        let e = c.validate().expect_err("alpha 1.5");
+        assert_eq!(e.field, "annealer.schedule.alpha");
+        let mut c = RunConfig::default();
+        c.annealer.step_size = f64::NAN;
+        assert_eq!(c.validate().expect_err("NaN").field, "annealer.step_size");
+    }
+}

@@ -1,0 +1,546 @@
+//! The tiny network: 2 inputs -> `H` hidden units (ReLU or tanh) -> 2 classes (softmax),
+//! and its training loss as an annealing energy.
+//!
+//! The energy is the mean softmax cross-entropy over the training points plus an optional
+//! weight decay `lambda * |theta|^2`. With two classes the softmax depends only on the
+//! logit difference `m = z1 - z0` (the *margin*), and the cross-entropy of a point with
+//! label `y` is `softplus(-s m)` with `s = +1` for `y = 1` and `s = -1` for `y = 0`.
+//! Writing it this way is the log-sum-exp trick: it never overflows, however large the
+//! logits grow.
+//!
+//! The parameter vector `theta` is laid out as in the reference implementation:
+//! `W1` (2 x H, row-major), `b1` (H), `W2` (H x 2, row-major), `b2` (2).
+//!
+//! Speed: the margins of all training points are cached. A move of every parameter
+//! recomputes them in `O(n H)`; a move of one parameter or one hidden unit changes only
+//! that unit's contribution, `m_i += v'_j act(z'_ij) - v_j act(z_ij)`, in `O(n)`. Rounding in
+//! these updates is wiped out by a full recomputation every [`REFRESH_EVERY`] such moves.
+
+use super::data::{Dataset, Samples};
+use super::fastmath::{sigmoid, softplus, tanh};
+use super::problem::{Problem, ProposalKind};
+use ndarray::{Array1, Array2};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// Lanes of the vectorised kernels: data arrays are padded to a multiple of this.
+const LANES: usize = 16;
+
+/// Accepted incremental moves between two full recomputations of the margins.
+pub const REFRESH_EVERY: u32 = 4096;
+
+/// Hidden-layer nonlinearity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// `max(0, z)`.
+    #[default]
+    Relu,
+    /// `tanh(z)`.
+    Tanh,
+}
+
+impl Activation {
+    /// All activations, in menu order.
+    pub const ALL: [Activation; 2] = [Activation::Relu, Activation::Tanh];
+
+    /// A human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Activation::Relu => "ReLU",
+            Activation::Tanh => "tanh",
+        }
+    }
+}
+
+/// The network's shape, initialisation and regularisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Hidden width `H`.
+    pub hidden: usize,
+    /// Hidden nonlinearity.
+    pub activation: Activation,
+    /// Standard deviation of the initial weights (biases start at zero).
+    pub init_scale: f64,
+    /// Weight decay `lambda`: the energy gains `lambda * |theta|^2`.
+    pub weight_decay: f64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            hidden: 4,
+            activation: Activation::Relu,
+            init_scale: 0.01,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// Number of parameters of a network of hidden width `h`.
+pub fn param_count(h: usize) -> usize {
+    5 * h + 2
+}
+
+/// One hidden unit as the margin sees it: `v * act(a x0 + b x1 + c)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Unit {
+    a: f32,
+    b: f32,
+    c: f32,
+    v: f32,
+}
+
+fn unit(theta: &[f32], h: usize, j: usize) -> Unit {
+    Unit {
+        a: theta[j],
+        b: theta[h + j],
+        c: theta[2 * h + j],
+        v: theta[3 * h + 2 * j + 1] - theta[3 * h + 2 * j],
+    }
+}
+
+fn units(theta: &[f32], h: usize) -> Vec<Unit> {
+    (0..h).map(|j| unit(theta, h, j)).collect()
+}
+
+fn output_bias(theta: &[f32], h: usize) -> f32 {
+    theta[5 * h + 1] - theta[5 * h]
+}
+
+/// Points in structure-of-arrays form, padded with zero-weight points to a multiple of
+/// [`LANES`]: `s` is +1 for class 1, -1 for class 0 and 0 for padding.
+#[derive(Clone, Debug, PartialEq)]
+struct Points {
+    x0: Vec<f32>,
+    x1: Vec<f32>,
+    s: Vec<f32>,
+    n: usize,
+}
+
+impl Points {
+    fn new(samples: &Samples) -> Self {
+        let n = samples.len();
+        let padded = n.div_ceil(LANES) * LANES;
+        let mut p = Self {
+            x0: vec![0.0; padded],
+            x1: vec![0.0; padded],
+            s: vec![0.0; padded],
+            n,
+        };
+        for (i, row) in samples.x.rows().into_iter().enumerate() {
+            p.x0[i] = row[0];
+            p.x1[i] = row[1];
+            p.s[i] = if samples.y[i] == 1 { 1.0 } else { -1.0 };
+        }
+        p
+    }
+
+    fn grid(bounds: [[f32; 2]; 2], g: usize) -> Self {
+        let padded = (g * g).div_ceil(LANES) * LANES;
+        let mut p = Self {
+            x0: vec![0.0; padded],
+            x1: vec![0.0; padded],
+            s: vec![0.0; padded],
+            n: g * g,
+        };
+        let [lo, hi] = bounds;
+        let step = |k: usize| {
+            if g > 1 {
+                (hi[k] - lo[k]) / (g - 1) as f32
+            } else {
+                0.0
+            }
+        };
+        for row in 0..g {
+            for col in 0..g {
+                p.x0[row * g + col] = lo[0] + col as f32 * step(0);
+                p.x1[row * g + col] = lo[1] + row as f32 * step(1);
+            }
+        }
+        p
+    }
+}
+
+#[inline(always)]
+fn act<const TANH: bool>(z: f32) -> f32 {
+    if TANH { tanh(z) } else { z.max(0.0) }
+}
+
+/// `out_i = d + sum_j v_j act(a_j x0_i + b_j x1_i + c_j)` for every (padded) point.
+fn margins_into<const TANH: bool>(pts: &Points, units: &[Unit], d: f32, out: &mut [f32]) {
+    let (x0, _) = pts.x0.as_chunks::<LANES>();
+    let (x1, _) = pts.x1.as_chunks::<LANES>();
+    let (out, _) = out.as_chunks_mut::<LANES>();
+    for ((o, xa), xb) in out.iter_mut().zip(x0).zip(x1) {
+        let mut acc = [d; LANES];
+        for u in units {
+            for l in 0..LANES {
+                acc[l] += u.v * act::<TANH>(u.a * xa[l] + u.b * xb[l] + u.c);
+            }
+        }
+        *o = acc;
+    }
+}
+
+/// `out_i = m_i + dd + new.v act(new . x_i) - old.v act(old . x_i)`: the margins after one
+/// unit changed from `old` to `new` and the output bias difference by `dd`.
+fn update_margins<const TANH: bool>(
+    pts: &Points,
+    m: &[f32],
+    old: Unit,
+    new: Unit,
+    dd: f32,
+    out: &mut [f32],
+) {
+    let (x0, _) = pts.x0.as_chunks::<LANES>();
+    let (x1, _) = pts.x1.as_chunks::<LANES>();
+    let (m, _) = m.as_chunks::<LANES>();
+    let (out, _) = out.as_chunks_mut::<LANES>();
+    for (((o, mi), xa), xb) in out.iter_mut().zip(m).zip(x0).zip(x1) {
+        for l in 0..LANES {
+            let before = old.v * act::<TANH>(old.a * xa[l] + old.b * xb[l] + old.c);
+            let after = new.v * act::<TANH>(new.a * xa[l] + new.b * xb[l] + new.c);
+            o[l] = mi[l] + dd + (after - before);
+        }
+    }
+}
+
+/// Sum over real points of `softplus(-s_i m_i)`, the total cross-entropy. The sum runs in
+/// [`LANES`] fixed partial sums, so its rounding does not depend on the vector width.
+fn cross_entropy_sum(pts: &Points, m: &[f32]) -> f64 {
+    let (m, _) = m.as_chunks::<LANES>();
+    let (s, _) = pts.s.as_chunks::<LANES>();
+    let mut acc = [0.0f32; LANES];
+    for (mc, sc) in m.iter().zip(s) {
+        for l in 0..LANES {
+            acc[l] += softplus(-sc[l] * mc[l]) * sc[l].abs();
+        }
+    }
+    acc.iter().map(|&a| f64::from(a)).sum()
+}
+
+/// Fraction of real points whose predicted class (margin > 0 means class 1) is right.
+fn accuracy_of(pts: &Points, m: &[f32]) -> f64 {
+    if pts.n == 0 {
+        return f64::NAN;
+    }
+    let correct = m[..pts.n]
+        .iter()
+        .zip(&pts.s)
+        .filter(|&(&mi, &si)| (mi > 0.0) == (si > 0.0))
+        .count();
+    correct as f64 / pts.n as f64
+}
+
+fn sum_sq(theta: &[f32]) -> f64 {
+    theta.iter().map(|&t| f64::from(t) * f64::from(t)).sum()
+}
+
+/// What the pending candidate changed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pending {
+    None,
+    /// Every parameter: the candidate is in `cand`.
+    All,
+    /// The first `len` parameters listed in `idx` take the values in `vals`.
+    Some {
+        idx: [usize; 5],
+        vals: [f32; 5],
+        len: usize,
+    },
+}
+
+/// The network's training loss as a [`Problem`], with the caches that make moves cheap.
+#[derive(Clone, Debug)]
+pub struct NetworkProblem {
+    h: usize,
+    activation: Activation,
+    weight_decay: f64,
+    train: Points,
+    test: Points,
+    theta: Vec<f32>,
+    best: Vec<f32>,
+    /// Candidate parameters of an all-parameter move.
+    cand: Vec<f32>,
+    margins: Vec<f32>,
+    cand_margins: Vec<f32>,
+    sum_sq: f64,
+    cand_sum_sq: f64,
+    energy: f64,
+    cand_energy: f64,
+    pending: Pending,
+    since_refresh: u32,
+}
+
+impl NetworkProblem {
+    /// A freshly initialised network on `data`: weights `N(0, init_scale^2)` drawn from
+    /// `rng` (first `W1`, then `W2`), biases zero.
+    pub fn new<R: Rng + ?Sized>(config: &NetworkConfig, data: &Dataset, rng: &mut R) -> Self {
+        let h = config.hidden.max(1);
+        let mut theta = vec![0.0f32; param_count(h)];
+        let scale = config.init_scale as f32;
+        let (w1, rest) = theta.split_at_mut(2 * h);
+        let w2 = &mut rest[h..3 * h];
+        for w in w1.iter_mut().chain(w2.iter_mut()) {
+            let z: f32 = StandardNormal.sample(rng);
+            *w = scale * z;
+        }
+        Self::with_params(config, data, theta)
+    }
+
+    /// A network on `data` with the given parameters (length `5 H + 2`).
+    pub fn with_params(config: &NetworkConfig, data: &Dataset, theta: Vec<f32>) -> Self {
+        let h = config.hidden.max(1);
+        debug_assert_eq!(theta.len(), param_count(h));
+        let train = Points::new(&data.train);
+        let padded = train.x0.len();
+        let mut p = Self {
+            h,
+            activation: config.activation,
+            weight_decay: config.weight_decay,
+            test: Points::new(&data.test),
+            train,
+            best: theta.clone(),
+            cand: theta.clone(),
+            theta,
+            margins: vec![0.0; padded],
+            cand_margins: vec![0.0; padded],
+            sum_sq: 0.0,
+            cand_sum_sq: 0.0,
+            energy: 0.0,
+            cand_energy: 0.0,
+            pending: Pending::None,
+            since_refresh: 0,
+        };
+        p.refresh();
+        p
+    }
+
+    /// Recomputes the margins and the energy from scratch.
+    fn refresh(&mut self) {
+        self.margins_for(&self.theta.clone(), Which::Current);
+        self.sum_sq = sum_sq(&self.theta);
+        self.energy = self.energy_from(&self.margins, self.sum_sq);
+        self.since_refresh = 0;
+    }
+
+    fn margins_for(&mut self, theta: &[f32], which: Which) {
+        let units = units(theta, self.h);
+        let d = output_bias(theta, self.h);
+        let out = match which {
+            Which::Current => &mut self.margins,
+            Which::Candidate => &mut self.cand_margins,
+        };
+        match self.activation {
+            Activation::Relu => margins_into::<false>(&self.train, &units, d, out),
+            Activation::Tanh => margins_into::<true>(&self.train, &units, d, out),
+        }
+    }
+
+    fn energy_from(&self, margins: &[f32], sum_sq: f64) -> f64 {
+        let n = self.train.n.max(1) as f64;
+        cross_entropy_sum(&self.train, margins) / n + self.weight_decay * sum_sq
+    }
+
+    /// Hidden width.
+    pub fn hidden(&self) -> usize {
+        self.h
+    }
+
+    /// The current parameters.
+    pub fn params(&self) -> &[f32] {
+        &self.theta
+    }
+
+    /// The parameters of the lowest energy seen.
+    pub fn best_params(&self) -> &[f32] {
+        &self.best
+    }
+
+    /// The energy recomputed from scratch, without caches (for checks).
+    pub fn energy_from_scratch(&self) -> f64 {
+        let mut copy = self.clone();
+        copy.refresh();
+        copy.energy
+    }
+
+    /// Accuracy on the training points.
+    pub fn train_accuracy(&self) -> f64 {
+        accuracy_of(&self.train, &self.margins)
+    }
+
+    /// Accuracy on the held-out points (NaN when there are none).
+    pub fn test_accuracy(&self) -> f64 {
+        let mut m = vec![0.0; self.test.x0.len()];
+        self.margins_on(&self.test, &self.theta, &mut m);
+        accuracy_of(&self.test, &m)
+    }
+
+    fn margins_on(&self, pts: &Points, theta: &[f32], out: &mut [f32]) {
+        let units = units(theta, self.h);
+        let d = output_bias(theta, self.h);
+        match self.activation {
+            Activation::Relu => margins_into::<false>(pts, &units, d, out),
+            Activation::Tanh => margins_into::<true>(pts, &units, d, out),
+        }
+    }
+
+    /// Class-1 probability on a `g x g` grid spanning `bounds` (`[[x_lo, y_lo], [x_hi, y_hi]]`):
+    /// row `r` is `y = y_lo + r dy`, column `c` is `x = x_lo + c dx`.
+    pub fn probability_grid(&self, theta: &[f32], bounds: [[f32; 2]; 2], g: usize) -> Array2<f32> {
+        let pts = Points::grid(bounds, g);
+        let mut m = vec![0.0; pts.x0.len()];
+        self.margins_on(&pts, theta, &mut m);
+        Array2::from_shape_fn((g, g), |(r, c)| sigmoid(m[r * g + c]))
+    }
+
+    /// The current parameters as an ndarray vector.
+    pub fn params_array(&self) -> Array1<f32> {
+        Array1::from(self.theta.clone())
+    }
+
+    fn propose_all<R: Rng + ?Sized>(&mut self, sigma: f32, rng: &mut R) -> f64 {
+        let mut ss = 0.0f64;
+        for (c, &t) in self.cand.iter_mut().zip(&self.theta) {
+            let z: f32 = StandardNormal.sample(rng);
+            *c = t + sigma * z;
+            ss += f64::from(*c) * f64::from(*c);
+        }
+        let cand = std::mem::take(&mut self.cand);
+        self.margins_for(&cand, Which::Candidate);
+        self.cand = cand;
+        self.cand_sum_sq = ss;
+        self.pending = Pending::All;
+        self.energy_from(&self.cand_margins, ss)
+    }
+
+    /// Moves the parameters listed in `idx` (all within hidden unit `j`, or the output
+    /// biases) and evaluates the candidate in `O(n)`.
+    fn propose_local<R: Rng + ?Sized>(
+        &mut self,
+        j: usize,
+        idx: &[usize],
+        sigma: f32,
+        rng: &mut R,
+    ) -> f64 {
+        let h = self.h;
+        let old = unit(&self.theta, h, j);
+        let old_d = output_bias(&self.theta, h);
+        let mut vals = [0.0f32; 5];
+        let mut ss = self.sum_sq;
+        for (k, &i) in idx.iter().enumerate() {
+            let z: f32 = StandardNormal.sample(rng);
+            vals[k] = self.theta[i] + sigma * z;
+            ss += f64::from(vals[k]) * f64::from(vals[k]) - f64::from(self.theta[i]).powi(2);
+        }
+        // Read the candidate unit through a tiny overlay instead of copying theta.
+        let get = |i: usize| {
+            idx.iter()
+                .position(|&x| x == i)
+                .map_or(self.theta[i], |k| vals[k])
+        };
+        let new = Unit {
+            a: get(j),
+            b: get(h + j),
+            c: get(2 * h + j),
+            v: get(3 * h + 2 * j + 1) - get(3 * h + 2 * j),
+        };
+        let dd = (get(5 * h + 1) - get(5 * h)) - old_d;
+        match self.activation {
+            Activation::Relu => update_margins::<false>(
+                &self.train,
+                &self.margins,
+                old,
+                new,
+                dd,
+                &mut self.cand_margins,
+            ),
+            Activation::Tanh => update_margins::<true>(
+                &self.train,
+                &self.margins,
+                old,
+                new,
+                dd,
+                &mut self.cand_margins,
+            ),
+        }
+        let mut list = [0usize; 5];
+        list[..idx.len()].copy_from_slice(idx);
+        self.pending = Pending::Some {
+            idx: list,
+            vals,
+            len: idx.len(),
+        };
+        self.cand_sum_sq = ss;
+        self.energy_from(&self.cand_margins, ss)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Which {
+    Current,
+    Candidate,
+}
+
+impl Problem for NetworkProblem {
+    fn energy(&self) -> f64 {
+        self.energy
+    }
+
+    fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64 {
+        let sigma = sigma as f32;
+        let h = self.h;
+        let e = match kind {
+            ProposalKind::All => self.propose_all(sigma, rng),
+            ProposalKind::One => {
+                let i = rng.random_range(0..param_count(h));
+                // The hidden unit the parameter belongs to (any unit for the output biases).
+                let j = match i {
+                    i if i < 3 * h => i % h,
+                    i if i < 5 * h => (i - 3 * h) / 2,
+                    _ => 0,
+                };
+                self.propose_local(j, &[i], sigma, rng)
+            }
+            ProposalKind::Unit => {
+                let j = rng.random_range(0..h);
+                let idx = [j, h + j, 2 * h + j, 3 * h + 2 * j, 3 * h + 2 * j + 1];
+                self.propose_local(j, &idx, sigma, rng)
+            }
+        };
+        self.cand_energy = e;
+        e
+    }
+
+    fn accept(&mut self) {
+        match self.pending {
+            Pending::None => return,
+            Pending::All => {
+                std::mem::swap(&mut self.theta, &mut self.cand);
+            }
+            Pending::Some { idx, vals, len } => {
+                for k in 0..len {
+                    self.theta[idx[k]] = vals[k];
+                }
+                self.since_refresh += 1;
+            }
+        }
+        std::mem::swap(&mut self.margins, &mut self.cand_margins);
+        self.sum_sq = self.cand_sum_sq;
+        self.energy = self.cand_energy;
+        self.pending = Pending::None;
+        if self.since_refresh >= REFRESH_EVERY {
+            self.refresh();
+        }
+    }
+
+    fn reject(&mut self) {
+        self.pending = Pending::None;
+    }
+
+    fn store_best(&mut self) {
+        self.best.copy_from_slice(&self.theta);
+    }
+}

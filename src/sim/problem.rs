@@ -1,0 +1,58 @@
+//! What the annealer anneals: any state with an energy and a way to propose moves.
+//!
+//! The [`Problem`] trait is a propose / accept / reject protocol rather than a pure
+//! `energy(state)` function so that a problem can evaluate a small move incrementally
+//! (recomputing only what the move changes) and keep its caches between steps.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// How a candidate state is drawn from the current one. `sigma` is the step size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProposalKind {
+    /// Every coordinate moves: `theta' = theta + sigma * N(0, I)` (the reference article's move).
+    #[default]
+    All,
+    /// One coordinate, chosen uniformly, moves by `sigma * N(0, 1)`.
+    One,
+    /// One block of coordinates moves (for the network: one hidden unit's incoming weights,
+    /// bias and outgoing weights).
+    Unit,
+}
+
+impl ProposalKind {
+    /// All kinds, in menu order.
+    pub const ALL: [ProposalKind; 3] = [ProposalKind::All, ProposalKind::One, ProposalKind::Unit];
+
+    /// A human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProposalKind::All => "All parameters",
+            ProposalKind::One => "One parameter",
+            ProposalKind::Unit => "One hidden unit",
+        }
+    }
+}
+
+/// A state space with an energy, explored by proposing moves.
+///
+/// The protocol of one step: [`Problem::propose`] draws a candidate and returns its energy;
+/// then exactly one of [`Problem::accept`] (the candidate becomes the current state) or
+/// [`Problem::reject`] (it is dropped) is called.
+pub trait Problem {
+    /// Energy of the current state.
+    fn energy(&self) -> f64;
+
+    /// Draws a candidate move of kind `kind` and size `sigma` and returns its energy,
+    /// which may be infinite or NaN for a state that overflowed.
+    fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64;
+
+    /// Makes the pending candidate the current state.
+    fn accept(&mut self);
+
+    /// Drops the pending candidate.
+    fn reject(&mut self);
+
+    /// Records the current state as the best seen so far.
+    fn store_best(&mut self);
+}

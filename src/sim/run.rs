@@ -1,0 +1,214 @@
+//! A run: data, network and annealer built from a [`RunConfig`], stepped by a driver.
+//!
+//! The trajectory depends only on the config (its seeds included): the same config gives
+//! the same sequence of states whether it is stepped by the trainer thread, in bursts with
+//! pauses, or by the headless command line.
+
+use super::anneal::{Annealer, StepOutcome};
+use super::config::{RangeError, RunConfig};
+use super::data::Dataset;
+use super::network::NetworkProblem;
+use super::problem::Problem;
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+
+/// The metrics of one step, as plotted and written to CSV.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepRecord {
+    /// Steps taken so far (1 after the first step).
+    pub step: u64,
+    /// Temperature the step was taken at.
+    pub temperature: f64,
+    /// Energy after the step.
+    pub energy: f64,
+    /// Lowest energy so far.
+    pub best_energy: f64,
+    /// Acceptance rate over the sliding window.
+    pub acceptance_rate: f64,
+    /// Accuracy on the training points.
+    pub train_accuracy: f64,
+    /// Accuracy on the held-out points (NaN without a test set).
+    pub test_accuracy: f64,
+}
+
+impl StepRecord {
+    /// Number of plotted metrics (everything but `step`).
+    pub const METRICS: usize = 6;
+
+    /// The CSV header line (without a newline).
+    pub const CSV_HEADER: &'static str =
+        "step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy";
+
+    /// The metrics in header order, without `step`.
+    pub fn metrics(&self) -> [f64; Self::METRICS] {
+        [
+            self.temperature,
+            self.energy,
+            self.best_energy,
+            self.acceptance_rate,
+            self.train_accuracy,
+            self.test_accuracy,
+        ]
+    }
+
+    /// One CSV line (without a newline); floats in shortest round-trip form.
+    pub fn csv_row(&self) -> String {
+        let mut row = self.step.to_string();
+        for v in self.metrics() {
+            row.push(',');
+            row.push_str(&v.to_string());
+        }
+        row
+    }
+}
+
+/// How a config change was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The run continues with the new settings.
+    Live,
+    /// Data, network or seed changed: the run was rebuilt from step 0.
+    Restarted,
+}
+
+/// The class-1 probability over a square grid of the input plane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionGrid {
+    /// `[[x_lo, y_lo], [x_hi, y_hi]]`.
+    pub bounds: [[f32; 2]; 2],
+    /// `p[[row, col]]` at `x = x_lo + col dx`, `y = y_lo + row dy`.
+    pub p: Array2<f32>,
+}
+
+/// One annealing run of the network.
+#[derive(Clone, Debug)]
+pub struct Run {
+    config: RunConfig,
+    data: Dataset,
+    problem: NetworkProblem,
+    annealer: Annealer,
+    rng: Pcg64Mcg,
+    /// Train and test accuracy of the current state, while still valid.
+    accuracy: Option<(f64, f64)>,
+}
+
+impl Run {
+    /// Builds the run at step 0, or says which setting is out of range.
+    pub fn new(config: RunConfig) -> Result<Self, RangeError> {
+        config.validate()?;
+        let data = Dataset::generate(&config.data);
+        let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
+        let problem = NetworkProblem::new(&config.network, &data, &mut rng);
+        let annealer = Annealer::new(config.annealer.clone(), problem.energy());
+        Ok(Self {
+            config,
+            data,
+            problem,
+            annealer,
+            rng,
+            accuracy: None,
+        })
+    }
+
+    /// One annealing step.
+    pub fn step(&mut self) -> StepOutcome {
+        let outcome = self.annealer.step(&mut self.problem, &mut self.rng);
+        if outcome.accepted {
+            self.accuracy = None;
+        }
+        outcome
+    }
+
+    /// Runs `n` steps.
+    pub fn run(&mut self, n: u64) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+
+    /// The metrics of the current step, with accuracies evaluated if the state changed.
+    pub fn record(&mut self) -> StepRecord {
+        let (train_accuracy, test_accuracy) = self.accuracies();
+        self.record_with(train_accuracy, test_accuracy)
+    }
+
+    /// The metrics of the current step with the given accuracies (for drivers that
+    /// evaluate accuracy less often than every step).
+    pub fn record_with(&self, train_accuracy: f64, test_accuracy: f64) -> StepRecord {
+        let a = &self.annealer;
+        StepRecord {
+            step: a.steps(),
+            temperature: a.last_temperature(),
+            energy: a.energy(),
+            best_energy: a.best_energy(),
+            acceptance_rate: a.acceptance_window(),
+            train_accuracy,
+            test_accuracy,
+        }
+    }
+
+    /// Train and test accuracy of the current state (cached until the next accepted move).
+    pub fn accuracies(&mut self) -> (f64, f64) {
+        *self
+            .accuracy
+            .get_or_insert_with(|| (self.problem.train_accuracy(), self.problem.test_accuracy()))
+    }
+
+    /// Applies a new config: annealer settings and the run length change live; a change
+    /// of data, network or seed rebuilds the run from step 0.
+    pub fn set_config(&mut self, config: RunConfig) -> Result<Applied, RangeError> {
+        config.validate()?;
+        if config.data != self.config.data
+            || config.network != self.config.network
+            || config.seed != self.config.seed
+        {
+            *self = Self::new(config)?;
+            return Ok(Applied::Restarted);
+        }
+        self.annealer.set_config(config.annealer.clone());
+        self.config = config;
+        Ok(Applied::Live)
+    }
+
+    /// Sets the temperature now (reheat or quench).
+    pub fn set_temperature(&mut self, t: f64) {
+        self.annealer.set_temperature(t);
+    }
+
+    /// Whether the configured number of steps has been taken.
+    pub fn finished(&self) -> bool {
+        self.annealer.steps() >= self.config.steps
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The data set.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The network problem.
+    pub fn problem(&self) -> &NetworkProblem {
+        &self.problem
+    }
+
+    /// The annealer.
+    pub fn annealer(&self) -> &Annealer {
+        &self.annealer
+    }
+
+    /// The class-1 probability of the current network on a `g x g` grid over the data.
+    pub fn decision_grid(&self, g: usize) -> DecisionGrid {
+        let bounds = self.data.bounds();
+        DecisionGrid {
+            bounds,
+            p: self
+                .problem
+                .probability_grid(self.problem.params(), bounds, g),
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Cooling schedules: how the temperature `T` falls (or rises) with the step count `k`.
+//!
+//! Every schedule is clamped below at `T_min`. A running schedule is *anchored*: it
+//! remembers a step `k_a` and the temperature `T_a` it had there, and the formulas below
+//! are written relative to that anchor. A fresh run anchors at `(0, T0)`, which gives the
+//! textbook forms; changing any parameter mid-run (or reheating) re-anchors at the current
+//! step and temperature, so the curve continues from where it is instead of jumping.
+
+use serde::{Deserialize, Serialize};
+use std::f64::consts::{E, PI};
+
+/// The temperature is never allowed above this, whatever a schedule or a user asks.
+pub const T_MAX: f64 = 1e6;
+
+/// A cooling schedule and its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// Geometric (exponential) cooling, `T(k) = T0 * alpha^k`; anchored,
+    /// `T(k) = T_a * alpha^(k - k_a)`. `alpha` is the cooling rate, in (0, 1].
+    Geometric {
+        /// Starting temperature `T0`.
+        t0: f64,
+        /// Cooling rate `alpha`: the factor applied to `T` each step.
+        alpha: f64,
+    },
+    /// Linear cooling, `T(k) = T0 - rate * k`; anchored, `T(k) = T_a - rate * (k - k_a)`.
+    Linear {
+        /// Starting temperature `T0`.
+        t0: f64,
+        /// Temperature drop per step.
+        rate: f64,
+    },
+    /// Logarithmic cooling (Geman & Geman), `T(k) = c / ln(k + e)`, which starts at `T = c`.
+    /// Anchored, `T(k) = c / ln(k - k_a + s + e)` with `s = exp(c / T_a) - e`.
+    Logarithmic {
+        /// The constant `c` (also the starting temperature).
+        c: f64,
+    },
+    /// Fast (Cauchy) cooling, `T(k) = T0 / (1 + k)`, i.e. `1/T(k) = (1 + k)/T0`; anchored,
+    /// `1/T(k) = 1/T_a + (k - k_a)/T0`.
+    Fast {
+        /// Starting temperature `T0`.
+        t0: f64,
+    },
+    /// A fixed temperature `T = T0`: sampling the Boltzmann distribution, not annealing.
+    Constant {
+        /// The temperature.
+        t0: f64,
+    },
+    /// Cosine annealing with warm restarts: within each period of `P` steps
+    /// `T = T_min + (T0 - T_min) (1 + cos(pi * phase / P)) / 2`, `phase = (k + s) mod P`,
+    /// then back up to `T0` (a reheat). Anchoring picks the phase shift `s`.
+    CosineRestarts {
+        /// Temperature at the start of each period.
+        t0: f64,
+        /// Period `P` in steps.
+        period: u64,
+    },
+    /// Adaptive: after each step `ln T += gain * (target - a)`, where `a` is 1 if the step
+    /// was accepted and 0 if not, so on average `T` settles where the acceptance rate
+    /// equals `target`.
+    Adaptive {
+        /// Starting temperature `T0`.
+        t0: f64,
+        /// Acceptance rate to hold, in (0, 1).
+        target: f64,
+        /// Step of `ln T` per unit of acceptance error.
+        gain: f64,
+    },
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule::Geometric {
+            t0: 1.0,
+            alpha: 0.999,
+        }
+    }
+}
+
+impl Schedule {
+    /// One example of each kind, in menu order.
+    pub const EXAMPLES: [Schedule; 7] = [
+        Schedule::Geometric {
+            t0: 1.0,
+            alpha: 0.999,
+        },
+        Schedule::Linear {
+            t0: 1.0,
+            rate: 1e-4,
+        },
+        Schedule::Logarithmic { c: 1.0 },
+        Schedule::Fast { t0: 1.0 },
+        Schedule::Constant { t0: 0.1 },
+        Schedule::CosineRestarts {
+            t0: 0.5,
+            period: 5000,
+        },
+        Schedule::Adaptive {
+            t0: 1.0,
+            target: 0.2,
+            gain: 0.01,
+        },
+    ];
+
+    /// The name of this schedule's kind.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Schedule::Geometric { .. } => "Geometric",
+            Schedule::Linear { .. } => "Linear",
+            Schedule::Logarithmic { .. } => "Logarithmic",
+            Schedule::Fast { .. } => "Fast (Cauchy)",
+            Schedule::Constant { .. } => "Constant",
+            Schedule::CosineRestarts { .. } => "Cosine restarts",
+            Schedule::Adaptive { .. } => "Adaptive",
+        }
+    }
+
+    /// The temperature a fresh run starts at.
+    pub fn t0(&self) -> f64 {
+        match *self {
+            Schedule::Geometric { t0, .. }
+            | Schedule::Linear { t0, .. }
+            | Schedule::Fast { t0 }
+            | Schedule::Constant { t0 }
+            | Schedule::CosineRestarts { t0, .. }
+            | Schedule::Adaptive { t0, .. } => t0,
+            Schedule::Logarithmic { c } => c,
+        }
+    }
+}
+
+/// A schedule in motion: its parameters, its anchor and the current temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleState {
+    schedule: Schedule,
+    t_min: f64,
+    /// Step of the anchor.
+    anchor_step: u64,
+    /// Temperature at the anchor.
+    anchor_t: f64,
+    /// Shift of the schedule's own clock chosen at anchoring (log and cosine schedules).
+    shift: f64,
+    /// The current step `k`.
+    step: u64,
+    /// `T(k)`, clamped.
+    temperature: f64,
+}
+
+impl ScheduleState {
+    /// A fresh schedule at step 0 and temperature `T0` (clamped to `[t_min, T_MAX]`).
+    pub fn new(schedule: Schedule, t_min: f64) -> Self {
+        let mut s = Self {
+            schedule,
+            t_min,
+            anchor_step: 0,
+            anchor_t: schedule.t0(),
+            shift: 0.0,
+            step: 0,
+            temperature: schedule.t0(),
+        };
+        s.anchor(schedule.t0());
+        s
+    }
+
+    /// The temperature of the current step.
+    pub fn temperature(&self) -> f64 {
+        self.temperature
+    }
+
+    /// The current step `k`.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The schedule and its parameters.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// The lower clamp.
+    pub fn t_min(&self) -> f64 {
+        self.t_min
+    }
+
+    /// Moves to the next step; `accepted` says whether the step just taken was accepted
+    /// (only the adaptive schedule uses it).
+    pub fn advance(&mut self, accepted: bool) {
+        self.step += 1;
+        if let Schedule::Adaptive { target, gain, .. } = self.schedule {
+            let a = if accepted { 1.0 } else { 0.0 };
+            let t = self.temperature * (gain * (target - a)).exp();
+            self.anchor_step = self.step;
+            self.anchor_t = self.clamp(t);
+        }
+        self.temperature = self.at(self.step);
+    }
+
+    /// Replaces the schedule and the clamp mid-run. The temperature carries on from its
+    /// current value (except for [`Schedule::Constant`], whose point is to set `T`).
+    pub fn set(&mut self, schedule: Schedule, t_min: f64) {
+        let t = match schedule {
+            Schedule::Constant { t0 } => t0,
+            _ => self.temperature,
+        };
+        self.schedule = schedule;
+        self.t_min = t_min;
+        self.anchor(t);
+    }
+
+    /// Sets the temperature now (a manual reheat or quench); the schedule carries on from it.
+    pub fn set_temperature(&mut self, t: f64) {
+        self.anchor(t);
+    }
+
+    /// The temperature the schedule plans for step `k >= step()` if nothing changes
+    /// (for the adaptive schedule, which cannot know, the current temperature).
+    pub fn planned(&self, k: u64) -> f64 {
+        self.at(k.max(self.step))
+    }
+
+    fn clamp(&self, t: f64) -> f64 {
+        if t.is_nan() {
+            self.t_min
+        } else {
+            t.clamp(self.t_min, T_MAX.max(self.t_min))
+        }
+    }
+
+    fn anchor(&mut self, t: f64) {
+        let mut t = self.clamp(t);
+        self.anchor_step = self.step;
+        self.shift = match self.schedule {
+            Schedule::Logarithmic { c } => ((c / t).exp() - E).max(-E + 1e-12),
+            Schedule::CosineRestarts { t0, period } => {
+                let span = t0 - self.t_min;
+                let p = period.max(1) as f64;
+                if span <= 0.0 {
+                    0.0
+                } else {
+                    t = t.min(t0);
+                    let x = (2.0 * (t - self.t_min) / span - 1.0).clamp(-1.0, 1.0);
+                    // The end of a period (T_min) stays at the end, not the next start.
+                    let phase = (x.acos() / PI * p).min(p * (1.0 - 1e-12));
+                    // Keep the restarts' rhythm: the phase is measured within the period.
+                    phase - (self.step as f64 % p)
+                }
+            }
+            _ => 0.0,
+        };
+        self.anchor_t = t;
+        self.temperature = self.at(self.step);
+    }
+
+    /// The (clamped) formula at step `k >= anchor_step`.
+    fn at(&self, k: u64) -> f64 {
+        let dk = (k - self.anchor_step.min(k)) as f64;
+        let ta = self.anchor_t;
+        let raw = match self.schedule {
+            Schedule::Geometric { alpha, .. } => ta * alpha.powf(dk),
+            Schedule::Linear { rate, .. } => ta - rate * dk,
+            Schedule::Logarithmic { c } => c / (dk + self.shift + E).ln(),
+            Schedule::Fast { t0 } => 1.0 / (1.0 / ta + dk / t0),
+            Schedule::Constant { .. } | Schedule::Adaptive { .. } => ta,
+            Schedule::CosineRestarts { t0, period } => {
+                let p = period.max(1) as f64;
+                let phase = (k as f64 + self.shift).rem_euclid(p);
+                self.t_min + (t0 - self.t_min) * (1.0 + (PI * phase / p).cos()) / 2.0
+            }
+        };
+        self.clamp(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(schedule: Schedule, t_min: f64, steps: u64) -> Vec<f64> {
+        let mut s = ScheduleState::new(schedule, t_min);
+        (0..steps)
+            .map(|_| {
+                let t = s.temperature();
+                s.advance(false);
+                t
+            })
+            .collect()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn textbook_formulas_from_a_fresh_start() {
+        let tmin = 1e-9;
+        let g = run(
+            Schedule::Geometric {
+                t0: 2.0,
+                alpha: 0.9,
+            },
+            tmin,
+            50,
+        );
+        let l = run(
+            Schedule::Linear {
+                t0: 2.0,
+                rate: 0.01,
+            },
+            tmin,
+            50,
+        );
+        let lg = run(Schedule::Logarithmic { c: 3.0 }, tmin, 50);
+        let f = run(Schedule::Fast { t0: 2.0 }, tmin, 50);
+        let c = run(Schedule::Constant { t0: 0.3 }, tmin, 50);
+        for k in 0..50 {
+            let kf = k as f64;
+            assert!(close(g[k], 2.0 * 0.9f64.powf(kf)), "geometric {k}");
+            assert!(close(l[k], 2.0 - 0.01 * kf), "linear {k}");
+            assert!(close(lg[k], 3.0 / (kf + E).ln()), "log {k}");
+            assert!(close(f[k], 2.0 / (1.0 + kf)), "fast {k}");
+            assert_eq!(c[k], 0.3);
+        }
+    }
+
+    #[test]
+    fn cosine_restarts_reheat_every_period() {
+        let t = run(
+            Schedule::CosineRestarts {
+                t0: 1.0,
+                period: 10,
+            },
+            0.1,
+            30,
+        );
+        for k in 0..30 {
+            let phase = (k % 10) as f64;
+            let want = 0.1 + 0.9 * (1.0 + (PI * phase / 10.0).cos()) / 2.0;
+            assert!(close(t[k], want), "{k}: {} vs {want}", t[k]);
+        }
+        assert_eq!(t[10], 1.0);
+        assert_eq!(t[20], 1.0);
+    }
+
+    #[test]
+    fn every_schedule_is_clamped_at_t_min() {
+        for schedule in Schedule::EXAMPLES {
+            let mut s = ScheduleState::new(schedule, 0.05);
+            for k in 0..200_000 {
+                assert!(s.temperature() >= 0.05, "{schedule:?} at {k}");
+                s.advance(k % 3 == 0);
+            }
+        }
+        // Linear and geometric really reach the floor and stay there.
+        let l = run(Schedule::Linear { t0: 1.0, rate: 0.1 }, 0.05, 30);
+        assert_eq!(l[20], 0.05);
+        let g = run(
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.5,
+            },
+            0.05,
+            30,
+        );
+        assert_eq!(g[29], 0.05);
+    }
+
+    #[test]
+    fn changing_alpha_mid_run_continues_from_the_current_temperature() {
+        let mut s = ScheduleState::new(
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.99,
+            },
+            1e-6,
+        );
+        for _ in 0..100 {
+            s.advance(true);
+        }
+        let before = s.temperature();
+        assert!(close(before, 0.99f64.powi(100)));
+        s.set(
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.9,
+            },
+            1e-6,
+        );
+        assert_eq!(s.temperature(), before, "no jump at the change");
+        s.advance(true);
+        assert!(
+            close(s.temperature(), before * 0.9),
+            "new rate from the next step"
+        );
+    }
+
+    #[test]
+    fn every_parameter_change_is_continuous() {
+        for from in Schedule::EXAMPLES {
+            for to in Schedule::EXAMPLES {
+                if matches!(to, Schedule::Constant { .. }) {
+                    continue;
+                }
+                let mut s = ScheduleState::new(from, 1e-3);
+                for k in 0..1234 {
+                    s.advance(k % 4 == 0);
+                }
+                let before = s.temperature();
+                s.set(to, 1e-3);
+                let after = s.temperature();
+                let limit = if let Schedule::CosineRestarts { t0, .. } = to {
+                    before.min(t0)
+                } else {
+                    before
+                };
+                assert!(
+                    (after - limit).abs() < 1e-9 * limit,
+                    "{from:?} -> {to:?}: {before} -> {after}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lowering_t_min_while_clamped_does_not_jump() {
+        let mut s = ScheduleState::new(
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.5,
+            },
+            0.01,
+        );
+        for _ in 0..100 {
+            s.advance(false);
+        }
+        assert_eq!(s.temperature(), 0.01);
+        s.set(*s.schedule(), 1e-4);
+        assert_eq!(s.temperature(), 0.01);
+        s.advance(false);
+        assert!(close(s.temperature(), 0.005));
+    }
+
+    #[test]
+    fn reheat_sets_the_temperature_and_cooling_resumes() {
+        let mut s = ScheduleState::new(Schedule::Fast { t0: 1.0 }, 1e-6);
+        for _ in 0..1000 {
+            s.advance(false);
+        }
+        s.set_temperature(0.5);
+        assert_eq!(s.temperature(), 0.5);
+        s.advance(false);
+        // 1/T = 1/0.5 + 1/T0.
+        assert!(close(s.temperature(), 1.0 / 3.0));
+        let mut c = ScheduleState::new(Schedule::Constant { t0: 0.1 }, 1e-6);
+        c.set_temperature(2.0);
+        c.advance(false);
+        assert_eq!(c.temperature(), 2.0);
+    }
+
+    #[test]
+    fn adaptive_schedule_moves_toward_its_target() {
+        let sched = Schedule::Adaptive {
+            t0: 1.0,
+            target: 0.25,
+            gain: 0.1,
+        };
+        let mut s = ScheduleState::new(sched, 1e-6);
+        s.advance(true);
+        assert!(
+            close(s.temperature(), (0.1f64 * -0.75).exp()),
+            "accepted: cooler"
+        );
+        let t = s.temperature();
+        s.advance(false);
+        assert!(
+            close(s.temperature(), t * (0.1f64 * 0.25).exp()),
+            "rejected: hotter"
+        );
+    }
+
+    #[test]
+    fn planned_curve_matches_what_happens() {
+        let mut s = ScheduleState::new(
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.97,
+            },
+            1e-3,
+        );
+        for _ in 0..10 {
+            s.advance(true);
+        }
+        let plan: Vec<f64> = (10..300).map(|k| s.planned(k)).collect();
+        for want in plan {
+            assert!(close(s.temperature(), want));
+            s.advance(true);
+        }
+    }
+}
