@@ -83,10 +83,17 @@ pub fn measure(
     Ok(steps as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Every case, both proposals.
-pub fn run_all(seconds: f64) -> anyhow::Result<Vec<BenchResult>> {
+/// The cases to measure: all, or those with `hidden` units.
+pub fn cases(hidden: Option<usize>) -> impl Iterator<Item = (usize, usize)> {
+    CASES
+        .into_iter()
+        .filter(move |(h, _)| hidden.is_none_or(|want| want == *h))
+}
+
+/// Every case (or those with `hidden` units), both proposals.
+pub fn run_all(seconds: f64, hidden: Option<usize>) -> anyhow::Result<Vec<BenchResult>> {
     let mut out = Vec::new();
-    for (hidden, samples) in CASES {
+    for (hidden, samples) in cases(hidden) {
         for (proposal, name) in [(ProposalKind::All, "all"), (ProposalKind::One, "one")] {
             out.push(BenchResult {
                 hidden,

@@ -68,6 +68,9 @@ pub struct BenchArgs {
     /// Seconds to measure each case.
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub seconds: f64,
+    /// Measure only the case with this many hidden units.
+    #[arg(long, value_name = "H")]
+    pub hidden: Option<usize>,
 }
 
 /// Parses the arguments, runs, and turns any error into one line on stderr.
@@ -114,10 +117,10 @@ pub fn run_to_csv(
     while !run.finished() {
         run.step();
         let step = run.annealer().steps();
-        if step % every == 0 || step == total {
+        if step.is_multiple_of(every) || step == total {
             writeln!(out, "{}", run.record().csv_row())?;
         }
-        if step % 1024 == 0 {
+        if step.is_multiple_of(1024) {
             bar.set_position(step);
         }
     }
@@ -186,7 +189,7 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         args.seconds
     );
     if args.json {
-        let results = crate::bench::run_all(args.seconds)?;
+        let results = crate::bench::run_all(args.seconds, args.hidden)?;
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
@@ -194,7 +197,7 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "{:>6} {:>7} {:>8} {:>14}",
         "hidden", "samples", "proposal", "proposals/s"
     );
-    for (hidden, samples) in crate::bench::CASES {
+    for (hidden, samples) in crate::bench::cases(args.hidden) {
         for (kind, name) in [
             (crate::sim::ProposalKind::All, "all"),
             (crate::sim::ProposalKind::One, "one"),

@@ -101,10 +101,8 @@ impl AcceptWindow {
     }
 
     fn push(&mut self, accepted: bool) {
-        if self.recent.len() == self.len {
-            if let Some(true) = self.recent.pop_front() {
-                self.accepted -= 1;
-            }
+        if self.recent.len() == self.len && self.recent.pop_front() == Some(true) {
+            self.accepted -= 1;
         }
         self.recent.push_back(accepted);
         self.accepted += usize::from(accepted);

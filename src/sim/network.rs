@@ -17,7 +17,7 @@
 //! these updates is wiped out by a full recomputation every [`REFRESH_EVERY`] such moves.
 
 use super::data::{Dataset, Samples};
-use super::fastmath::{sigmoid, softplus, tanh};
+use super::fastmath::{exp_neg, fma, ln_ge1, sigmoid, tanh};
 use super::problem::{Problem, ProposalKind};
 use ndarray::{Array1, Array2};
 use rand::{Rng, RngExt};
@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 
 /// Lanes of the vectorised kernels: data arrays are padded to a multiple of this.
 const LANES: usize = 16;
+
+/// Chunks whose `ln(1 + e^-|z|)` terms share one logarithm (factors <= 2, so <= 2^16).
+const LOG_GROUP: usize = 16;
 
 /// Accepted incremental moves between two full recomputations of the margins.
 pub const REFRESH_EVERY: u32 = 4096;
@@ -177,7 +180,11 @@ fn margins_into<const TANH: bool>(pts: &Points, units: &[Unit], d: f32, out: &mu
         let mut acc = [d; LANES];
         for u in units {
             for l in 0..LANES {
-                acc[l] += u.v * act::<TANH>(u.a * xa[l] + u.b * xb[l] + u.c);
+                acc[l] = fma(
+                    u.v,
+                    act::<TANH>(fma(u.a, xa[l], fma(u.b, xb[l], u.c))),
+                    acc[l],
+                );
             }
         }
         *o = acc;
@@ -200,25 +207,46 @@ fn update_margins<const TANH: bool>(
     let (out, _) = out.as_chunks_mut::<LANES>();
     for (((o, mi), xa), xb) in out.iter_mut().zip(m).zip(x0).zip(x1) {
         for l in 0..LANES {
-            let before = old.v * act::<TANH>(old.a * xa[l] + old.b * xb[l] + old.c);
-            let after = new.v * act::<TANH>(new.a * xa[l] + new.b * xb[l] + new.c);
-            o[l] = mi[l] + dd + (after - before);
+            let before = old.v * act::<TANH>(fma(old.a, xa[l], fma(old.b, xb[l], old.c)));
+            let after = fma(
+                new.v,
+                act::<TANH>(fma(new.a, xa[l], fma(new.b, xb[l], new.c))),
+                -before,
+            );
+            o[l] = mi[l] + dd + after;
         }
     }
 }
 
-/// Sum over real points of `softplus(-s_i m_i)`, the total cross-entropy. The sum runs in
-/// [`LANES`] fixed partial sums, so its rounding does not depend on the vector width.
+/// Sum over real points of `softplus(-s_i m_i)`, the total cross-entropy.
+///
+/// `softplus(z) = max(z, 0) + ln(1 + e^-|z|)`; the logarithms of [`LOG_GROUP`] chunks are
+/// summed as the logarithm of a product, `sum ln(1 + u_i) = ln prod (1 + u_i)` (each
+/// factor is in (1, 2], so the product cannot overflow), which takes one `ln` per group
+/// instead of one per point. The sums run in [`LANES`] fixed partial sums, so rounding does
+/// not depend on the vector width. A padding point has `s = 0`, so `z = 0` and it adds
+/// exactly `ln 2`, taken off at the end.
 fn cross_entropy_sum(pts: &Points, m: &[f32]) -> f64 {
     let (m, _) = m.as_chunks::<LANES>();
     let (s, _) = pts.s.as_chunks::<LANES>();
     let mut acc = [0.0f32; LANES];
-    for (mc, sc) in m.iter().zip(s) {
+    for (mg, sg) in m.chunks(LOG_GROUP).zip(s.chunks(LOG_GROUP)) {
+        let mut prod = [1.0f32; LANES];
+        for (mc, sc) in mg.iter().zip(sg) {
+            for l in 0..LANES {
+                let z = -sc[l] * mc[l];
+                // Written as a select rather than `max` so that a NaN margin (a diverged
+                // network) poisons the sum instead of vanishing.
+                acc[l] += if z < 0.0 { 0.0 } else { z };
+                prod[l] *= 1.0 + exp_neg(-z.abs());
+            }
+        }
         for l in 0..LANES {
-            acc[l] += softplus(-sc[l] * mc[l]) * sc[l].abs();
+            acc[l] += ln_ge1(prod[l]);
         }
     }
-    acc.iter().map(|&a| f64::from(a)).sum()
+    let padding = (pts.s.len() - pts.n) as f64;
+    acc.iter().map(|&a| f64::from(a)).sum::<f64>() - padding * std::f64::consts::LN_2
 }
 
 /// Fraction of real points whose predicted class (margin > 0 means class 1) is right.
@@ -402,12 +430,12 @@ impl NetworkProblem {
     }
 
     fn propose_all<R: Rng + ?Sized>(&mut self, sigma: f32, rng: &mut R) -> f64 {
-        let mut ss = 0.0f64;
         for (c, &t) in self.cand.iter_mut().zip(&self.theta) {
             let z: f32 = StandardNormal.sample(rng);
             *c = t + sigma * z;
-            ss += f64::from(*c) * f64::from(*c);
         }
+        // A separate pass: accumulating inside the sampling loop kept the sum in memory.
+        let ss = sum_sq(&self.cand);
         let cand = std::mem::take(&mut self.cand);
         self.margins_for(&cand, Which::Candidate);
         self.cand = cand;

@@ -1,0 +1,116 @@
+//! The command line as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn annealscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_annealscope"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn csv_of(dir: &Path, name: &str, extra: &[&str]) -> String {
+    let path = dir.join(name);
+    let path_str = path.to_str().expect("utf-8 temp path");
+    let mut args = vec!["run", "--steps", "3000", "--every", "7", "--csv", path_str];
+    args.extend_from_slice(extra);
+    let out = annealscope(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(&path).expect("csv written")
+}
+
+#[test]
+fn run_writes_a_deterministic_csv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = csv_of(dir.path(), "a.csv", &["--seed", "11"]);
+    let b = csv_of(dir.path(), "b.csv", &["--seed", "11"]);
+    let c = csv_of(dir.path(), "c.csv", &["--seed", "12"]);
+    assert_eq!(a, b, "same preset and seed, same bytes");
+    assert_ne!(a, c, "another seed, another run");
+    let mut lines = a.lines();
+    assert_eq!(
+        lines.next(),
+        Some("step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy")
+    );
+    let rows: Vec<&str> = lines.collect();
+    // Steps 7, 14, ..., 2996, then the last step 3000.
+    assert_eq!(rows.len(), 3000 / 7 + 1);
+    assert!(rows[0].starts_with("7,"));
+    assert!(rows[rows.len() - 1].starts_with("3000,"));
+}
+
+#[test]
+fn run_prints_a_summary() {
+    let out = annealscope(&["run", "--steps", "2000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "final energy",
+        "best energy",
+        "acceptance",
+        "train accuracy",
+        "steps/s",
+    ] {
+        assert!(text.contains(key), "missing {key}: {text}");
+    }
+}
+
+#[test]
+fn errors_are_one_clear_line_and_a_failure_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&bad, "(run: (network: (hidden: 0)))").expect("write");
+    let bad_str = bad.to_str().expect("utf-8");
+    for args in [vec!["run", "--preset", bad_str], vec!["check", bad_str]] {
+        let out = annealscope(&args);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains("bad.ron")
+                && err.contains("run.network.hidden")
+                && err.contains("1 ..= 256"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"));
+    }
+    let out = annealscope(&["run", "--preset", "/nonexistent/x.ron"]);
+    assert!(!out.status.success() && stderr(&out).contains("/nonexistent/x.ron"));
+    let out = annealscope(&["run", "--steps", "-5"]);
+    assert!(!out.status.success() && !stderr(&out).contains("panicked"));
+    let out = annealscope(&["run", "--every", "0"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn check_accepts_the_shipped_presets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/presets");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("presets folder")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = annealscope(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn bench_json_lists_every_case() {
+    let out = annealscope(&["bench", "--json", "--seconds", "0.02"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let list = v.as_array().expect("a list");
+    assert_eq!(list.len(), 8);
+    for item in list {
+        assert!(item["hidden"].is_u64() && item["samples"].is_u64());
+        assert!(matches!(item["proposal"].as_str(), Some("all" | "one")));
+        assert!(item["proposals_per_s"].as_f64().is_some_and(|r| r > 0.0));
+    }
+}

@@ -1,0 +1,294 @@
+//! Physics checks of the annealing engine against exact, independently computed answers.
+
+use annealscope::sim::{
+    Acceptance, Activation, Annealer, AnnealerConfig, DataConfig, Dataset, NetworkConfig,
+    NetworkProblem, Problem, ProposalKind, Schedule,
+};
+use ndarray::array;
+use rand::{Rng, RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+/// A particle on a ring of `K` sites with a tilted double-well energy, moving by a
+/// uniformly drawn jump of -4..=4 sites (a symmetric proposal).
+struct Ring {
+    energy: Vec<f64>,
+    at: usize,
+    pending: usize,
+}
+
+impl Ring {
+    fn double_well(k: usize) -> Self {
+        let energy = (0..k)
+            .map(|i| {
+                let x = 4.0 * i as f64 / k as f64 - 2.0; // in [-2, 2)
+                (x * x - 1.0).powi(2) + 0.3 * x
+            })
+            .collect();
+        Self {
+            energy,
+            at: 0,
+            pending: 0,
+        }
+    }
+}
+
+impl Problem for Ring {
+    fn energy(&self) -> f64 {
+        self.energy[self.at]
+    }
+    fn propose<R: Rng + ?Sized>(&mut self, _: ProposalKind, _: f64, rng: &mut R) -> f64 {
+        let k = self.energy.len() as i64;
+        let jump = rng.random_range(-4i64..=4);
+        self.pending = (self.at as i64 + jump).rem_euclid(k) as usize;
+        self.energy[self.pending]
+    }
+    fn accept(&mut self) {
+        self.at = self.pending;
+    }
+    fn reject(&mut self) {}
+    fn store_best(&mut self) {}
+}
+
+/// Pearson's chi-square of `counts` against probabilities `p`.
+fn chi_square(counts: &[u64], p: &[f64]) -> f64 {
+    let total: u64 = counts.iter().sum();
+    counts
+        .iter()
+        .zip(p)
+        .map(|(&c, &p)| {
+            let e = p * total as f64;
+            (c as f64 - e).powi(2) / e
+        })
+        .sum()
+}
+
+fn sample_ring(acceptance: Acceptance, t: f64, seed: u64) -> (Vec<u64>, Vec<f64>) {
+    let mut ring = Ring::double_well(24);
+    let config = AnnealerConfig {
+        schedule: Schedule::Constant { t0: t },
+        t_min: 1e-6,
+        acceptance,
+        ..AnnealerConfig::default()
+    };
+    let mut annealer = Annealer::new(config, ring.energy());
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    let mut counts = vec![0u64; 24];
+    for _ in 0..10_000 {
+        annealer.step(&mut ring, &mut rng);
+    }
+    // Thin the chain so successive samples are close to independent.
+    for _ in 0..40_000 {
+        for _ in 0..8 {
+            annealer.step(&mut ring, &mut rng);
+        }
+        counts[ring.at] += 1;
+    }
+    // The exact Boltzmann distribution, computed independently of the sampler.
+    let w: Vec<f64> = ring.energy.iter().map(|e| (-e / t).exp()).collect();
+    let z: f64 = w.iter().sum();
+    (counts, w.iter().map(|w| w / z).collect())
+}
+
+#[test]
+fn metropolis_at_fixed_temperature_samples_the_boltzmann_distribution() {
+    for t in [0.3, 1.0] {
+        let (counts, p) = sample_ring(Acceptance::Metropolis, t, 1);
+        let chi2 = chi_square(&counts, &p);
+        // 23 degrees of freedom: the 0.1% critical value is 49.7.
+        assert!(
+            chi2 < 49.7,
+            "T = {t}: chi-square {chi2:.1}, counts {counts:?}"
+        );
+    }
+}
+
+#[test]
+fn barker_at_fixed_temperature_samples_the_boltzmann_distribution() {
+    let (counts, p) = sample_ring(Acceptance::Barker, 0.5, 2);
+    let chi2 = chi_square(&counts, &p);
+    assert!(chi2 < 49.7, "chi-square {chi2:.1}");
+}
+
+#[test]
+fn the_chi_square_test_rejects_the_wrong_temperature() {
+    // The same histogram against the distribution at another temperature must fail,
+    // or the tests above prove nothing.
+    let (counts, _) = sample_ring(Acceptance::Metropolis, 1.0, 1);
+    let (_, wrong) = sample_ring(Acceptance::Metropolis, 0.7, 1);
+    assert!(chi_square(&counts, &wrong) > 200.0);
+}
+
+#[test]
+fn metropolis_acceptance_probability_is_min_1_exp() {
+    assert_eq!(Acceptance::Metropolis.probability(-1.0, 1.0), 1.0);
+    assert!((Acceptance::Metropolis.probability(0.5, 0.25) - (-2.0f64).exp()).abs() < 1e-15);
+    assert!((Acceptance::Barker.probability(0.0, 1.0) - 0.5).abs() < 1e-15);
+}
+
+/// Loss of a 2 -> H -> 2 ReLU network by the textbook formula, in f64, written
+/// independently of the engine (two logits, log-sum-exp, no margin trick).
+fn reference_loss(theta: &[f32], h: usize, x: &[[f64; 2]], y: &[u8]) -> (f64, f64) {
+    let t = |i: usize| f64::from(theta[i]);
+    let mut total = 0.0;
+    let mut correct = 0;
+    for (p, &label) in x.iter().zip(y) {
+        let mut z = [t(5 * h), t(5 * h + 1)];
+        for j in 0..h {
+            let hidden = (p[0] * t(j) + p[1] * t(h + j) + t(2 * h + j)).max(0.0);
+            z[0] += hidden * t(3 * h + 2 * j);
+            z[1] += hidden * t(3 * h + 2 * j + 1);
+        }
+        let m = z[0].max(z[1]);
+        let lse = m + ((z[0] - m).exp() + (z[1] - m).exp()).ln();
+        total += lse - z[label as usize];
+        correct += usize::from(usize::from(z[1] > z[0]) == label as usize);
+    }
+    (total / x.len() as f64, correct as f64 / x.len() as f64)
+}
+
+fn tiny_dataset() -> (Dataset, Vec<[f64; 2]>, Vec<u8>) {
+    let xs = vec![[0.5, -1.0], [1.5, 2.0], [-0.3, 0.8]];
+    let ys = vec![1u8, 0, 1];
+    let x = array![[0.5f32, -1.0], [1.5, 2.0], [-0.3, 0.8]];
+    let mut data = Dataset::generate(&DataConfig {
+        samples: 4,
+        ..DataConfig::default()
+    });
+    data.train.x = x;
+    data.train.y = ndarray::Array1::from(ys.clone());
+    (data, xs, ys)
+}
+
+#[test]
+fn loss_and_accuracy_match_a_hand_computation() {
+    let (data, xs, ys) = tiny_dataset();
+    let h = 2;
+    // W1 (2x2), b1, W2 (2x2), b2.
+    let theta = vec![
+        0.7, -0.4, 0.2, 1.1, 0.1, -0.3, 1.3, -0.8, -0.5, 0.9, 0.05, -0.02,
+    ];
+    let config = NetworkConfig {
+        hidden: h,
+        ..NetworkConfig::default()
+    };
+    let net = NetworkProblem::with_params(&config, &data, theta.clone());
+    let (loss, acc) = reference_loss(&theta, h, &xs, &ys);
+    assert!(
+        (net.energy() - loss).abs() < 1e-6 * loss,
+        "{} vs {loss}",
+        net.energy()
+    );
+    assert_eq!(net.train_accuracy(), acc);
+    // Weight decay adds lambda |theta|^2.
+    let decayed = NetworkProblem::with_params(
+        &NetworkConfig {
+            weight_decay: 0.1,
+            ..config.clone()
+        },
+        &data,
+        theta.clone(),
+    );
+    let sq: f64 = theta.iter().map(|&t| f64::from(t).powi(2)).sum();
+    assert!((decayed.energy() - (loss + 0.1 * sq)).abs() < 1e-6);
+}
+
+#[test]
+fn huge_logits_give_a_large_finite_loss_not_nan() {
+    let (data, xs, ys) = tiny_dataset();
+    let theta: Vec<f32> = vec![
+        0.7, -0.4, 0.2, 1.1, 0.1, -0.3, 1.3, -0.8, -0.5, 0.9, 0.05, -0.02,
+    ]
+    .into_iter()
+    .map(|t: f32| t * 3000.0)
+    .collect();
+    let config = NetworkConfig {
+        hidden: 2,
+        ..NetworkConfig::default()
+    };
+    let net = NetworkProblem::with_params(&config, &data, theta.clone());
+    let (loss, _) = reference_loss(&theta, 2, &xs, &ys);
+    assert!(net.energy().is_finite() && loss > 1e5);
+    assert!(
+        (net.energy() - loss).abs() < 1e-5 * loss,
+        "{} vs {loss}",
+        net.energy()
+    );
+}
+
+#[test]
+fn non_finite_candidates_are_rejected_and_counted() {
+    let data = Dataset::generate(&DataConfig::default());
+    let config = NetworkConfig::default();
+    let mut net = NetworkProblem::new(&config, &data, &mut Pcg64Mcg::seed_from_u64(0));
+    let mut annealer = Annealer::new(
+        AnnealerConfig {
+            // Steps so large that the weights overflow f32.
+            step_size: 1e39,
+            ..AnnealerConfig::default()
+        },
+        net.energy(),
+    );
+    let before = net.params().to_vec();
+    let mut rng = Pcg64Mcg::seed_from_u64(1);
+    for _ in 0..10 {
+        let outcome = annealer.step(&mut net, &mut rng);
+        assert!(outcome.non_finite && !outcome.accepted);
+    }
+    assert_eq!(annealer.non_finite(), 10);
+    assert_eq!(net.params(), &before[..]);
+}
+
+fn incremental_matches_full(kind: ProposalKind, activation: Activation, hidden: usize) {
+    let data = Dataset::generate(&DataConfig {
+        samples: 300,
+        test_fraction: 0.1,
+        ..DataConfig::default()
+    });
+    let config = NetworkConfig {
+        hidden,
+        activation,
+        init_scale: 0.5,
+        weight_decay: 1e-3,
+    };
+    let mut rng = Pcg64Mcg::seed_from_u64(3);
+    let mut net = NetworkProblem::new(&config, &data, &mut rng);
+    let mut annealer = Annealer::new(
+        AnnealerConfig {
+            schedule: Schedule::Constant { t0: 0.05 },
+            step_size: 0.1,
+            proposal: kind,
+            ..AnnealerConfig::default()
+        },
+        net.energy(),
+    );
+    let mut accepted = 0;
+    for i in 0..50_000 {
+        if annealer.step(&mut net, &mut rng).accepted {
+            accepted += 1;
+        }
+        if i % 10 == 0 || i > 49_990 {
+            let full = net.energy_from_scratch();
+            let rel = (net.energy() - full).abs() / full.abs();
+            assert!(
+                rel < 1e-4,
+                "{kind:?} step {i}: {} vs {full} ({rel:e})",
+                net.energy()
+            );
+        }
+    }
+    assert!(
+        accepted > 1000,
+        "the check must see many accepted moves, saw {accepted}"
+    );
+}
+
+#[test]
+fn one_parameter_moves_evaluate_incrementally_without_drift() {
+    incremental_matches_full(ProposalKind::One, Activation::Relu, 8);
+    incremental_matches_full(ProposalKind::One, Activation::Tanh, 3);
+}
+
+#[test]
+fn one_unit_moves_evaluate_incrementally_without_drift() {
+    incremental_matches_full(ProposalKind::Unit, Activation::Relu, 5);
+}

@@ -1,0 +1,195 @@
+//! The trainer thread obeys its commands and never waits on its receiver.
+
+use annealscope::sim::{RunConfig, Schedule};
+use annealscope::trainer::{Command, Snapshot, Speed, Trainer};
+use std::time::{Duration, Instant};
+
+fn long_config() -> RunConfig {
+    RunConfig {
+        steps: 10_000_000_000,
+        ..RunConfig::default()
+    }
+}
+
+/// Waits for a snapshot satisfying `pred`, for at most 5 seconds.
+fn wait_for(trainer: &Trainer, pred: impl Fn(&Snapshot) -> bool) -> Snapshot {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(s) = trainer.recv_timeout(Duration::from_millis(100))
+            && pred(&s)
+        {
+            return s;
+        }
+    }
+    panic!("no matching snapshot within 5 s");
+}
+
+fn latest(trainer: &Trainer, mut last: Snapshot) -> Snapshot {
+    // Drain to the newest, giving the trainer time to report the last command.
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        if let Some(s) = trainer.recv_timeout(Duration::from_millis(50)) {
+            last = s;
+        }
+    }
+    last
+}
+
+#[test]
+fn pause_stops_stepping_and_step_n_advances_exactly_n() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    wait_for(&trainer, |s| s.latest.step > 0);
+    trainer.send(Command::Pause);
+    let paused = wait_for(&trainer, |s| !s.playing);
+    let at = paused.latest.step;
+    std::thread::sleep(Duration::from_millis(200));
+    trainer.send(Command::Step(0));
+    let s = wait_for(&trainer, |_| true);
+    assert_eq!(latest(&trainer, s).latest.step, at, "paused: no steps");
+    trainer.send(Command::Step(37));
+    let s = wait_for(&trainer, |s| s.latest.step == at + 37);
+    assert!(!s.playing);
+    assert_eq!(latest(&trainer, s).latest.step, at + 37, "exactly 37 steps");
+    trainer.send(Command::Play);
+    wait_for(&trainer, |s| s.playing && s.latest.step > at + 37);
+}
+
+#[test]
+fn live_parameter_changes_show_in_the_next_snapshot_without_restarting() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let first = wait_for(&trainer, |s| s.latest.step > 1000);
+    let mut config = first.config.clone();
+    config.annealer.step_size = 0.0123;
+    config.annealer.schedule = Schedule::Geometric {
+        t0: 1.0,
+        alpha: 0.9,
+    };
+    trainer.send(Command::SetConfig(Box::new(config)));
+    let s = wait_for(&trainer, |s| s.config.annealer.step_size == 0.0123);
+    assert_eq!(
+        s.generation, first.generation,
+        "a live change does not restart"
+    );
+    assert!(s.latest.step > 1000);
+    // Width changes restart.
+    let mut wider = s.config.clone();
+    wider.network.hidden = 8;
+    trainer.send(Command::SetConfig(Box::new(wider)));
+    let r = wait_for(&trainer, |s| s.config.network.hidden == 8);
+    assert!(r.restarted && r.generation == first.generation + 1);
+}
+
+#[test]
+fn out_of_range_configs_are_refused_with_an_error() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let first = wait_for(&trainer, |_| true);
+    let mut bad = first.config.clone();
+    bad.network.hidden = 999;
+    trainer.send(Command::SetConfig(Box::new(bad)));
+    let s = wait_for(&trainer, |s| s.error.is_some());
+    assert!(
+        s.error
+            .as_deref()
+            .is_some_and(|e| e.contains("network.hidden"))
+    );
+    assert_eq!(s.config.network.hidden, 4);
+}
+
+#[test]
+fn reset_returns_to_step_zero_and_reheat_sets_the_temperature() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    wait_for(&trainer, |s| s.latest.step > 5000);
+    trainer.send(Command::Pause);
+    trainer.send(Command::Reset);
+    let s = wait_for(&trainer, |s| s.generation == 1);
+    assert_eq!(s.latest.step, 0);
+    trainer.send(Command::SetTemperature(0.25));
+    let s = wait_for(&trainer, |s| s.schedule.temperature() == 0.25);
+    assert_eq!(s.latest.step, 0);
+}
+
+#[test]
+fn speed_limit_is_obeyed() {
+    let trainer = Trainer::spawn(long_config(), Speed::PerSecond(200.0), None).expect("spawn");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    let s = latest(&trainer, wait_for(&trainer, |_| true));
+    let expected = 200.0 * start.elapsed().as_secs_f64();
+    assert!(
+        (s.latest.step as f64) <= expected + 5.0,
+        "{} steps in {:?}",
+        s.latest.step,
+        start.elapsed()
+    );
+    assert!(s.latest.step >= 50);
+}
+
+#[test]
+fn history_covers_every_step_and_stops_at_the_run_length() {
+    let config = RunConfig {
+        steps: 30_000,
+        ..RunConfig::default()
+    };
+    let trainer = Trainer::spawn(config, Speed::Max, None).expect("spawn");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "run did not finish");
+        if let Some(s) = trainer.recv_timeout(Duration::from_millis(100)) {
+            for b in s.history.buckets() {
+                seen.push((b.first, b.last));
+            }
+            if s.finished && !s.playing {
+                break;
+            }
+        }
+    }
+    // Buckets tile steps 1..=30000 without gaps or overlaps.
+    let mut next = 1;
+    for (first, last) in seen {
+        assert_eq!(first, next);
+        next = last + 1;
+    }
+    assert_eq!(next, 30_001);
+}
+
+#[test]
+fn a_receiver_that_never_reads_neither_blocks_nor_grows_the_trainer() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    // Never read for a while; the trainer must keep stepping at full speed.
+    std::thread::sleep(Duration::from_millis(1500));
+    // What is queued now: the channel's few snapshots plus the trainer's own backlog.
+    let mut total_buckets = 0;
+    let mut last = None;
+    for s in trainer.snapshots() {
+        total_buckets += s.history.buckets().len();
+        last = Some(s);
+    }
+    let s = wait_for(&trainer, |_| true);
+    total_buckets += s.history.buckets().len();
+    let _ = last;
+    let last = s;
+    // At least 100k steps a second even in a debug build, yet the backlog is bounded.
+    assert!(
+        last.latest.step > 100_000,
+        "only {} steps",
+        last.latest.step
+    );
+    assert!(
+        total_buckets <= 4 * 4096 + 4096,
+        "backlog of {total_buckets} buckets"
+    );
+}
+
+#[test]
+fn dropping_the_handle_joins_the_thread_within_a_second() {
+    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    wait_for(&trainer, |s| s.latest.step > 0);
+    let start = Instant::now();
+    drop(trainer);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+}
