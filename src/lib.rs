@@ -11,6 +11,8 @@
 //!   each holding every step's metrics since the last (summarised losslessly at the
 //!   extremes in a [`sim::History`]) and the latest decision boundary.
 //! * [`preset`] saves and loads a whole session as versioned RON.
+//! * [`ui`] is the desktop app (eframe/egui): it drains snapshots each frame without
+//!   waiting and turns every user action into a command.
 //! * [`cli`] is the command line: the GUI, headless runs and the benchmark.
 
 pub mod bench;
@@ -18,9 +20,9 @@ pub mod cli;
 pub mod preset;
 pub mod sim;
 pub mod trainer;
+pub mod ui;
 
 /// Opens the desktop app on `preset`.
 pub fn gui(preset: preset::Preset) -> anyhow::Result<()> {
-    let _ = preset;
-    anyhow::bail!("the desktop app is not built yet; use `annealscope run` for a headless run")
+    ui::run(preset)
 }

@@ -424,6 +424,14 @@ impl NetworkProblem {
         Array2::from_shape_fn((g, g), |(r, c)| sigmoid(m[r * g + c]))
     }
 
+    /// Class-1 probability of each of `samples` under parameters `theta`.
+    pub fn probabilities(&self, theta: &[f32], samples: &Samples) -> Vec<f32> {
+        let pts = Points::new(samples);
+        let mut m = vec![0.0; pts.x0.len()];
+        self.margins_on(&pts, theta, &mut m);
+        m[..pts.n].iter().map(|&z| sigmoid(z)).collect()
+    }
+
     /// The current parameters as an ndarray vector.
     pub fn params_array(&self) -> Array1<f32> {
         Array1::from(self.theta.clone())

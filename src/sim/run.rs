@@ -79,6 +79,10 @@ pub struct DecisionGrid {
     pub bounds: [[f32; 2]; 2],
     /// `p[[row, col]]` at `x = x_lo + col dx`, `y = y_lo + row dy`.
     pub p: Array2<f32>,
+    /// Class-1 probability at each training point.
+    pub train_p: Vec<f32>,
+    /// Class-1 probability at each test point.
+    pub test_p: Vec<f32>,
 }
 
 /// One annealing run of the network.
@@ -204,11 +208,12 @@ impl Run {
     /// The class-1 probability of the current network on a `g x g` grid over the data.
     pub fn decision_grid(&self, g: usize) -> DecisionGrid {
         let bounds = self.data.bounds();
+        let theta = self.problem.params();
         DecisionGrid {
             bounds,
-            p: self
-                .problem
-                .probability_grid(self.problem.params(), bounds, g),
+            p: self.problem.probability_grid(theta, bounds, g),
+            train_p: self.problem.probabilities(theta, &self.data.train),
+            test_p: self.problem.probabilities(theta, &self.data.test),
         }
     }
 }

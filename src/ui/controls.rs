@@ -1,0 +1,350 @@
+//! The control panel: run, annealing, network and data settings, each with a tooltip
+//! that explains it in statistical-mechanics terms. Edits change `App::preset` and are
+//! sent to the trainer as one `SetConfig` command per frame.
+
+use super::App;
+use crate::sim::{Acceptance, Activation, DataKind, ProposalKind, Schedule, limits};
+use crate::trainer::{Command, Speed};
+use egui::{ComboBox, DragValue, Slider, Ui};
+
+const TIP_ALPHA: &str = "Cooling rate alpha: each step multiplies T by alpha. Slow cooling \
+(alpha near 1) lets the system stay near equilibrium as it cools and find deep minima; \
+fast cooling (a quench) freezes it into whatever basin it is in.";
+const TIP_T0: &str = "Starting temperature. At high T uphill moves are accepted often \
+(exp(-dE/T) is near 1) and the walker explores the whole landscape.";
+const TIP_TMIN: &str = "The floor every schedule is clamped at: the temperature the \
+system finally freezes at.";
+const TIP_STEP: &str = "Step size sigma: each proposal adds sigma * N(0, 1) noise to the \
+weights. Too small and every move is accepted but nothing is learned; too large and \
+almost every move is rejected. It must match the energy scale.";
+const TIP_HIDDEN: &str = "Hidden units H: the number of parameters is 5H + 2, the \
+dimension of the landscape being annealed. Changing it restarts the run.";
+const TIP_PROPOSAL: &str = "How a candidate state is drawn: move every weight at once (the \
+reference article's move), one weight, or one hidden unit's weights.";
+const TIP_ACCEPT: &str = "Metropolis accepts with probability min(1, exp(-dE/T)); Barker \
+with 1/(1 + exp(dE/T)). Both sample the Boltzmann distribution exp(-E/T)/Z at fixed T.";
+const TIP_SCHEDULE: &str = "How the temperature falls with the step count. Every \
+schedule is clamped at T_min; changing a parameter mid-run continues from the current T.";
+const TIP_DECAY: &str = "Weight decay lambda adds lambda * |theta|^2 to the energy: a \
+harmonic confining potential, like a Gaussian prior on the weights.";
+const TIP_SPEED: &str = "Steps per second of wall time. Slow it down to watch single \
+proposals; the trajectory does not depend on the speed.";
+
+/// `alpha = 1 - 10^-x`: a slider over `x` makes 0.9, 0.99, 0.999, 0.9999 equally easy to hit.
+fn alpha_slider(ui: &mut Ui, alpha: &mut f64) -> bool {
+    let mut x = -(1.0 - *alpha).max(1e-9).log10();
+    let r = ui
+        .add(
+            Slider::new(&mut x, 0.3..=6.0)
+                .text("Cooling rate")
+                .custom_formatter(|x, _| format!("{:.6}", 1.0 - 10f64.powf(-x)))
+                .custom_parser(|s| {
+                    let a: f64 = s.trim().parse().ok()?;
+                    (a < 1.0).then(|| -(1.0 - a).log10())
+                }),
+        )
+        .on_hover_text(TIP_ALPHA);
+    if r.changed() {
+        *alpha = (1.0 - 10f64.powf(-x)).clamp(*limits::ALPHA.start(), 1.0 - 1e-9);
+        true
+    } else {
+        false
+    }
+}
+
+fn temperature(ui: &mut Ui, label: &str, t: &mut f64, tip: &str) -> bool {
+    ui.add(Slider::new(t, 1e-4..=10.0).logarithmic(true).text(label))
+        .on_hover_text(tip)
+        .changed()
+}
+
+fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
+    let mut changed = false;
+    let current = s.label();
+    ComboBox::from_label("Schedule")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for example in Schedule::EXAMPLES {
+                if ui
+                    .selectable_label(example.label() == current, example.label())
+                    .clicked()
+                    && example.label() != current
+                {
+                    *s = with_t0(example, s.t0());
+                    changed = true;
+                }
+            }
+        })
+        .response
+        .on_hover_text(TIP_SCHEDULE);
+    match s {
+        Schedule::Geometric { t0, alpha } => {
+            changed |= temperature(ui, "T0", t0, TIP_T0);
+            changed |= alpha_slider(ui, alpha);
+        }
+        Schedule::Linear { t0, rate } => {
+            changed |= temperature(ui, "T0", t0, TIP_T0);
+            changed |= ui
+                .add(
+                    Slider::new(rate, 1e-7..=1e-1)
+                        .logarithmic(true)
+                        .text("Drop per step"),
+                )
+                .changed();
+        }
+        Schedule::Logarithmic { c } => {
+            changed |= temperature(
+                ui,
+                "c",
+                c,
+                "T(k) = c / ln(k + e): provably finds the global minimum if c is deep enough, but impractically slowly.",
+            );
+        }
+        Schedule::Fast { t0 } => changed |= temperature(ui, "T0", t0, TIP_T0),
+        Schedule::Constant { t0 } => {
+            changed |= temperature(
+                ui,
+                "T",
+                t0,
+                "A fixed temperature: the walker samples the Boltzmann distribution exp(-E/T)/Z instead of annealing.",
+            );
+        }
+        Schedule::CosineRestarts { t0, period } => {
+            changed |= temperature(ui, "T0", t0, TIP_T0);
+            changed |= ui
+                .add(Slider::new(period, 100..=100_000).logarithmic(true).text("Period"))
+                .on_hover_text("Steps between reheats: each period cools from T0 to T_min, then jumps back up, letting the system escape a poor minimum.")
+                .changed();
+        }
+        Schedule::Adaptive { t0, target, gain } => {
+            changed |= temperature(ui, "T0", t0, TIP_T0);
+            changed |= ui
+                .add(Slider::new(target, 0.01..=0.9).text("Target acceptance"))
+                .on_hover_text(
+                    "T is nudged up when fewer moves are accepted than this, down when more.",
+                )
+                .changed();
+            changed |= ui
+                .add(Slider::new(gain, 1e-4..=0.5).logarithmic(true).text("Gain"))
+                .changed();
+        }
+    }
+    changed
+}
+
+fn with_t0(s: Schedule, t: f64) -> Schedule {
+    match s {
+        Schedule::Geometric { alpha, .. } => Schedule::Geometric { t0: t, alpha },
+        Schedule::Linear { rate, .. } => Schedule::Linear { t0: t, rate },
+        Schedule::Logarithmic { .. } => Schedule::Logarithmic { c: t },
+        Schedule::Fast { .. } => Schedule::Fast { t0: t },
+        Schedule::Constant { t0 } => Schedule::Constant { t0 },
+        Schedule::CosineRestarts { period, .. } => Schedule::CosineRestarts { t0: t, period },
+        Schedule::Adaptive { target, gain, .. } => Schedule::Adaptive {
+            t0: t,
+            target,
+            gain,
+        },
+    }
+}
+
+fn combo<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut T,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    tip: &str,
+) -> bool {
+    let mut changed = false;
+    ComboBox::from_label(label)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for &v in all {
+                changed |= ui.selectable_value(value, v, name(v)).changed();
+            }
+        })
+        .response
+        .on_hover_text(tip);
+    changed
+}
+
+impl App {
+    /// The control panel.
+    pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
+        let mut run = self.preset.run.clone();
+        let mut changed = false;
+
+        ui.heading("Run");
+        ui.horizontal(|ui| {
+            let label = if self.playing() { "Pause" } else { "Play" };
+            if ui.button(label).on_hover_text("Space").clicked() {
+                self.toggle_play();
+            }
+            if ui
+                .button("Step")
+                .on_hover_text("S or Right arrow")
+                .clicked()
+            {
+                self.command(Command::Step(1));
+            }
+            if ui
+                .button("Reset")
+                .on_hover_text("R: back to step 0 with the same seed")
+                .clicked()
+            {
+                self.command(Command::Reset);
+            }
+        });
+        let mut max = matches!(self.preset.speed, Speed::Max);
+        let mut rate = match self.preset.speed {
+            Speed::PerSecond(r) => r,
+            Speed::Max => 1e4,
+        };
+        ui.horizontal(|ui| {
+            let a = ui
+                .checkbox(&mut max, "Max speed")
+                .on_hover_text(TIP_SPEED)
+                .changed();
+            let b = ui
+                .add_enabled(
+                    !max,
+                    Slider::new(&mut rate, 1.0..=1e6)
+                        .logarithmic(true)
+                        .text("steps/s"),
+                )
+                .on_hover_text(TIP_SPEED)
+                .changed();
+            if a || b {
+                self.preset.speed = if max {
+                    Speed::Max
+                } else {
+                    Speed::PerSecond(rate)
+                };
+                self.command(Command::SetSpeed(self.preset.speed));
+            }
+        });
+        changed |= ui
+            .add(
+                DragValue::new(&mut run.steps)
+                    .range(limits::STEPS)
+                    .prefix("Run length: ")
+                    .suffix(" steps"),
+            )
+            .changed();
+
+        ui.separator();
+        ui.heading("Annealing");
+        changed |= schedule_ui(ui, &mut run.annealer.schedule);
+        changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
+        changed |= ui
+            .add(
+                Slider::new(&mut run.annealer.step_size, 1e-4..=1.0)
+                    .logarithmic(true)
+                    .text("Step size"),
+            )
+            .on_hover_text(TIP_STEP)
+            .changed();
+        changed |= combo(
+            ui,
+            "Proposal",
+            &mut run.annealer.proposal,
+            &ProposalKind::ALL,
+            ProposalKind::label,
+            TIP_PROPOSAL,
+        );
+        changed |= combo(
+            ui,
+            "Acceptance",
+            &mut run.annealer.acceptance,
+            &Acceptance::ALL,
+            |a| match a {
+                Acceptance::Metropolis => "Metropolis",
+                Acceptance::Barker => "Barker",
+            },
+            TIP_ACCEPT,
+        );
+        ui.horizontal(|ui| {
+            if ui
+                .button("Reheat to T0")
+                .on_hover_text("H: set the temperature back to T0 now; cooling resumes from there")
+                .clicked()
+            {
+                self.reheat();
+            }
+        });
+
+        ui.separator();
+        ui.heading("Network");
+        changed |= ui
+            .add(
+                Slider::new(&mut run.network.hidden, limits::HIDDEN)
+                    .logarithmic(true)
+                    .text("Hidden width"),
+            )
+            .on_hover_text(TIP_HIDDEN)
+            .changed();
+        changed |= combo(
+            ui,
+            "Activation",
+            &mut run.network.activation,
+            &Activation::ALL,
+            Activation::label,
+            "The hidden units' nonlinearity. Changing it restarts the run.",
+        );
+        changed |= ui
+            .add(
+                Slider::new(&mut run.network.weight_decay, 0.0..=0.1)
+                    .logarithmic(true)
+                    .text("Weight decay"),
+            )
+            .on_hover_text(TIP_DECAY)
+            .changed();
+
+        ui.separator();
+        ui.heading("Data");
+        changed |= combo(
+            ui,
+            "Data set",
+            &mut run.data.kind,
+            &DataKind::ALL,
+            DataKind::label,
+            "The toy problem. Changing the data restarts the run.",
+        );
+        changed |= ui
+            .add(
+                Slider::new(&mut run.data.samples, 10..=5000)
+                    .logarithmic(true)
+                    .text("Samples"),
+            )
+            .changed();
+        changed |= ui
+            .add(Slider::new(&mut run.data.noise, 0.0..=1.0).text("Noise"))
+            .changed();
+        changed |= ui
+            .add(Slider::new(&mut run.data.test_fraction, 0.0..=0.5).text("Test fraction"))
+            .on_hover_text("Points held out of the energy, to measure generalisation.")
+            .changed();
+        ui.horizontal(|ui| {
+            changed |= ui
+                .add(DragValue::new(&mut run.seed).prefix("Seed: "))
+                .changed();
+            if ui
+                .button("New seed")
+                .on_hover_text("A new initialisation and a new sequence of proposals")
+                .clicked()
+            {
+                run.seed = run.seed.wrapping_add(1);
+                changed = true;
+            }
+        });
+        if run.network != self.preset.run.network || run.data != self.preset.run.data {
+            ui.label("Changing width, data or seed restarts the run.");
+        }
+
+        if changed && run != self.preset.run {
+            self.preset.run = run;
+            self.push_config();
+        }
+    }
+}

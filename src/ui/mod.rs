@@ -1,0 +1,472 @@
+//! The desktop app: eframe/egui, one file per view.
+//!
+//! The app keeps the settings the controls edit (a [`Preset`]), the plotted [`History`]
+//! and the latest snapshot. Every user action becomes a [`Command`] collected during the
+//! frame and sent to the trainer in one place at its end. Snapshots are drained without
+//! blocking at the start of each frame; the trainer wakes the UI through a small waker
+//! closure, so neither the trainer nor the simulation knows about egui.
+
+mod boundary;
+mod concepts;
+mod controls;
+mod plots;
+
+use crate::preset::Preset;
+use crate::sim::{Dataset, DecisionGrid, History, ScheduleState, StepRecord};
+use crate::trainer::{Command, Snapshot, Trainer};
+use std::sync::Arc;
+
+/// Buckets of plotted history kept by the UI (memory stays bounded however long the run).
+pub const HISTORY_BUCKETS: usize = 16_384;
+
+/// View options (the part of a session that is about looks, not physics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewState {
+    /// Plots follow the run (auto-scroll) until the user pans or zooms.
+    pub follow: bool,
+    /// Temperature plot on a log scale.
+    pub log_temperature: bool,
+    /// Energy plot on a log scale.
+    pub log_energy: bool,
+    /// Presenter layout: no control panel, larger plots.
+    pub presenter: bool,
+    /// The Concepts window is open.
+    pub concepts: bool,
+    /// The keyboard help window is open.
+    pub help: bool,
+    /// Dark theme.
+    pub dark: bool,
+    /// UI scale (points per pixel multiplier) for projectors.
+    pub scale: f32,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            follow: true,
+            log_temperature: true,
+            log_energy: true,
+            presenter: false,
+            concepts: false,
+            help: false,
+            dark: true,
+            scale: 1.0,
+        }
+    }
+}
+
+/// What the latest snapshot said, kept between snapshots.
+#[derive(Clone, Debug)]
+pub struct Latest {
+    /// Metrics of the latest step.
+    pub record: StepRecord,
+    /// The schedule in motion.
+    pub schedule: ScheduleState,
+    /// The data set.
+    pub data: Arc<Dataset>,
+    /// Whether the trainer is stepping.
+    pub playing: bool,
+    /// Whether the configured run length was reached.
+    pub finished: bool,
+    /// Measured steps per second.
+    pub steps_per_second: f64,
+}
+
+/// The annealscope app.
+pub struct App {
+    trainer: Trainer,
+    /// The settings the controls edit; sent to the trainer when they change.
+    pub preset: Preset,
+    /// Plotted history of the current run.
+    pub history: History,
+    generation: u64,
+    /// The latest snapshot's news.
+    pub latest: Option<Latest>,
+    grid: Option<Arc<DecisionGrid>>,
+    texture: Option<egui::TextureHandle>,
+    grid_changed: bool,
+    /// Looks.
+    pub view: ViewState,
+    /// A message for the user: text and whether it is an error.
+    pub notice: Option<(String, bool)>,
+    commands: Vec<Command>,
+    plots: plots::PlotsState,
+    applied_scale: f32,
+    applied_dark: Option<bool>,
+}
+
+impl App {
+    /// Starts a trainer on `preset` and builds the app around it. `ctx` is woken by
+    /// the trainer whenever a snapshot is sent.
+    pub fn new(ctx: &egui::Context, preset: Preset) -> anyhow::Result<Self> {
+        let waker_ctx = ctx.clone();
+        let waker: crate::trainer::Waker = Box::new(move || waker_ctx.request_repaint());
+        let trainer = Trainer::spawn(preset.run.clone(), preset.speed, Some(waker))?;
+        trainer.send(Command::SetGrid(preset.view.grid));
+        Ok(Self {
+            trainer,
+            preset,
+            history: History::new(HISTORY_BUCKETS),
+            generation: 0,
+            latest: None,
+            grid: None,
+            texture: None,
+            grid_changed: false,
+            view: ViewState::default(),
+            notice: None,
+            commands: Vec::new(),
+            plots: plots::PlotsState::default(),
+            applied_scale: 0.0,
+            applied_dark: None,
+        })
+    }
+
+    /// Queues a command for the trainer (sent at the end of the frame).
+    pub fn command(&mut self, c: Command) {
+        self.commands.push(c);
+    }
+
+    /// Sends the edited run settings to the trainer.
+    fn push_config(&mut self) {
+        self.commands
+            .push(Command::SetConfig(Box::new(self.preset.run.clone())));
+    }
+
+    /// Drains the snapshots that arrived, without waiting.
+    pub fn ingest(&mut self) {
+        let snapshots: Vec<Snapshot> = self.trainer.snapshots().collect();
+        for s in snapshots {
+            self.absorb(s);
+        }
+    }
+
+    fn absorb(&mut self, s: Snapshot) {
+        if s.generation != self.generation {
+            self.history.clear();
+            self.generation = s.generation;
+            self.view.follow = true;
+        }
+        self.history.append(&s.history);
+        if let Some(g) = s.grid {
+            self.grid = Some(g);
+            self.grid_changed = true;
+        }
+        if s.restarted {
+            self.notice = Some((
+                "Hidden width, data or seed changed: the run restarted from step 0.".into(),
+                false,
+            ));
+        }
+        if let Some(e) = s.error {
+            self.notice = Some((e, true));
+            self.preset.run = s.config.clone();
+        }
+        self.latest = Some(Latest {
+            record: s.latest,
+            schedule: s.schedule,
+            data: s.data,
+            playing: s.playing,
+            finished: s.finished,
+            steps_per_second: s.steps_per_second,
+        });
+    }
+
+    /// Whether the trainer reported that it is stepping.
+    pub fn playing(&self) -> bool {
+        self.latest.as_ref().is_some_and(|l| l.playing)
+    }
+
+    fn toggle_play(&mut self) {
+        let c = if self.playing() {
+            Command::Pause
+        } else {
+            Command::Play
+        };
+        self.command(c);
+        if let Some(l) = &mut self.latest {
+            // Show the new state at once; the next snapshot confirms it.
+            l.playing = !l.playing;
+        }
+    }
+
+    fn reheat(&mut self) {
+        let t = self.preset.run.annealer.schedule.t0();
+        self.command(Command::SetTemperature(t));
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        use egui::Key;
+        let (space, step, reset, heat, full) = ctx.input(|i| {
+            (
+                i.key_pressed(Key::Space),
+                i.key_pressed(Key::S) || i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::R),
+                i.key_pressed(Key::H),
+                i.key_pressed(Key::F11),
+            )
+        });
+        if space {
+            self.toggle_play();
+        }
+        if step {
+            self.command(Command::Step(1));
+        }
+        if reset {
+            self.command(Command::Reset);
+        }
+        if heat {
+            self.reheat();
+        }
+        if full {
+            let now = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!now));
+        }
+    }
+
+    fn apply_looks(&mut self, ctx: &egui::Context) {
+        if self.applied_scale != self.view.scale {
+            ctx.set_zoom_factor(self.view.scale);
+            self.applied_scale = self.view.scale;
+        }
+        if self.applied_dark != Some(self.view.dark) {
+            ctx.set_theme(if self.view.dark {
+                egui::Theme::Dark
+            } else {
+                egui::Theme::Light
+            });
+            self.applied_dark = Some(self.view.dark);
+        }
+    }
+
+    /// One frame of the whole UI.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.apply_looks(&ctx);
+        self.ingest();
+        self.keyboard(&ctx);
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        if !self.view.presenter {
+            egui::Panel::left("controls")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.controls_ui(ui));
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        self.concepts_window(&ctx);
+        self.help_window(&ctx);
+        for c in self.commands.drain(..) {
+            self.trainer.send(c);
+        }
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some((text, is_error)) = self.notice.clone() {
+            ui.horizontal(|ui| {
+                let color = if is_error {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().warn_fg_color
+                };
+                ui.colored_label(color, text);
+                if ui.small_button("Dismiss").clicked() {
+                    self.notice = None;
+                }
+            });
+        }
+        let size = ui.available_size();
+        let left = (size.x * 0.45).min(size.y);
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui_with_layout(
+                egui::vec2(left, size.y),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| self.boundary_ui(ui),
+            );
+            ui.allocate_ui_with_layout(
+                egui::vec2(ui.available_width(), size.y),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| self.plots_ui(ui),
+            );
+        });
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("Run", |ui| {
+                let label = if self.playing() {
+                    "Pause  (Space)"
+                } else {
+                    "Play  (Space)"
+                };
+                if ui.button(label).clicked() {
+                    self.toggle_play();
+                }
+                if ui.button("Step  (S, Right)").clicked() {
+                    self.command(Command::Step(1));
+                }
+                if ui.button("Reset  (R)").clicked() {
+                    self.command(Command::Reset);
+                }
+                if ui.button("Reheat to T0  (H)").clicked() {
+                    self.reheat();
+                }
+                ui.separator();
+                if ui.button("Save history as CSV").clicked() {
+                    self.save_csv();
+                }
+                if ui.button("Save screenshot as PNG").clicked() {
+                    self.request_screenshot(ui.ctx());
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.view.presenter, "Presenter layout")
+                    .on_hover_text("Hide the controls and give the plots the whole window");
+                ui.checkbox(&mut self.view.dark, "Dark theme");
+                ui.add(
+                    egui::Slider::new(&mut self.view.scale, 0.75..=2.5)
+                        .text("UI scale")
+                        .step_by(0.05),
+                )
+                .on_hover_text("Larger for projectors (Ctrl +/- also zooms)");
+                ui.checkbox(&mut self.view.log_temperature, "Log temperature axis");
+                ui.checkbox(&mut self.view.log_energy, "Log energy axis");
+                if ui.button("Full screen  (F11)").clicked() {
+                    let now = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
+                    ui.ctx()
+                        .send_viewport_cmd(egui::ViewportCommand::Fullscreen(!now));
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Concepts").clicked() {
+                    self.view.concepts = true;
+                }
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.view.help = true;
+                }
+            });
+            ui.separator();
+            ui.strong(&self.preset.title);
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let Some(l) = &self.latest else {
+                ui.label("Starting...");
+                return;
+            };
+            let r = &l.record;
+            let state = if l.playing {
+                "running"
+            } else if l.finished {
+                "finished"
+            } else {
+                "paused"
+            };
+            ui.label(format!("{state}  |  step {}", r.step));
+            ui.separator();
+            ui.label(format!("{:.0} steps/s", l.steps_per_second));
+            ui.separator();
+            ui.label(format!("T = {:.3e}", l.schedule.temperature()));
+            ui.separator();
+            ui.label(format!("E = {:.5}", r.energy));
+            ui.separator();
+            ui.label(format!("best E = {:.5}", r.best_energy));
+            ui.separator();
+            ui.label(format!("acceptance {:.1}%", 100.0 * r.acceptance_rate));
+            ui.separator();
+            ui.label(format!("train accuracy {:.1}%", 100.0 * r.train_accuracy));
+            if r.test_accuracy.is_finite() {
+                ui.separator();
+                ui.label(format!("test accuracy {:.1}%", 100.0 * r.test_accuracy));
+            }
+        });
+    }
+
+    fn help_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.view.help;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("keys").striped(true).show(ui, |ui| {
+                    for (k, what) in [
+                        ("Space", "play / pause"),
+                        ("S or Right", "one step"),
+                        ("R", "reset to step 0"),
+                        ("H", "reheat to T0"),
+                        ("F11", "full screen"),
+                        ("Ctrl + / Ctrl -", "zoom the whole UI"),
+                    ] {
+                        ui.monospace(k);
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+            });
+        self.view.help = open;
+    }
+
+    /// Writes the plotted history (the last step of each bucket) as CSV next to the
+    /// working directory, never replacing a file.
+    fn save_csv(&mut self) {
+        let mut text = String::from(StepRecord::CSV_HEADER);
+        text.push('\n');
+        for b in self.history.buckets() {
+            text.push_str(&b.end_record().csv_row());
+            text.push('\n');
+        }
+        let step = self.latest.as_ref().map_or(0, |l| l.record.step);
+        let path = std::path::PathBuf::from(format!("annealscope-history-step{step}.csv"));
+        self.notice = Some(
+            match crate::preset::write_atomic(&path, text.as_bytes(), false) {
+                Ok(()) => (format!("Saved {}", path.display()), false),
+                Err(e) => (e.to_string(), true),
+            },
+        );
+    }
+
+    fn request_screenshot(&mut self, ctx: &egui::Context) {
+        let step = self.latest.as_ref().map_or(0, |l| l.record.step);
+        let path = std::path::PathBuf::from(format!("annealscope-step{step}.png"));
+        self.notice = Some((format!("Saving {}...", path.display()), false));
+        ctx.request_screenshot(move |image| {
+            let [w, h] = image.size;
+            let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+            if let Some(buffer) = image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
+                let mut png = std::io::Cursor::new(Vec::new());
+                if buffer.write_to(&mut png, image::ImageFormat::Png).is_ok() {
+                    let _ = crate::preset::write_atomic(&path, png.get_ref(), false);
+                }
+            }
+        });
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+}
+
+/// Opens the window and runs the app until it is closed.
+pub fn run(preset: Preset) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("annealscope")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 500.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "annealscope",
+        options,
+        Box::new(|cc| Ok(Box::new(App::new(&cc.egui_ctx, preset)?))),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

@@ -1,0 +1,190 @@
+//! The live plots: temperature (with the schedule's plan ahead, dashed), energy current
+//! and best, acceptance rate and accuracy, against the step. Their x axes are linked.
+//!
+//! Each line is the min/max envelope of the history over the visible steps, at most two
+//! points per pixel column, so a frame costs the same for ten thousand steps or a million.
+
+use super::App;
+use crate::sim::{History, Metric, ScheduleState};
+use egui::{Color32, Id};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
+
+/// What the plots remember between frames.
+#[derive(Clone, Debug, Default)]
+pub struct PlotsState {
+    /// Steps shown by the linked x axes in the last frame.
+    pub x_view: Option<[f64; 2]>,
+}
+
+/// One metric's envelope over `[lo, hi]` in at most `columns` columns, optionally as
+/// `log10` of the values (non-positive values are dropped).
+pub fn series(
+    history: &History,
+    metric: Metric,
+    lo: f64,
+    hi: f64,
+    columns: usize,
+    log: bool,
+) -> Vec<[f64; 2]> {
+    let mut pts = Vec::new();
+    history.envelope(metric, lo, hi, columns, &mut pts);
+    if log {
+        pts.retain(|p| p[1] > 0.0);
+        for p in &mut pts {
+            p[1] = p[1].log10();
+        }
+    }
+    pts
+}
+
+/// The schedule's planned temperature from the current step to `until`, 100 points.
+fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
+    let from = schedule.step() as f64;
+    (0..=100)
+        .map(|i| {
+            let k = from + (until - from) * f64::from(i) / 100.0;
+            let t = schedule.planned(k as u64);
+            [k, if log { t.log10() } else { t }]
+        })
+        .collect()
+}
+
+fn log_axis(mark: egui_plot::GridMark, _: &std::ops::RangeInclusive<f64>) -> String {
+    format!("{:.0e}", 10f64.powf(mark.value))
+}
+
+impl App {
+    /// The four linked plots.
+    pub(super) fn plots_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(latest) = self.latest.clone() else {
+            return;
+        };
+        let last = latest.record.step.max(1) as f64;
+        // Follow: the whole run so far plus a quarter ahead for the planned temperature.
+        let ahead = (last * 0.25).max(100.0);
+        let [lo, hi] = if self.view.follow {
+            [0.0, last + ahead]
+        } else {
+            self.plots.x_view.unwrap_or([0.0, last + ahead])
+        };
+        let columns = (ui.available_width().max(100.0) as usize).min(2000);
+        ui.horizontal(|ui| {
+            ui.strong("Live plots");
+            if !self.view.follow
+                && ui
+                    .button("Follow the run")
+                    .on_hover_text("Scroll with the run again")
+                    .clicked()
+            {
+                self.view.follow = true;
+            }
+            ui.checkbox(&mut self.view.log_temperature, "log T");
+            ui.checkbox(&mut self.view.log_energy, "log E");
+        });
+        let height = ((ui.available_height() - 4.0 * ui.spacing().item_spacing.y) / 4.0).max(60.0);
+        let link = Id::unique("step-axis");
+        let h = &self.history;
+        let (log_t, log_e) = (self.view.log_temperature, self.view.log_energy);
+        let temperature = series(h, Metric::Temperature, lo, hi, columns, log_t);
+        let planned = plan(&latest.schedule, last + ahead, log_t);
+        let energy = series(h, Metric::Energy, lo, hi, columns, log_e);
+        let best = series(h, Metric::BestEnergy, lo, hi, columns, log_e);
+        let acceptance = series(h, Metric::Acceptance, lo, hi, columns, false);
+        let train = series(h, Metric::TrainAccuracy, lo, hi, columns, false);
+        let test = series(h, Metric::TestAccuracy, lo, hi, columns, false);
+
+        let mut interacted = false;
+        let mut view = None;
+        let mut plot = |ui: &mut egui::Ui,
+                        id: &str,
+                        log: bool,
+                        y_range: Option<[f64; 2]>,
+                        lines: Vec<Line<'static>>| {
+            let mut p = Plot::new(id)
+                .height(height)
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .legend(Legend::default())
+                .allow_scroll([true, false])
+                .y_axis_min_width(48.0);
+            if log {
+                p = p.y_axis_formatter(log_axis);
+            }
+            if let Some([a, b]) = y_range {
+                p = p.include_y(a).include_y(b);
+            }
+            let follow = self.view.follow;
+            let r = p.show(ui, |plot_ui| {
+                for line in lines {
+                    plot_ui.line(line);
+                }
+                if follow {
+                    plot_ui.set_plot_bounds_x(lo..=hi);
+                    plot_ui.set_auto_bounds([false, true]);
+                }
+                plot_ui.plot_bounds()
+            });
+            let resp = &r.response;
+            if resp.dragged()
+                || (resp.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO))
+                || resp.double_clicked()
+            {
+                interacted = true;
+            }
+            let b = r.inner;
+            view = Some([b.min()[0], b.max()[0]]);
+        };
+        let accent = Color32::from_rgb(220, 80, 60);
+        plot(
+            ui,
+            "temperature",
+            log_t,
+            None,
+            vec![
+                Line::new("temperature T", PlotPoints::from(temperature)).color(accent),
+                Line::new("planned", PlotPoints::from(planned))
+                    .color(accent)
+                    .style(LineStyle::dashed_loose()),
+            ],
+        );
+        plot(
+            ui,
+            "energy",
+            log_e,
+            None,
+            vec![
+                Line::new("energy E", PlotPoints::from(energy))
+                    .color(Color32::from_rgb(80, 140, 230)),
+                Line::new("best E", PlotPoints::from(best)).color(Color32::from_rgb(60, 180, 90)),
+            ],
+        );
+        plot(
+            ui,
+            "acceptance",
+            false,
+            Some([0.0, 1.0]),
+            vec![
+                Line::new("acceptance rate", PlotPoints::from(acceptance))
+                    .color(Color32::from_rgb(170, 110, 220)),
+            ],
+        );
+        plot(
+            ui,
+            "accuracy",
+            false,
+            Some([0.0, 1.0]),
+            vec![
+                Line::new("train accuracy", PlotPoints::from(train))
+                    .color(Color32::from_rgb(230, 160, 40)),
+                Line::new("test accuracy", PlotPoints::from(test))
+                    .color(Color32::from_rgb(40, 170, 170)),
+            ],
+        );
+        if interacted {
+            self.view.follow = false;
+        }
+        if !self.view.follow {
+            self.plots.x_view = view;
+        }
+    }
+}
