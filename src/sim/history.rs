@@ -86,6 +86,8 @@ pub enum Metric {
 pub struct History {
     buckets: Vec<Bucket>,
     capacity: usize,
+    /// Steps a bucket may span.
+    width: u64,
 }
 
 impl History {
@@ -94,6 +96,7 @@ impl History {
         Self {
             buckets: Vec::new(),
             capacity: capacity.max(2),
+            width: 1,
         }
     }
 
@@ -102,8 +105,15 @@ impl History {
         self.push_bucket(Bucket::from_record(r));
     }
 
-    /// Appends a bucket that follows the last one.
+    /// Appends a bucket that follows the last one (merging it into the last bucket while
+    /// their span stays within the width).
     pub fn push_bucket(&mut self, b: Bucket) {
+        if let Some(last) = self.buckets.last_mut()
+            && b.last - last.first < self.width
+        {
+            last.merge(&b);
+            return;
+        }
         self.buckets.push(b);
         if self.buckets.len() > self.capacity {
             self.halve();
@@ -119,6 +129,7 @@ impl History {
 
     /// Merges neighbours pairwise, halving the number of buckets.
     fn halve(&mut self) {
+        self.width *= 2;
         let mut out = Vec::with_capacity(self.capacity);
         for pair in self.buckets.chunks(2) {
             let mut b = pair[0];
@@ -133,13 +144,16 @@ impl History {
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.buckets.clear();
+        self.width = 1;
     }
 
     /// Takes the buckets out, leaving the history empty.
     pub fn take(&mut self) -> History {
+        let width = std::mem::replace(&mut self.width, 1);
         History {
             buckets: std::mem::take(&mut self.buckets),
             capacity: self.capacity,
+            width,
         }
     }
 
@@ -256,6 +270,13 @@ mod tests {
             }
         }
         assert_eq!(h.buckets()[0].first, 1);
+        // Resolution is uniform: no bucket is more than twice as wide as another.
+        let widths: Vec<u64> = b[..b.len() - 1]
+            .iter()
+            .map(|b| b.last - b.first + 1)
+            .collect();
+        let (lo, hi) = (widths.iter().min(), widths.iter().max());
+        assert!(hi <= lo.map(|l| 2 * l).as_ref(), "{lo:?} {hi:?}");
         assert_eq!(h.last().map(|b| b.last), Some(100_000));
         assert_eq!(h.last().map(|b| b.end[0]), raw.last().copied());
     }

@@ -183,10 +183,6 @@ impl App {
             Command::Play
         };
         self.command(c);
-        if let Some(l) = &mut self.latest {
-            // Show the new state at once; the next snapshot confirms it.
-            l.playing = !l.playing;
-        }
     }
 
     fn reheat(&mut self) {

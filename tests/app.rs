@@ -1,0 +1,126 @@
+//! The desktop app, driven headlessly through AccessKit (no display, no GPU).
+
+use annealscope::preset::Preset;
+use annealscope::ui::App;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+
+fn harness() -> Harness<'static, App> {
+    let mut preset = Preset::builtin_default();
+    preset.run.steps = 10_000_000_000;
+    let app = App::new(&egui::Context::default(), preset).expect("app starts");
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
+}
+
+/// Runs frames until `pred` holds, for at most 5 s of wall time.
+fn until(h: &mut Harness<'static, App>, pred: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pred(h.state()) {
+        assert!(Instant::now() < deadline, "condition not reached");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+}
+
+fn step_of(app: &App) -> u64 {
+    app.latest.as_ref().map_or(0, |l| l.record.step)
+}
+
+#[test]
+fn play_pause_toggles_stepping() {
+    let mut h = harness();
+    until(&mut h, |a| a.playing() && step_of(a) > 0);
+    h.get_by_label("Pause").click();
+    h.step();
+    until(&mut h, |a| !a.playing());
+    let at = step_of(h.state());
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert_eq!(step_of(h.state()), at, "paused: no steps");
+    h.get_by_label("Play").click();
+    h.step();
+    until(&mut h, |a| step_of(a) > at);
+}
+
+#[test]
+fn sliders_change_the_running_trainer() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 0);
+    h.get_by_role_and_label(Role::SpinButton, "Step size")
+        .set_value_accesskit(0.2);
+    h.step();
+    until(&mut h, |a| a.preset.run.annealer.step_size == 0.2);
+    let alpha_before = match h.state().preset.run.annealer.schedule {
+        annealscope::sim::Schedule::Geometric { alpha, .. } => alpha,
+        _ => unreachable!(),
+    };
+    // The cooling-rate slider moves x = -log10(1 - alpha): x = 2 is alpha = 0.99.
+    h.get_by_role_and_label(Role::SpinButton, "Cooling rate")
+        .set_value_accesskit(2.0);
+    h.step();
+    let alpha = match h.state().preset.run.annealer.schedule {
+        annealscope::sim::Schedule::Geometric { alpha, .. } => alpha,
+        _ => unreachable!(),
+    };
+    assert!(
+        alpha != alpha_before && (alpha - 0.99).abs() < 1e-9,
+        "{alpha}"
+    );
+    let generation_steps = step_of(h.state());
+    h.get_by_role_and_label(Role::SpinButton, "Hidden width")
+        .set_value_accesskit(16.0);
+    h.step();
+    assert_eq!(h.state().preset.run.network.hidden, 16);
+    // A width change restarts the run: the step count starts again from 0.
+    until(&mut h, |a| {
+        a.notice
+            .as_ref()
+            .is_some_and(|(t, _)| t.contains("restarted"))
+    });
+    assert!(step_of(h.state()) < generation_steps.max(1) || generation_steps == 0);
+}
+
+#[test]
+fn keyboard_shortcuts_work() {
+    let mut h = harness();
+    until(&mut h, |a| a.playing() && step_of(a) > 0);
+    h.key_press(egui::Key::Space);
+    h.step();
+    until(&mut h, |a| !a.playing());
+    let at = step_of(h.state());
+    h.key_press(egui::Key::S);
+    h.step();
+    until(&mut h, |a| step_of(a) == at + 1);
+    h.key_press(egui::Key::R);
+    h.step();
+    until(&mut h, |a| step_of(a) == 0);
+}
+
+#[test]
+fn the_concepts_window_opens_from_the_help_menu() {
+    let mut h = harness();
+    h.step();
+    assert!(h.query_by_label("Energy = loss").is_none());
+    h.get_by_label("Help").click();
+    h.run_steps(3);
+    h.get_by_label("Concepts").click();
+    h.run_steps(3);
+    assert!(h.state().view.concepts);
+    assert!(h.query_by_label("Energy = loss").is_some());
+}
+
+#[test]
+fn a_thousand_frames_with_a_running_trainer() {
+    let mut h = harness();
+    for _ in 0..1000 {
+        h.step();
+    }
+    until(&mut h, |a| step_of(a) > 0);
+    assert!(!h.state().history.is_empty());
+}
