@@ -68,6 +68,9 @@ pub struct BenchArgs {
     /// Seconds to measure each case.
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub seconds: f64,
+    /// Measure the UI instead: milliseconds of CPU per frame for 10k, 100k and 1M steps of history.
+    #[arg(long)]
+    pub ui: bool,
     /// Measure only the case with this many hidden units.
     #[arg(long, value_name = "H")]
     pub hidden: Option<usize>,
@@ -188,6 +191,13 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "--seconds must be between 0.01 and 600, got {}",
         args.seconds
     );
+    if args.ui {
+        for steps in crate::ui::bench::LENGTHS {
+            let ms = crate::ui::bench::frame_ms(steps, 100)?;
+            println!("history {steps} steps: {ms:.2} ms/frame");
+        }
+        return Ok(());
+    }
     if args.json {
         let results = crate::bench::run_all(args.seconds, args.hidden)?;
         println!("{}", serde_json::to_string_pretty(&results)?);

@@ -6,6 +6,7 @@
 //! blocking at the start of each frame; the trainer wakes the UI through a small waker
 //! closure, so neither the trainer nor the simulation knows about egui.
 
+pub mod bench;
 mod boundary;
 mod concepts;
 mod controls;
@@ -93,6 +94,8 @@ pub struct App {
     plots: plots::PlotsState,
     applied_scale: f32,
     applied_dark: Option<bool>,
+    /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
+    pub frozen: bool,
 }
 
 impl App {
@@ -118,6 +121,7 @@ impl App {
             plots: plots::PlotsState::default(),
             applied_scale: 0.0,
             applied_dark: None,
+            frozen: false,
         })
     }
 
@@ -134,6 +138,9 @@ impl App {
 
     /// Drains the snapshots that arrived, without waiting.
     pub fn ingest(&mut self) {
+        if self.frozen {
+            return;
+        }
         let snapshots: Vec<Snapshot> = self.trainer.snapshots().collect();
         for s in snapshots {
             self.absorb(s);
