@@ -124,7 +124,7 @@ pub enum PresetError {
         found: u32,
     },
     /// A value is out of range.
-    #[error("{file}: `run.{}` = {} is out of range: allowed {}", .error.field, .error.value, .error.allowed)]
+    #[error("{file}: `{}` = {} is out of range: allowed {}", .error.field, .error.value, .error.allowed)]
     Range {
         /// The file.
         file: String,
@@ -209,8 +209,23 @@ impl Preset {
         }
         self.run.validate().map_err(|error| PresetError::Range {
             file: file.to_owned(),
-            error,
-        })
+            error: RangeError {
+                field: format!("run.{}", error.field),
+                ..error
+            },
+        })?;
+        let grid = crate::sim::limits::GRID;
+        if !grid.contains(&self.view.grid) {
+            return Err(PresetError::Range {
+                file: file.to_owned(),
+                error: RangeError {
+                    field: "view.grid".into(),
+                    value: self.view.grid.to_string(),
+                    allowed: format!("{} ..= {}", grid.start(), grid.end()),
+                },
+            });
+        }
+        Ok(())
     }
 
     /// Reads, parses and validates a preset file.
