@@ -91,7 +91,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
-            let preset = load_or_default(cli.preset.as_deref())?;
+            let preset = cli.preset.as_deref().map(Preset::load).transpose()?;
             crate::gui(preset)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -196,6 +196,11 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             let ms = crate::ui::bench::frame_ms(steps, 100)?;
             println!("history {steps} steps: {ms:.2} ms/frame");
         }
+        let (headless, with_ui) = crate::ui::bench::trainer_throughput(args.seconds.max(2.0))?;
+        println!(
+            "trainer: {headless:.0} steps/s headless, {with_ui:.0} steps/s with the UI at 60 frames/s ({:.0}%)",
+            100.0 * with_ui / headless
+        );
         return Ok(());
     }
     if args.json {

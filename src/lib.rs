@@ -22,7 +22,7 @@ pub mod sim;
 pub mod trainer;
 pub mod ui;
 
-/// Opens the desktop app on `preset`.
-pub fn gui(preset: preset::Preset) -> anyhow::Result<()> {
+/// Opens the desktop app on `preset` (default: the last session, else the built-in default).
+pub fn gui(preset: Option<preset::Preset>) -> anyhow::Result<()> {
     ui::run(preset)
 }

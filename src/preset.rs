@@ -6,6 +6,7 @@
 //! temporary file in the same folder, then a rename) and refuses to replace an existing
 //! file unless asked to.
 
+use crate::sim::config::check;
 use crate::sim::{RangeError, RunConfig};
 use crate::trainer::Speed;
 use serde::{Deserialize, Serialize};
@@ -33,13 +34,33 @@ pub const BUILTIN: [(&str, &str); 2] = [
 pub struct ViewConfig {
     /// Side of the decision-boundary grid.
     pub grid: usize,
+    /// UI scale, larger for projectors.
+    pub scale: f32,
+    /// Dark theme (else light).
+    pub dark: bool,
+    /// Presenter layout: no control panel, the plots get the window.
+    pub presenter: bool,
+    /// Temperature plot on a log axis.
+    pub log_temperature: bool,
+    /// Energy plot on a log axis.
+    pub log_energy: bool,
 }
 
 impl Default for ViewConfig {
     fn default() -> Self {
-        Self { grid: 128 }
+        Self {
+            grid: 128,
+            scale: 1.0,
+            dark: true,
+            presenter: false,
+            log_temperature: true,
+            log_energy: true,
+        }
     }
 }
+
+/// Allowed UI scales.
+pub const SCALE: std::ops::RangeInclusive<f32> = 0.5..=3.0;
 
 /// A saved session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,7 +162,7 @@ pub enum PresetError {
 
 fn field_prefix(field: &Option<String>) -> String {
     match field {
-        Some(f) if !f.is_empty() && f != "?" => format!("`{f}`: "),
+        Some(f) if !f.is_empty() && f != "?" && f != "." => format!("`{f}`: "),
         _ => String::new(),
     }
 }
@@ -173,6 +194,15 @@ impl Preset {
             field,
             message: e.code.to_string(),
         };
+        if text.trim().is_empty() {
+            return Err(PresetError::Syntax {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+                field: None,
+                message: "the file is empty; a preset is a RON struct `( ... )`".into(),
+            });
+        }
         // The version first, so a newer file gets the right message rather than
         // "unknown field".
         if let Ok(v) = ron::from_str::<VersionOnly>(text)
@@ -214,17 +244,12 @@ impl Preset {
                 ..error
             },
         })?;
-        let grid = crate::sim::limits::GRID;
-        if !grid.contains(&self.view.grid) {
-            return Err(PresetError::Range {
-                file: file.to_owned(),
-                error: RangeError {
-                    field: "view.grid".into(),
-                    value: self.view.grid.to_string(),
-                    allowed: format!("{} ..= {}", grid.start(), grid.end()),
-                },
-            });
-        }
+        let range = |error| PresetError::Range {
+            file: file.to_owned(),
+            error,
+        };
+        check("view.scale", self.view.scale, SCALE).map_err(range)?;
+        check("view.grid", self.view.grid, crate::sim::limits::GRID).map_err(range)?;
         Ok(())
     }
 
@@ -296,4 +321,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Pr
         })?;
     }
     Ok(())
+}
+
+/// Environment variable that overrides the folder of the user's own presets.
+pub const DIR_ENV: &str = "ANNEALSCOPE_PRESET_DIR";
+
+/// The folder of the user's own presets: `$ANNEALSCOPE_PRESET_DIR`, else `presets/` in the
+/// OS config directory (e.g. `~/.config/annealscope/presets` on Linux).
+pub fn user_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(DIR_ENV) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "annealscope").map(|d| d.config_dir().join("presets"))
+}
+
+/// The user's presets in `dir`, sorted by file name, each loaded or with its error.
+pub fn list_dir(dir: &Path) -> Vec<(PathBuf, Result<Preset, String>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let loaded = Preset::load(&p).map_err(|e| e.to_string());
+            (p, loaded)
+        })
+        .collect()
+}
+
+/// A file name for a preset called `name`: letters, digits, `-` and `_` kept, spaces made
+/// `-`, everything else dropped; `None` if nothing is left.
+pub fn file_name(name: &str) -> Option<String> {
+    let stem: String = name
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .take(64)
+        .collect();
+    (!stem.is_empty()).then(|| format!("{stem}.ron"))
 }

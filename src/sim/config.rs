@@ -93,7 +93,8 @@ pub mod limits {
     pub const STEPS: RangeInclusive<u64> = 1..=10_000_000_000;
 }
 
-fn check<T: PartialOrd + Display>(
+/// `Ok` if `value` lies in `range`, else a [`RangeError`] naming `field`. NaN is refused.
+pub fn check<T: PartialOrd + Display>(
     field: &str,
     value: T,
     range: RangeInclusive<T>,

@@ -63,3 +63,55 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
     }
     Ok(1e3 * total / f64::from(frames))
 }
+
+/// Steps per second of the default preset: headless, then in a trainer while the app
+/// draws 60 frames a second. Returns `(headless, with_ui)`.
+pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
+    let config = RunConfig {
+        steps: *crate::sim::limits::STEPS.end(),
+        ..Preset::builtin_default().run
+    };
+    let mut run = Run::new(config.clone())?;
+    let start = Instant::now();
+    while start.elapsed().as_secs_f64() < seconds {
+        run.run(4096);
+    }
+    let headless = run.annealer().steps() as f64 / start.elapsed().as_secs_f64();
+
+    let ctx = egui::Context::default();
+    let preset = Preset {
+        run: config,
+        ..Preset::builtin_default()
+    };
+    let mut app = App::new(&ctx, preset)?;
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    let step_now = |app: &App| app.latest.as_ref().map_or(0, |l| l.record.step);
+    // Let the first snapshots arrive, then count from there.
+    let mut warm = 0;
+    while step_now(&app) == 0 && warm < 500 {
+        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
+        out.textures_delta.clear();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        warm += 1;
+    }
+    let (t0, s0) = (Instant::now(), step_now(&app));
+    while t0.elapsed().as_secs_f64() < seconds {
+        let frame = Instant::now();
+        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
+        let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+        std::hint::black_box(&primitives);
+        out.textures_delta.clear();
+        let left = 1.0 / 60.0 - frame.elapsed().as_secs_f64();
+        if left > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(left));
+        }
+    }
+    let with_ui = (step_now(&app) - s0) as f64 / t0.elapsed().as_secs_f64();
+    Ok((headless, with_ui))
+}

@@ -9,22 +9,22 @@ use egui::{ComboBox, DragValue, Slider, Ui};
 
 const TIP_ALPHA: &str = "Cooling rate alpha: each step multiplies T by alpha. Slow cooling \
 (alpha near 1) lets the system stay near equilibrium as it cools and find deep minima; \
-fast cooling (a quench) freezes it into whatever basin it is in.";
+fast cooling (a quench) freezes it into whatever basin it is in. More in Help > Concepts.";
 const TIP_T0: &str = "Starting temperature. At high T uphill moves are accepted often \
-(exp(-dE/T) is near 1) and the walker explores the whole landscape.";
+(exp(-dE/T) is near 1) and the walker explores the whole landscape. More in Help > Concepts.";
 const TIP_TMIN: &str = "The floor every schedule is clamped at: the temperature the \
 system finally freezes at.";
 const TIP_STEP: &str = "Step size sigma: each proposal adds sigma * N(0, 1) noise to the \
 weights. Too small and every move is accepted but nothing is learned; too large and \
-almost every move is rejected. It must match the energy scale.";
+almost every move is rejected. It must match the energy scale. More in Help > Concepts.";
 const TIP_HIDDEN: &str = "Hidden units H: the number of parameters is 5H + 2, the \
 dimension of the landscape being annealed. Changing it restarts the run.";
 const TIP_PROPOSAL: &str = "How a candidate state is drawn: move every weight at once (the \
 reference article's move), one weight, or one hidden unit's weights.";
 const TIP_ACCEPT: &str = "Metropolis accepts with probability min(1, exp(-dE/T)); Barker \
-with 1/(1 + exp(dE/T)). Both sample the Boltzmann distribution exp(-E/T)/Z at fixed T.";
+with 1/(1 + exp(dE/T)). Both sample the Boltzmann distribution exp(-E/T)/Z at fixed T. More in Help > Concepts.";
 const TIP_SCHEDULE: &str = "How the temperature falls with the step count. Every \
-schedule is clamped at T_min; changing a parameter mid-run continues from the current T.";
+schedule is clamped at T_min; changing a parameter mid-run continues from the current T. More in Help > Concepts.";
 const TIP_DECAY: &str = "Weight decay lambda adds lambda * |theta|^2 to the energy: a \
 harmonic confining potential, like a Gaussian prior on the weights.";
 const TIP_SPEED: &str = "Steps per second of wall time. Slow it down to watch single \

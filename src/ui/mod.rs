@@ -11,6 +11,7 @@ mod boundary;
 mod concepts;
 mod controls;
 mod plots;
+mod presets;
 
 use crate::preset::Preset;
 use crate::sim::{Dataset, DecisionGrid, History, ScheduleState, StepRecord};
@@ -20,38 +21,24 @@ use std::sync::Arc;
 /// Buckets of plotted history kept by the UI (memory stays bounded however long the run).
 pub const HISTORY_BUCKETS: usize = 16_384;
 
-/// View options (the part of a session that is about looks, not physics).
+/// Runtime view state that is not saved with a session (the saved part is
+/// [`crate::preset::ViewConfig`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
     /// Plots follow the run (auto-scroll) until the user pans or zooms.
     pub follow: bool,
-    /// Temperature plot on a log scale.
-    pub log_temperature: bool,
-    /// Energy plot on a log scale.
-    pub log_energy: bool,
-    /// Presenter layout: no control panel, larger plots.
-    pub presenter: bool,
     /// The Concepts window is open.
     pub concepts: bool,
     /// The keyboard help window is open.
     pub help: bool,
-    /// Dark theme.
-    pub dark: bool,
-    /// UI scale (points per pixel multiplier) for projectors.
-    pub scale: f32,
 }
 
 impl Default for ViewState {
     fn default() -> Self {
         Self {
             follow: true,
-            log_temperature: true,
-            log_energy: true,
-            presenter: false,
             concepts: false,
             help: false,
-            dark: true,
-            scale: 1.0,
         }
     }
 }
@@ -92,6 +79,7 @@ pub struct App {
     pub notice: Option<(String, bool)>,
     commands: Vec<Command>,
     plots: plots::PlotsState,
+    presets: presets::PresetsState,
     applied_scale: f32,
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
@@ -119,6 +107,7 @@ impl App {
             notice: None,
             commands: Vec::new(),
             plots: plots::PlotsState::default(),
+            presets: presets::PresetsState::default(),
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
@@ -230,17 +219,17 @@ impl App {
     }
 
     fn apply_looks(&mut self, ctx: &egui::Context) {
-        if self.applied_scale != self.view.scale {
-            ctx.set_zoom_factor(self.view.scale);
-            self.applied_scale = self.view.scale;
+        if self.applied_scale != self.preset.view.scale {
+            ctx.set_zoom_factor(self.preset.view.scale);
+            self.applied_scale = self.preset.view.scale;
         }
-        if self.applied_dark != Some(self.view.dark) {
-            ctx.set_theme(if self.view.dark {
+        if self.applied_dark != Some(self.preset.view.dark) {
+            ctx.set_theme(if self.preset.view.dark {
                 egui::Theme::Dark
             } else {
                 egui::Theme::Light
             });
-            self.applied_dark = Some(self.view.dark);
+            self.applied_dark = Some(self.preset.view.dark);
         }
     }
 
@@ -252,7 +241,7 @@ impl App {
         self.keyboard(&ctx);
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        if !self.view.presenter {
+        if !self.preset.view.presenter {
             egui::Panel::left("controls")
                 .resizable(true)
                 .default_size(300.0)
@@ -262,6 +251,7 @@ impl App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.concepts_window(&ctx);
+        self.presets_window(&ctx);
         self.help_window(&ctx);
         for c in self.commands.drain(..) {
             self.trainer.send(c);
@@ -282,6 +272,11 @@ impl App {
                 }
             });
         }
+        if !self.preset.description.is_empty() {
+            egui::CollapsingHeader::new("About this session")
+                .default_open(false)
+                .show(ui, |ui| ui.label(&self.preset.description));
+        }
         let size = ui.available_size();
         let left = (size.x * 0.45).min(size.y);
         ui.horizontal_top(|ui| {
@@ -300,6 +295,14 @@ impl App {
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("Session", |ui| {
+                if ui.button("Presets...").clicked() {
+                    self.open_presets();
+                }
+                if ui.button("Reset to default").clicked() {
+                    self.load_preset(Preset::builtin_default());
+                }
+            });
             ui.menu_button("Run", |ui| {
                 let label = if self.playing() {
                     "Pause  (Space)"
@@ -327,17 +330,20 @@ impl App {
                 }
             });
             ui.menu_button("View", |ui| {
-                ui.checkbox(&mut self.view.presenter, "Presenter layout")
+                ui.checkbox(&mut self.preset.view.presenter, "Presenter layout")
                     .on_hover_text("Hide the controls and give the plots the whole window");
-                ui.checkbox(&mut self.view.dark, "Dark theme");
+                ui.checkbox(&mut self.preset.view.dark, "Dark theme");
                 ui.add(
-                    egui::Slider::new(&mut self.view.scale, 0.75..=2.5)
+                    egui::Slider::new(&mut self.preset.view.scale, crate::preset::SCALE)
                         .text("UI scale")
                         .step_by(0.05),
                 )
                 .on_hover_text("Larger for projectors (Ctrl +/- also zooms)");
-                ui.checkbox(&mut self.view.log_temperature, "Log temperature axis");
-                ui.checkbox(&mut self.view.log_energy, "Log energy axis");
+                ui.checkbox(
+                    &mut self.preset.view.log_temperature,
+                    "Log temperature axis",
+                );
+                ui.checkbox(&mut self.preset.view.log_energy, "Log energy axis");
                 if ui.button("Full screen  (F11)").clicked() {
                     let now = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
                     ui.ctx()
@@ -451,14 +457,22 @@ impl App {
     }
 }
 
+/// Key of the last session in eframe's storage.
+const SESSION_KEY: &str = "session";
+
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame(ui);
     }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SESSION_KEY, &self.preset);
+    }
 }
 
-/// Opens the window and runs the app until it is closed.
-pub fn run(preset: Preset) -> anyhow::Result<()> {
+/// Opens the window and runs the app until it is closed: on `preset` if given, else on
+/// the last session (saved on exit), else on the built-in default.
+pub fn run(preset: Option<Preset>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("annealscope")
@@ -469,7 +483,18 @@ pub fn run(preset: Preset) -> anyhow::Result<()> {
     eframe::run_native(
         "annealscope",
         options,
-        Box::new(|cc| Ok(Box::new(App::new(&cc.egui_ctx, preset)?))),
+        Box::new(|cc| {
+            let preset = preset
+                .or_else(|| {
+                    let restored: Preset = eframe::get_value(cc.storage?, SESSION_KEY)?;
+                    restored
+                        .validate("<last session>")
+                        .is_ok()
+                        .then_some(restored)
+                })
+                .unwrap_or_else(Preset::builtin_default);
+            Ok(Box::new(App::new(&cc.egui_ctx, preset)?))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }

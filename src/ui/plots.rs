@@ -7,7 +7,7 @@
 use super::App;
 use crate::sim::{History, Metric, ScheduleState};
 use egui::{Color32, Id};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
+use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
 /// What the plots remember between frames.
 #[derive(Clone, Debug, Default)]
@@ -49,6 +49,23 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The hover label: the series, the step and the exact value (undoing the log scale).
+fn hover_label(log: bool) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
+    move |pos| {
+        let (name, p) = match pos {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => (*plot_name, position),
+            HoverPosition::Elsewhere { position } => ("", position),
+        };
+        let value = if log { 10f64.powf(p.y) } else { p.y };
+        let sep = if name.is_empty() { "" } else { "\n" };
+        Some(format!("{name}{sep}step {:.0}\n{value:.6}", p.x))
+    }
+}
+
 fn log_axis(mark: egui_plot::GridMark, _: &std::ops::RangeInclusive<f64>) -> String {
     format!("{:.0e}", 10f64.powf(mark.value))
 }
@@ -78,13 +95,16 @@ impl App {
             {
                 self.view.follow = true;
             }
-            ui.checkbox(&mut self.view.log_temperature, "log T");
-            ui.checkbox(&mut self.view.log_energy, "log E");
+            ui.checkbox(&mut self.preset.view.log_temperature, "log T");
+            ui.checkbox(&mut self.preset.view.log_energy, "log E");
         });
         let height = ((ui.available_height() - 4.0 * ui.spacing().item_spacing.y) / 4.0).max(60.0);
         let link = Id::unique("step-axis");
         let h = &self.history;
-        let (log_t, log_e) = (self.view.log_temperature, self.view.log_energy);
+        let (log_t, log_e) = (
+            self.preset.view.log_temperature,
+            self.preset.view.log_energy,
+        );
         let temperature = series(h, Metric::Temperature, lo, hi, columns, log_t);
         let planned = plan(&latest.schedule, last + ahead, log_t);
         let energy = series(h, Metric::Energy, lo, hi, columns, log_e);
@@ -106,6 +126,7 @@ impl App {
                 .link_cursor(link, [true, false])
                 .legend(Legend::default())
                 .allow_scroll([true, false])
+                .label_formatter(hover_label(log))
                 .y_axis_min_width(48.0);
             if log {
                 p = p.y_axis_formatter(log_axis);
@@ -185,6 +206,71 @@ impl App {
         }
         if !self.view.follow {
             self.plots.x_view = view;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::StepRecord;
+
+    #[test]
+    fn decimation_keeps_every_extreme_of_any_window() {
+        let mut history = History::new(512);
+        let mut raw = vec![f64::NAN]; // raw[step], steps from 1
+        let mut x: u64 = 99;
+        for step in 1..=300_000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // A slow trend plus rare spikes: the spikes must survive decimation.
+            let spike = if x >> 60 == 0 { 50.0 } else { 0.0 };
+            let v = (step as f64 * 1e-4).sin() + (x >> 40) as f64 / (1u64 << 24) as f64 + spike;
+            raw.push(v);
+            history.push(&StepRecord {
+                step,
+                temperature: v,
+                energy: v,
+                best_energy: v,
+                acceptance_rate: 0.0,
+                train_accuracy: 0.0,
+                test_accuracy: 0.0,
+            });
+        }
+        let buckets = history.buckets();
+        for (i, &(lo, hi, columns)) in [
+            (1.0, 300_000.0, 800),
+            (12_345.0, 54_321.0, 300),
+            (100_000.0, 100_900.0, 50),
+            (250_000.0, 299_000.0, 3),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let pts = series(&history, Metric::Energy, lo, hi, columns, false);
+            assert!(pts.len() <= 2 * columns, "window {i}: {} points", pts.len());
+            // The plotted extremes are the raw extremes of the steps the visible buckets cover.
+            let first = buckets
+                .iter()
+                .find(|b| b.last as f64 >= lo)
+                .map_or(1, |b| b.first) as usize;
+            let last = buckets
+                .iter()
+                .rev()
+                .find(|b| b.first as f64 <= hi)
+                .map_or(1, |b| b.last) as usize;
+            let raw_min = raw[first..=last]
+                .iter()
+                .cloned()
+                .fold(f64::INFINITY, f64::min);
+            let raw_max = raw[first..=last]
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max);
+            let min = pts.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+            let max = pts.iter().map(|p| p[1]).fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!((min, max), (raw_min, raw_max), "window {i}");
         }
     }
 }

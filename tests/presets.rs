@@ -1,0 +1,198 @@
+//! Presets: round trips, malformed files, atomic and consented saves.
+
+use annealscope::preset::{Preset, PresetError, ViewConfig};
+use annealscope::sim::{
+    Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind,
+    RunConfig, Schedule,
+};
+use annealscope::trainer::Speed;
+use proptest::prelude::*;
+use std::path::Path;
+use std::process::Command;
+
+fn schedule() -> impl Strategy<Value = Schedule> {
+    let t = 1e-6f64..1e3;
+    prop_oneof![
+        (t.clone(), 0.001f64..=1.0).prop_map(|(t0, alpha)| Schedule::Geometric { t0, alpha }),
+        (t.clone(), 0.0f64..1e3).prop_map(|(t0, rate)| Schedule::Linear { t0, rate }),
+        t.clone().prop_map(|c| Schedule::Logarithmic { c }),
+        t.clone().prop_map(|t0| Schedule::Fast { t0 }),
+        t.clone().prop_map(|t0| Schedule::Constant { t0 }),
+        (t.clone(), 1u64..1_000_000)
+            .prop_map(|(t0, period)| Schedule::CosineRestarts { t0, period }),
+        (t, 0.001f64..0.999, 1e-6f64..1.0).prop_map(|(t0, target, gain)| Schedule::Adaptive {
+            t0,
+            target,
+            gain
+        }),
+    ]
+}
+
+prop_compose! {
+    fn preset()(
+        kind in prop::sample::select(DataKind::ALL.to_vec()),
+        samples in 4usize..100_000,
+        noise in 0.0f64..5.0,
+        test_fraction in 0.0f64..0.9,
+        data_seed in any::<u64>(),
+        hidden in 1usize..=256,
+        activation in prop::sample::select(Activation::ALL.to_vec()),
+        init_scale in 1e-6f64..10.0,
+        weight_decay in 0.0f64..10.0,
+        schedule in schedule(),
+        t_min in 1e-9f64..1e3,
+        step_size in 1e-6f64..10.0,
+        proposal in prop::sample::select(ProposalKind::ALL.to_vec()),
+        acceptance in prop::sample::select(Acceptance::ALL.to_vec()),
+        window in 1usize..1_000_000,
+        seed in any::<u64>(),
+        steps in 1u64..10_000_000_000,
+        rate in prop::option::of(1.0f64..1e6),
+        grid in 8usize..=256,
+        scale in 0.5f32..3.0,
+        flags in any::<[bool; 4]>(),
+        title in "[ -~]{0,40}",
+        description in "\\PC{0,200}",
+    ) -> Preset {
+        Preset {
+            version: 1,
+            title,
+            description,
+            run: RunConfig {
+                data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
+                network: NetworkConfig { hidden, activation, init_scale, weight_decay },
+                annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window },
+                seed,
+                steps,
+            },
+            speed: rate.map_or(Speed::Max, Speed::PerSecond),
+            view: ViewConfig {
+                grid,
+                scale,
+                dark: flags[0],
+                presenter: flags[1],
+                log_temperature: flags[2],
+                log_energy: flags[3],
+            },
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn any_valid_preset_survives_a_ron_round_trip(p in preset()) {
+        let text = p.to_ron();
+        prop_assert!(text.starts_with("// annealscope preset"));
+        let back = Preset::from_ron(&text, "round-trip").map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back, p);
+    }
+}
+
+fn malformed() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_malformed_file_gets_a_clear_error_never_a_panic() {
+    let files = malformed();
+    assert!(files.len() >= 10);
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).expect("name");
+        let err = Preset::load(f).expect_err(name).to_string();
+        assert!(err.contains(name), "{err}");
+        for args in [vec!["check"], vec!["run", "--steps", "10", "--preset"]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_annealscope"))
+                .args(&args)
+                .arg(f)
+                .output()
+                .expect("runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{name}: accepted");
+            assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+            assert!(
+                stderr.contains(name) && !stderr.contains("panicked"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_field_and_where_ron_says_it_is() {
+    let e = Preset::from_ron("(run: (network: (hidden: \"x\")))", "f.ron").expect_err("bad");
+    match e {
+        PresetError::Syntax {
+            line,
+            column,
+            field,
+            ..
+        } => {
+            assert_eq!((line, column), (1, 25));
+            assert_eq!(field.as_deref(), Some("run.network.hidden"));
+        }
+        other => panic!("{other}"),
+    }
+    let e = Preset::from_ron(
+        "(run: (annealer: (schedule: Geometric(t0: 1.0, alpha: 2.0))))",
+        "f.ron",
+    )
+    .expect_err("bad")
+    .to_string();
+    assert_eq!(
+        e,
+        "f.ron: `run.annealer.schedule.alpha` = 2 is out of range: allowed 0.001 ..= 1"
+    );
+}
+
+#[test]
+fn fields_left_out_take_their_defaults() {
+    let p = Preset::from_ron("(title: \"short\")", "f.ron").expect("valid");
+    assert_eq!(p.run, RunConfig::default());
+    assert_eq!(p.view, ViewConfig::default());
+}
+
+#[test]
+fn saving_never_replaces_a_file_without_consent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("mine.ron");
+    let first = Preset {
+        title: "first".into(),
+        ..Preset::default()
+    };
+    first.save(&path, false).expect("new file");
+    let second = Preset {
+        title: "second".into(),
+        ..Preset::default()
+    };
+    assert!(matches!(
+        second.save(&path, false),
+        Err(PresetError::Exists { .. })
+    ));
+    assert_eq!(Preset::load(&path).expect("intact").title, "first");
+    second.save(&path, true).expect("consented");
+    assert_eq!(Preset::load(&path).expect("replaced").title, "second");
+    // No temporary files are left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_file_intact() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("kept.ron");
+    let old = Preset {
+        title: "old".into(),
+        ..Preset::default()
+    };
+    old.save(&path, false).expect("saved");
+    // A target whose folder is a file cannot be written.
+    let bad = path.join("inside.ron");
+    assert!(matches!(old.save(&bad, true), Err(PresetError::Io { .. })));
+    assert_eq!(Preset::load(&path).expect("intact"), old);
+}
