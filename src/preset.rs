@@ -20,11 +20,26 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 2] = [
+pub const BUILTIN: [(&str, &str); 8] = [
     ("default", include_str!("../assets/presets/default.ron")),
     (
         "seed-article",
         include_str!("../assets/presets/seed-article.ron"),
+    ),
+    ("quench", include_str!("../assets/presets/quench.ron")),
+    ("too-hot", include_str!("../assets/presets/too-hot.ron")),
+    (
+        "cosine-restarts",
+        include_str!("../assets/presets/cosine-restarts.ron"),
+    ),
+    ("adaptive", include_str!("../assets/presets/adaptive.ron")),
+    (
+        "spirals-wide",
+        include_str!("../assets/presets/spirals-wide.ron"),
+    ),
+    (
+        "circles-tanh",
+        include_str!("../assets/presets/circles-tanh.ron"),
     ),
 ];
 

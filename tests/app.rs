@@ -124,3 +124,51 @@ fn a_thousand_frames_with_a_running_trainer() {
     until(&mut h, |a| step_of(a) > 0);
     assert!(!h.state().history.is_empty());
 }
+
+#[test]
+fn loading_a_preset_from_the_panel_changes_the_running_session() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 0);
+    h.get_by_label("Session").click();
+    h.run_steps(2);
+    h.get_by_label("Presets...").click();
+    h.run_steps(3);
+    // The second built-in preset is the article's; its row's Load button is the second.
+    let buttons = h.get_all_by_label("Load").count();
+    assert!(buttons >= 2, "{buttons} load buttons");
+    h.get_all_by_label("Load")
+        .nth(1)
+        .expect("second preset")
+        .click();
+    h.run_steps(2);
+    until(&mut h, |a| {
+        a.preset.run.annealer.step_size == 0.001
+            && a.latest
+                .as_ref()
+                .is_some_and(|l| l.record.step <= 500 && l.schedule.step() <= 500)
+    });
+    assert!(h.state().preset.title.contains("article"));
+}
+
+#[test]
+fn a_bad_preset_file_shows_an_error_and_keeps_the_session() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 0);
+    let before = h.state().preset.clone();
+    let bad =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed/wrong-type.ron");
+    h.state_mut().load_file(&bad);
+    h.run_steps(2);
+    let notice = h.state().notice.clone().expect("an error is shown");
+    assert!(
+        notice.1 && notice.0.contains("wrong-type.ron") && notice.0.contains("run.network.hidden")
+    );
+    assert_eq!(h.state().preset, before);
+    assert!(
+        h.query_by_label_contains("wrong-type.ron").is_some(),
+        "visible in the UI"
+    );
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().notice.is_none());
+}

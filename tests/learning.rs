@@ -73,3 +73,94 @@ fn same_config_same_trajectory_different_seed_different_one() {
     let c = trace(6, &[3000]);
     assert_ne!(a.1, c.1);
 }
+
+fn run_preset(name: &str, seed: u64) -> Run {
+    let preset = Preset::builtin(name).unwrap_or_else(|| panic!("{name} is shipped"));
+    let mut config = preset.run.clone();
+    config.seed = seed;
+    let mut run = Run::new(config).expect("valid");
+    let steps = run.config().steps;
+    run.run(steps);
+    run
+}
+
+#[test]
+fn at_least_eight_lecture_presets_with_descriptions_are_shipped() {
+    assert!(BUILTIN.len() >= 8);
+    for (name, text) in BUILTIN {
+        let p = Preset::from_ron(text, name).expect("valid");
+        assert!(
+            p.description.len() > 150,
+            "{name}: the description should teach"
+        );
+    }
+}
+
+#[test]
+fn quench_freezes_within_fifteen_steps_and_greedy_descent_still_learns() {
+    let preset = Preset::builtin("quench").expect("shipped");
+    let mut run = Run::new(preset.run.clone()).expect("valid");
+    run.run(15);
+    assert_eq!(run.annealer().temperature(), preset.run.annealer.t_min);
+    let done = run_preset("quench", 0);
+    assert!(done.problem().train_accuracy() >= 0.9);
+}
+
+#[test]
+fn too_hot_never_freezes_and_accuracy_wanders() {
+    for seed in 0..3 {
+        let run = run_preset("too-hot", seed);
+        assert!(run.annealer().temperature() > 0.3, "still hot");
+        assert!(
+            run.annealer().acceptance_window() > 0.8,
+            "uphill moves keep being taken"
+        );
+        assert!(
+            run.problem().train_accuracy() < 0.9,
+            "seed {seed}: it never settles"
+        );
+    }
+}
+
+#[test]
+fn cosine_restarts_reheat_every_period_and_learn() {
+    let preset = Preset::builtin("cosine-restarts").expect("shipped");
+    let mut run = Run::new(preset.run.clone()).expect("valid");
+    let mut reheats = 0;
+    let mut last = run.annealer().temperature();
+    for _ in 0..preset.run.steps {
+        run.step();
+        let t = run.annealer().temperature();
+        if t > 10.0 * last {
+            reheats += 1;
+        }
+        last = t;
+    }
+    // The temperature for the next step jumps back to T0 at steps 4000, 8000, ..., 20000.
+    assert_eq!(reheats, 5);
+    assert!(run.problem().train_accuracy() >= 0.95);
+}
+
+#[test]
+fn spirals_and_circles_are_learned() {
+    for (name, seeds) in [("spirals-wide", 0..2), ("circles-tanh", 0..3)] {
+        for seed in seeds {
+            let mut run = run_preset(name, seed);
+            let (train, test) = run.accuracies();
+            assert!(
+                train >= 0.95 && test >= 0.85,
+                "{name} seed {seed}: {train} {test}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_adaptive_thermostat_holds_its_target_acceptance() {
+    for seed in 0..3 {
+        let run = run_preset("adaptive", seed);
+        let rate = run.annealer().acceptance_window();
+        assert!((rate - 0.2).abs() < 0.05, "seed {seed}: {rate}");
+        assert!(run.problem().train_accuracy() >= 0.95);
+    }
+}
