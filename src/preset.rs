@@ -59,6 +59,33 @@ pub struct ViewConfig {
     pub log_temperature: bool,
     /// Energy plot on a log axis.
     pub log_energy: bool,
+    /// Controls hidden from students (View > Show hidden controls brings them back).
+    pub hidden: Vec<Control>,
+}
+
+/// A control (or group of controls) a preset can hide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Control {
+    /// Max speed and steps per second.
+    Speed,
+    /// The run length.
+    RunLength,
+    /// The schedule and its parameters.
+    Schedule,
+    /// The temperature floor.
+    TMin,
+    /// The step size.
+    StepSize,
+    /// The proposal kind.
+    Proposal,
+    /// The acceptance rule.
+    Acceptance,
+    /// The reheat button.
+    Reheat,
+    /// The whole Network group.
+    Network,
+    /// The whole Data group (and the seed).
+    Data,
 }
 
 impl Default for ViewConfig {
@@ -70,6 +97,7 @@ impl Default for ViewConfig {
             presenter: false,
             log_temperature: true,
             log_energy: true,
+            hidden: Vec::new(),
         }
     }
 }

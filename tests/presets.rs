@@ -1,6 +1,6 @@
 //! Presets: round trips, malformed files, atomic and consented saves.
 
-use annealscope::preset::{Preset, PresetError, ViewConfig};
+use annealscope::preset::{Control, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind,
     RunConfig, Schedule,
@@ -53,6 +53,7 @@ prop_compose! {
         flags in any::<[bool; 4]>(),
         title in "[ -~]{0,40}",
         description in "\\PC{0,200}",
+        hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
     ) -> Preset {
         Preset {
             version: 1,
@@ -73,6 +74,7 @@ prop_compose! {
                 presenter: flags[1],
                 log_temperature: flags[2],
                 log_energy: flags[3],
+                hidden: hidden_controls,
             },
         }
     }

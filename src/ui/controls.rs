@@ -3,6 +3,7 @@
 //! sent to the trainer as one `SetConfig` command per frame.
 
 use super::App;
+use crate::preset::Control;
 use crate::sim::{Acceptance, Activation, DataKind, ProposalKind, Schedule, limits};
 use crate::trainer::{Command, Speed};
 use egui::{ComboBox, DragValue, Slider, Ui};
@@ -174,6 +175,12 @@ impl App {
     pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
         let mut run = self.preset.run.clone();
         let mut changed = false;
+        let hidden = if self.view.show_hidden {
+            Vec::new()
+        } else {
+            self.preset.view.hidden.clone()
+        };
+        let shown = |c: Control| !hidden.contains(&c);
 
         ui.heading("Run");
         ui.horizontal(|ui| {
@@ -196,150 +203,177 @@ impl App {
                 self.command(Command::Reset);
             }
         });
-        let mut max = matches!(self.preset.speed, Speed::Max);
-        let mut rate = match self.preset.speed {
-            Speed::PerSecond(r) => r,
-            Speed::Max => 1e4,
-        };
-        ui.horizontal(|ui| {
-            let a = ui
-                .checkbox(&mut max, "Max speed")
-                .on_hover_text(TIP_SPEED)
-                .changed();
-            let b = ui
-                .add_enabled(
-                    !max,
-                    Slider::new(&mut rate, 1.0..=1e6)
-                        .logarithmic(true)
-                        .text("steps/s"),
+        if shown(Control::Speed) {
+            let mut max = matches!(self.preset.speed, Speed::Max);
+            let mut rate = match self.preset.speed {
+                Speed::PerSecond(r) => r,
+                Speed::Max => 1e4,
+            };
+            ui.horizontal(|ui| {
+                let a = ui
+                    .checkbox(&mut max, "Max speed")
+                    .on_hover_text(TIP_SPEED)
+                    .changed();
+                let b = ui
+                    .add_enabled(
+                        !max,
+                        Slider::new(&mut rate, 1.0..=1e6)
+                            .logarithmic(true)
+                            .text("steps/s"),
+                    )
+                    .on_hover_text(TIP_SPEED)
+                    .changed();
+                if a || b {
+                    self.preset.speed = if max {
+                        Speed::Max
+                    } else {
+                        Speed::PerSecond(rate)
+                    };
+                    self.command(Command::SetSpeed(self.preset.speed));
+                }
+            });
+        }
+        if shown(Control::RunLength) {
+            changed |= ui
+                .add(
+                    DragValue::new(&mut run.steps)
+                        .range(limits::STEPS)
+                        .prefix("Run length: ")
+                        .suffix(" steps"),
                 )
-                .on_hover_text(TIP_SPEED)
                 .changed();
-            if a || b {
-                self.preset.speed = if max {
-                    Speed::Max
-                } else {
-                    Speed::PerSecond(rate)
-                };
-                self.command(Command::SetSpeed(self.preset.speed));
-            }
-        });
-        changed |= ui
-            .add(
-                DragValue::new(&mut run.steps)
-                    .range(limits::STEPS)
-                    .prefix("Run length: ")
-                    .suffix(" steps"),
-            )
-            .changed();
+        }
 
         ui.separator();
         ui.heading("Annealing");
-        changed |= schedule_ui(ui, &mut run.annealer.schedule);
-        changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
-        changed |= ui
-            .add(
-                Slider::new(&mut run.annealer.step_size, 1e-4..=1.0)
-                    .logarithmic(true)
-                    .text("Step size"),
-            )
-            .on_hover_text(TIP_STEP)
-            .changed();
-        changed |= combo(
-            ui,
-            "Proposal",
-            &mut run.annealer.proposal,
-            &ProposalKind::ALL,
-            ProposalKind::label,
-            TIP_PROPOSAL,
-        );
-        changed |= combo(
-            ui,
-            "Acceptance",
-            &mut run.annealer.acceptance,
-            &Acceptance::ALL,
-            |a| match a {
-                Acceptance::Metropolis => "Metropolis",
-                Acceptance::Barker => "Barker",
-            },
-            TIP_ACCEPT,
-        );
-        ui.horizontal(|ui| {
-            if ui
-                .button("Reheat to T0")
-                .on_hover_text("H: set the temperature back to T0 now; cooling resumes from there")
-                .clicked()
-            {
-                self.reheat();
-            }
-        });
-
-        ui.separator();
-        ui.heading("Network");
-        changed |= ui
-            .add(
-                Slider::new(&mut run.network.hidden, limits::HIDDEN)
-                    .logarithmic(true)
-                    .text("Hidden width"),
-            )
-            .on_hover_text(TIP_HIDDEN)
-            .changed();
-        changed |= combo(
-            ui,
-            "Activation",
-            &mut run.network.activation,
-            &Activation::ALL,
-            Activation::label,
-            "The hidden units' nonlinearity. Changing it restarts the run.",
-        );
-        changed |= ui
-            .add(
-                Slider::new(&mut run.network.weight_decay, 0.0..=0.1)
-                    .logarithmic(true)
-                    .text("Weight decay"),
-            )
-            .on_hover_text(TIP_DECAY)
-            .changed();
-
-        ui.separator();
-        ui.heading("Data");
-        changed |= combo(
-            ui,
-            "Data set",
-            &mut run.data.kind,
-            &DataKind::ALL,
-            DataKind::label,
-            "The toy problem. Changing the data restarts the run.",
-        );
-        changed |= ui
-            .add(
-                Slider::new(&mut run.data.samples, 10..=5000)
-                    .logarithmic(true)
-                    .text("Samples"),
-            )
-            .changed();
-        changed |= ui
-            .add(Slider::new(&mut run.data.noise, 0.0..=1.0).text("Noise"))
-            .changed();
-        changed |= ui
-            .add(Slider::new(&mut run.data.test_fraction, 0.0..=0.5).text("Test fraction"))
-            .on_hover_text("Points held out of the energy, to measure generalisation.")
-            .changed();
-        ui.horizontal(|ui| {
+        if shown(Control::Schedule) {
+            changed |= schedule_ui(ui, &mut run.annealer.schedule);
+        }
+        if shown(Control::TMin) {
+            changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
+        }
+        if shown(Control::StepSize) {
             changed |= ui
-                .add(DragValue::new(&mut run.seed).prefix("Seed: "))
+                .add(
+                    Slider::new(&mut run.annealer.step_size, 1e-4..=1.0)
+                        .logarithmic(true)
+                        .text("Step size"),
+                )
+                .on_hover_text(TIP_STEP)
                 .changed();
-            if ui
-                .button("New seed")
-                .on_hover_text("A new initialisation and a new sequence of proposals")
-                .clicked()
-            {
-                run.seed = run.seed.wrapping_add(1);
-                changed = true;
-            }
-        });
+        }
+        if shown(Control::Proposal) {
+            changed |= combo(
+                ui,
+                "Proposal",
+                &mut run.annealer.proposal,
+                &ProposalKind::ALL,
+                ProposalKind::label,
+                TIP_PROPOSAL,
+            );
+        }
+        if shown(Control::Acceptance) {
+            changed |= combo(
+                ui,
+                "Acceptance",
+                &mut run.annealer.acceptance,
+                &Acceptance::ALL,
+                |a| match a {
+                    Acceptance::Metropolis => "Metropolis",
+                    Acceptance::Barker => "Barker",
+                },
+                TIP_ACCEPT,
+            );
+        }
+        if shown(Control::Reheat) {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Reheat to T0")
+                    .on_hover_text(
+                        "H: set the temperature back to T0 now; cooling resumes from there",
+                    )
+                    .clicked()
+                {
+                    self.reheat();
+                }
+            });
+        }
+
+        if shown(Control::Network) {
+            ui.separator();
+            ui.heading("Network");
+            changed |= ui
+                .add(
+                    Slider::new(&mut run.network.hidden, limits::HIDDEN)
+                        .logarithmic(true)
+                        .text("Hidden width"),
+                )
+                .on_hover_text(TIP_HIDDEN)
+                .changed();
+            changed |= combo(
+                ui,
+                "Activation",
+                &mut run.network.activation,
+                &Activation::ALL,
+                Activation::label,
+                "The hidden units' nonlinearity. Changing it restarts the run.",
+            );
+            changed |= ui
+                .add(
+                    Slider::new(&mut run.network.weight_decay, 0.0..=0.1)
+                        .logarithmic(true)
+                        .text("Weight decay"),
+                )
+                .on_hover_text(TIP_DECAY)
+                .changed();
+        }
+
+        if shown(Control::Data) {
+            ui.separator();
+            ui.heading("Data");
+            changed |= combo(
+                ui,
+                "Data set",
+                &mut run.data.kind,
+                &DataKind::ALL,
+                DataKind::label,
+                "The toy problem. Changing the data restarts the run.",
+            );
+            changed |= ui
+                .add(
+                    Slider::new(&mut run.data.samples, 10..=5000)
+                        .logarithmic(true)
+                        .text("Samples"),
+                )
+                .changed();
+            changed |= ui
+                .add(Slider::new(&mut run.data.noise, 0.0..=1.0).text("Noise"))
+                .changed();
+            changed |= ui
+                .add(Slider::new(&mut run.data.test_fraction, 0.0..=0.5).text("Test fraction"))
+                .on_hover_text("Points held out of the energy, to measure generalisation.")
+                .changed();
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .add(DragValue::new(&mut run.seed).prefix("Seed: "))
+                    .changed();
+                if ui
+                    .button("New seed")
+                    .on_hover_text("A new initialisation and a new sequence of proposals")
+                    .clicked()
+                {
+                    run.seed = run.seed.wrapping_add(1);
+                    changed = true;
+                }
+            });
+        }
         if run.network != self.preset.run.network || run.data != self.preset.run.data {
             ui.label("Changing width, data or seed restarts the run.");
+        }
+
+        if !self.preset.view.hidden.is_empty() && !self.view.show_hidden {
+            ui.separator();
+            ui.weak("Some controls are hidden by this preset (View > Show hidden controls).");
         }
 
         if changed && run != self.preset.run {

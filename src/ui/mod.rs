@@ -31,6 +31,8 @@ pub struct ViewState {
     pub concepts: bool,
     /// The keyboard help window is open.
     pub help: bool,
+    /// Show the controls the preset hides.
+    pub show_hidden: bool,
 }
 
 impl Default for ViewState {
@@ -39,6 +41,7 @@ impl Default for ViewState {
             follow: true,
             concepts: false,
             help: false,
+            show_hidden: false,
         }
     }
 }
@@ -333,6 +336,10 @@ impl App {
                 ui.checkbox(&mut self.preset.view.presenter, "Presenter layout")
                     .on_hover_text("Hide the controls and give the plots the whole window");
                 ui.checkbox(&mut self.preset.view.dark, "Dark theme");
+                if !self.preset.view.hidden.is_empty() {
+                    ui.checkbox(&mut self.view.show_hidden, "Show hidden controls")
+                        .on_hover_text("This preset hides some controls for a simpler demo");
+                }
                 ui.add(
                     egui::Slider::new(&mut self.preset.view.scale, crate::preset::SCALE)
                         .text("UI scale")
