@@ -177,15 +177,26 @@ fn a_bad_preset_file_shows_an_error_and_keeps_the_session() {
 fn a_preset_can_hide_controls_and_the_view_menu_shows_them_again() {
     let mut h = harness();
     h.run_steps(2);
-    assert!(h.query_by_role_and_label(Role::SpinButton, "Hidden width").is_some());
+    assert!(
+        h.query_by_role_and_label(Role::SpinButton, "Hidden width")
+            .is_some()
+    );
     let quench = Preset::builtin("quench").expect("shipped");
     assert!(!quench.view.hidden.is_empty());
     h.state_mut().load_preset(quench);
     h.run_steps(2);
-    assert!(h.query_by_role_and_label(Role::SpinButton, "Hidden width").is_none(), "hidden by the preset");
+    assert!(
+        h.query_by_role_and_label(Role::SpinButton, "Hidden width")
+            .is_none(),
+        "hidden by the preset"
+    );
     h.get_by_label("View").click();
     h.run_steps(2);
     h.get_by_label("Show hidden controls").click();
     h.run_steps(2);
-    assert!(h.query_by_role_and_label(Role::SpinButton, "Hidden width").is_some(), "shown again");
+    assert!(
+        h.query_by_role_and_label(Role::SpinButton, "Hidden width")
+            .is_some(),
+        "shown again"
+    );
 }

@@ -66,8 +66,14 @@ fn hover_label(log: bool) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
     }
 }
 
-fn log_axis(mark: egui_plot::GridMark, _: &std::ops::RangeInclusive<f64>) -> String {
-    format!("{:.0e}", 10f64.powf(mark.value))
+fn log_axis(mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>) -> String {
+    let value = 10f64.powf(mark.value);
+    // Within a decade the marks need more digits to differ.
+    if range.end() - range.start() < 1.0 {
+        format!("{value:.3e}")
+    } else {
+        format!("{value:.0e}")
+    }
 }
 
 impl App {

@@ -78,7 +78,8 @@ impl App {
         let mut load_path: Option<PathBuf> = None;
         egui::Window::new("Presets")
             .open(&mut open)
-            .default_width(460.0)
+            .default_width(520.0)
+            .default_height(600.0)
             .vscroll(true)
             .show(ctx, |ui| {
                 ui.heading("Built in");
@@ -140,7 +141,34 @@ impl App {
                     });
                 }
                 ui.horizontal(|ui| {
-                    ui.label("Open file");
+                    if ui.button("Open file...").clicked() {
+                        match native_dialog(|| {
+                            rfd::FileDialog::new()
+                                .add_filter("annealscope preset", &["ron"])
+                                .pick_file()
+                        }) {
+                            Dialog::Picked(p) => load_path = Some(p),
+                            Dialog::Cancelled => {}
+                            Dialog::Unavailable => self.notice = Some((NO_DIALOG.into(), false)),
+                        }
+                    }
+                    if ui.button("Save to file...").clicked() {
+                        let name = preset::file_name(&self.preset.title)
+                            .unwrap_or_else(|| "session.ron".into());
+                        match native_dialog(|| {
+                            rfd::FileDialog::new()
+                                .add_filter("annealscope preset", &["ron"])
+                                .set_file_name(&name)
+                                .save_file()
+                        }) {
+                            Dialog::Picked(p) => self.save_to(p, false),
+                            Dialog::Cancelled => {}
+                            Dialog::Unavailable => self.notice = Some((NO_DIALOG.into(), false)),
+                        }
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.label("or a path:");
                     ui.text_edit_singleline(&mut self.presets.open_path);
                     if ui.button("Open").clicked() {
                         load_path = Some(PathBuf::from(self.presets.open_path.trim()));
@@ -163,6 +191,26 @@ impl App {
     }
 }
 
+const NO_DIALOG: &str = "This desktop offers no file dialog (no XDG portal). Type a path \
+below, or use the preset lists above.";
+
+enum Dialog {
+    Picked(PathBuf),
+    Cancelled,
+    Unavailable,
+}
+
+/// Runs a native file dialog. Without an XDG portal rfd returns at once with nothing; a
+/// person needs longer than that to cancel, which tells the two apart.
+fn native_dialog(show: impl FnOnce() -> Option<PathBuf>) -> Dialog {
+    let started = std::time::Instant::now();
+    match show() {
+        Some(p) => Dialog::Picked(p),
+        None if started.elapsed() < std::time::Duration::from_millis(250) => Dialog::Unavailable,
+        None => Dialog::Cancelled,
+    }
+}
+
 fn preset_row(ui: &mut egui::Ui, p: &Preset, mut on_load: impl FnMut()) {
     ui.horizontal(|ui| {
         if ui
@@ -176,7 +224,7 @@ fn preset_row(ui: &mut egui::Ui, p: &Preset, mut on_load: impl FnMut()) {
     });
     if !p.description.is_empty() {
         ui.indent(("desc", &p.title), |ui| {
-            ui.label(egui::RichText::new(&p.description).small());
+            ui.weak(&p.description);
         });
     }
 }
