@@ -61,6 +61,33 @@ pub struct ViewConfig {
     pub log_energy: bool,
     /// Controls hidden from students (View > Show hidden controls brings them back).
     pub hidden: Vec<Control>,
+    /// Which live plots are shown.
+    pub plots: PlotSet,
+}
+
+/// Which live plots are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlotSet {
+    /// Temperature and the planned schedule.
+    pub temperature: bool,
+    /// Energy and best energy.
+    pub energy: bool,
+    /// Windowed acceptance rate.
+    pub acceptance: bool,
+    /// Train and test accuracy.
+    pub accuracy: bool,
+}
+
+impl Default for PlotSet {
+    fn default() -> Self {
+        Self {
+            temperature: true,
+            energy: true,
+            acceptance: true,
+            accuracy: true,
+        }
+    }
 }
 
 /// A control (or group of controls) a preset can hide.
@@ -98,6 +125,7 @@ impl Default for ViewConfig {
             log_temperature: true,
             log_energy: true,
             hidden: Vec::new(),
+            plots: PlotSet::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Presets: round trips, malformed files, atomic and consented saves.
 
-use annealscope::preset::{Control, Preset, PresetError, ViewConfig};
+use annealscope::preset::{Control, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind,
     RunConfig, Schedule,
@@ -51,6 +51,7 @@ prop_compose! {
         grid in 8usize..=256,
         scale in 0.5f32..3.0,
         flags in any::<[bool; 4]>(),
+        shown in any::<[bool; 4]>(),
         title in "[ -~]{0,40}",
         description in "\\PC{0,200}",
         hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
@@ -75,6 +76,7 @@ prop_compose! {
                 log_temperature: flags[2],
                 log_energy: flags[3],
                 hidden: hidden_controls,
+                plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], accuracy: shown[3] },
             },
         }
     }

@@ -104,7 +104,19 @@ impl App {
             ui.checkbox(&mut self.preset.view.log_temperature, "log T");
             ui.checkbox(&mut self.preset.view.log_energy, "log E");
         });
-        let height = ((ui.available_height() - 4.0 * ui.spacing().item_spacing.y) / 4.0).max(60.0);
+        let shown = self.preset.view.plots;
+        let count = [
+            shown.temperature,
+            shown.energy,
+            shown.acceptance,
+            shown.accuracy,
+        ]
+        .iter()
+        .filter(|&&s| s)
+        .count()
+        .max(1) as f32;
+        let height =
+            ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
         let link = Id::unique("step-axis");
         let h = &self.history;
         let (log_t, log_e) = (
@@ -162,51 +174,39 @@ impl App {
             view = Some([b.min()[0], b.max()[0]]);
         };
         let accent = Color32::from_rgb(220, 80, 60);
-        plot(
-            ui,
-            "temperature",
-            log_t,
-            None,
-            vec![
+        if shown.temperature {
+            let lines = vec![
                 Line::new("temperature T", PlotPoints::from(temperature)).color(accent),
                 Line::new("planned", PlotPoints::from(planned))
                     .color(accent)
                     .style(LineStyle::dashed_loose()),
-            ],
-        );
-        plot(
-            ui,
-            "energy",
-            log_e,
-            None,
-            vec![
+            ];
+            plot(ui, "temperature", log_t, None, lines);
+        }
+        if shown.energy {
+            let lines = vec![
                 Line::new("energy E", PlotPoints::from(energy))
                     .color(Color32::from_rgb(80, 140, 230)),
                 Line::new("best E", PlotPoints::from(best)).color(Color32::from_rgb(60, 180, 90)),
-            ],
-        );
-        plot(
-            ui,
-            "acceptance",
-            false,
-            Some([0.0, 1.0]),
-            vec![
+            ];
+            plot(ui, "energy", log_e, None, lines);
+        }
+        if shown.acceptance {
+            let lines = vec![
                 Line::new("acceptance rate", PlotPoints::from(acceptance))
                     .color(Color32::from_rgb(170, 110, 220)),
-            ],
-        );
-        plot(
-            ui,
-            "accuracy",
-            false,
-            Some([0.0, 1.0]),
-            vec![
+            ];
+            plot(ui, "acceptance", false, Some([0.0, 1.0]), lines);
+        }
+        if shown.accuracy {
+            let lines = vec![
                 Line::new("train accuracy", PlotPoints::from(train))
                     .color(Color32::from_rgb(230, 160, 40)),
                 Line::new("test accuracy", PlotPoints::from(test))
                     .color(Color32::from_rgb(40, 170, 170)),
-            ],
-        );
+            ];
+            plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
+        }
         if interacted {
             self.view.follow = false;
         }
