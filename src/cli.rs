@@ -3,7 +3,7 @@
 //! Errors end here: each is printed once, as one line, and the process exits non-zero.
 
 use crate::preset::Preset;
-use crate::sim::{Run, StepRecord};
+use crate::sim::{History, Run, StepRecord};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// Write the metrics to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Write a figure for slides: the final decision boundary and the T, E and acceptance curves.
+    #[arg(long, value_name = "FIG.png")]
+    pub png: Option<PathBuf>,
     /// Write every K-th step to the CSV (the last step is always written).
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub every: u64,
@@ -108,21 +111,40 @@ fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
     })
 }
 
-/// The CSV text of a whole headless run (also used by tests).
-pub fn run_to_csv(
+/// Runs to the end, writing every `every`-th step (and the last) as CSV to `csv` if given
+/// and keeping every step's metrics in `history`.
+pub fn run_to_end(
     run: &mut Run,
     every: u64,
-    out: &mut impl Write,
+    mut csv: Option<&mut dyn Write>,
+    history: &mut History,
     bar: &ProgressBar,
 ) -> std::io::Result<()> {
-    writeln!(out, "{}", StepRecord::CSV_HEADER)?;
+    if let Some(out) = csv.as_deref_mut() {
+        writeln!(out, "{}", StepRecord::CSV_HEADER)?;
+    }
     let total = run.config().steps;
     while !run.finished() {
         run.step();
         let step = run.annealer().steps();
-        if step.is_multiple_of(every) || step == total {
-            writeln!(out, "{}", run.record().csv_row())?;
-        }
+        let written = step.is_multiple_of(every) || step == total;
+        let record = match (&mut csv, written) {
+            (Some(out), true) => {
+                let r = run.record();
+                writeln!(out, "{}", r.csv_row())?;
+                r
+            }
+            // Accuracy only where it is cheap to keep (as the trainer does).
+            _ => {
+                let (train, test) = if step.is_multiple_of(crate::trainer::ACCURACY_EVERY) {
+                    run.accuracies()
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                run.record_with(train, test)
+            }
+        };
+        history.push(&record);
         if step.is_multiple_of(1024) {
             bar.set_position(step);
         }
@@ -145,19 +167,20 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    match &args.csv {
-        Some(path) => {
-            let mut buf = Vec::new();
-            run_to_csv(&mut run, args.every, &mut buf, &bar)?;
-            crate::preset::write_atomic(path, &buf, true)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        None => {
-            while !run.finished() {
-                run.run(1024.min(run.config().steps - run.annealer().steps()));
-                bar.set_position(run.annealer().steps());
-            }
-        }
+    let mut history = History::new(4096);
+    let mut csv = Vec::new();
+    let csv_out: Option<&mut dyn Write> = args.csv.as_ref().map(|_| &mut csv as &mut dyn Write);
+    run_to_end(&mut run, args.every, csv_out, &mut history, &bar)?;
+    if let Some(path) = &args.csv {
+        crate::preset::write_atomic(path, &csv, true)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.png {
+        let figure = crate::figure::render(&run, &history, &preset.title);
+        let mut png = std::io::Cursor::new(Vec::new());
+        figure.write_to(&mut png, image::ImageFormat::Png)?;
+        crate::preset::write_atomic(path, png.get_ref(), true)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -17,6 +17,8 @@
 
 pub mod bench;
 pub mod cli;
+pub mod colors;
+pub mod figure;
 pub mod preset;
 pub mod sim;
 pub mod trainer;

@@ -364,6 +364,17 @@ impl Preset {
     }
 }
 
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// crash leaves either the old file or the new one, never a mix. Without `overwrite` an
 /// existing file is left alone and [`PresetError::Exists`] returned.
@@ -378,6 +389,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Pr
         _ => PathBuf::from("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    // Temporary files are private (0600); the saved file gets the permissions of the one
+    // it replaces, or the usual ones of a new file.
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => Some(m.permissions()),
+        Err(_) => default_permissions(),
+    };
+    if let Some(p) = permissions {
+        tmp.as_file().set_permissions(p).map_err(io)?;
+    }
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     if overwrite {

@@ -114,3 +114,25 @@ fn bench_json_lists_every_case() {
         assert!(item["proposals_per_s"].as_f64().is_some_and(|r| r > 0.0));
     }
 }
+
+#[test]
+fn run_png_writes_a_figure_for_slides() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("fig.png");
+    let out = annealscope(&[
+        "run",
+        "--steps",
+        "3000",
+        "--png",
+        path.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let img = image::open(&path).expect("a PNG").to_rgb8();
+    assert_eq!(img.dimensions(), (1600, 900));
+    // Both class colours of the data points and the boundary's contour are drawn.
+    let has = |c: [u8; 3]| img.pixels().any(|p| p.0 == c);
+    for c in annealscope::colors::CLASS {
+        assert!(has(c), "class colour {c:?} missing");
+    }
+    assert!(has(annealscope::colors::CONTOUR));
+}

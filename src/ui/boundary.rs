@@ -3,52 +3,19 @@
 //! filled, test points hollow, coloured by class, misclassified points ringed in red.
 
 use super::App;
+use crate::colors;
 use crate::sim::DecisionGrid;
 use egui::Color32;
 use egui_plot::{MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
-/// Class colours: blue for class 0, orange for class 1 (distinguishable with the common
-/// forms of colour blindness).
-pub const CLASS_COLORS: [Color32; 2] = [
-    Color32::from_rgb(33, 102, 172),
-    Color32::from_rgb(230, 97, 1),
-];
-
-fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {
-    let f = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
-    Color32::from_rgb(f(a.r(), b.r()), f(a.g(), b.g()), f(a.b(), b.b()))
+fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
 }
 
-/// Diverging palette: class-0 blue through a light neutral at p = 0.5 to class-1 orange.
-pub fn palette(p: f32) -> Color32 {
-    let mid = Color32::from_rgb(245, 245, 245);
-    let lo = Color32::from_rgb(103, 169, 207);
-    let hi = Color32::from_rgb(244, 165, 130);
-    if p < 0.5 {
-        lerp(lo, mid, p * 2.0)
-    } else {
-        lerp(mid, hi, (p - 0.5) * 2.0)
-    }
-}
-
-/// The grid as an image (top row = highest y), with the 0.5 contour drawn where the
-/// predicted class changes between neighbouring cells.
+/// The grid as a texture image (top row = highest y), with the 0.5 contour.
 pub fn grid_image(grid: &DecisionGrid) -> egui::ColorImage {
     let (rows, cols) = grid.p.dim();
-    let mut pixels = Vec::with_capacity(rows * cols);
-    for r in (0..rows).rev() {
-        for c in 0..cols {
-            let p = grid.p[[r, c]];
-            let class = p >= 0.5;
-            let edge = (c + 1 < cols && (grid.p[[r, c + 1]] >= 0.5) != class)
-                || (r + 1 < rows && (grid.p[[r + 1, c]] >= 0.5) != class);
-            pixels.push(if edge {
-                Color32::from_gray(20)
-            } else {
-                palette(p)
-            });
-        }
-    }
+    let pixels = colors::grid_pixels(&grid.p).into_iter().map(rgb).collect();
     egui::ColorImage::new([cols, rows], pixels)
 }
 
@@ -117,7 +84,7 @@ impl App {
                                 .shape(MarkerShape::Circle)
                                 .filled(filled)
                                 .radius(4.0)
-                                .color(CLASS_COLORS[class as usize]),
+                                .color(rgb(colors::CLASS[class as usize])),
                         );
                     }
                     if let Some(probs) = probs {
@@ -140,7 +107,7 @@ impl App {
                             .shape(MarkerShape::Circle)
                             .filled(false)
                             .radius(7.0)
-                            .color(Color32::RED),
+                            .color(rgb(colors::WRONG)),
                     );
                 }
             });

@@ -1,0 +1,49 @@
+//! The palette shared by the app and the headless figures.
+
+/// Class colours: blue for class 0, orange for class 1 (distinguishable with the common
+/// forms of colour blindness).
+pub const CLASS: [[u8; 3]; 2] = [[33, 102, 172], [230, 97, 1]];
+
+/// Colour of misclassified-point markers.
+pub const WRONG: [u8; 3] = [220, 0, 0];
+
+/// Colour of the 0.5 contour.
+pub const CONTOUR: [u8; 3] = [20, 20, 20];
+
+fn lerp(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
+    let f = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
+    [f(a[0], b[0]), f(a[1], b[1]), f(a[2], b[2])]
+}
+
+/// Diverging palette for the class-1 probability: class-0 blue through a light neutral
+/// at `p = 0.5` to class-1 orange.
+pub fn probability(p: f32) -> [u8; 3] {
+    const LO: [u8; 3] = [103, 169, 207];
+    const MID: [u8; 3] = [245, 245, 245];
+    const HI: [u8; 3] = [244, 165, 130];
+    if p < 0.5 {
+        lerp(LO, MID, p * 2.0)
+    } else {
+        lerp(MID, HI, (p - 0.5) * 2.0)
+    }
+}
+
+/// The decision grid as RGB rows, top row = highest `y`, with the 0.5 contour drawn where
+/// the predicted class changes between neighbouring cells.
+pub fn grid_pixels(p: &ndarray::Array2<f32>) -> Vec<[u8; 3]> {
+    let (rows, cols) = p.dim();
+    let mut pixels = Vec::with_capacity(rows * cols);
+    for r in (0..rows).rev() {
+        for c in 0..cols {
+            let class = p[[r, c]] >= 0.5;
+            let edge = (c + 1 < cols && (p[[r, c + 1]] >= 0.5) != class)
+                || (r + 1 < rows && (p[[r + 1, c]] >= 0.5) != class);
+            pixels.push(if edge {
+                CONTOUR
+            } else {
+                probability(p[[r, c]])
+            });
+        }
+    }
+    pixels
+}

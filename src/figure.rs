@@ -1,0 +1,245 @@
+//! Headless figures for slides (`annealscope run --png FIG.png`): the final decision
+//! boundary with the data, and the temperature, energy and acceptance curves. Drawn on
+//! the CPU with `imageproc`, text in the app's own font; no display needed.
+
+use crate::colors;
+use crate::sim::{History, Metric, Run};
+use ab_glyph::FontRef;
+use image::{Rgb, RgbImage};
+use imageproc::drawing::{
+    draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_circle_mut, draw_hollow_rect_mut,
+    draw_line_segment_mut, draw_text_mut, text_size,
+};
+use imageproc::rect::Rect;
+
+const W: u32 = 1600;
+const H: u32 = 900;
+const TEXT: Rgb<u8> = Rgb([30, 30, 30]);
+const FRAME: Rgb<u8> = Rgb([120, 120, 120]);
+
+/// A colour and its polyline.
+type Series = ([u8; 3], Vec<[f64; 2]>);
+
+/// One curve panel: title, log axis, fixed y range, series.
+type CurveSpec = (&'static str, bool, Option<[f64; 2]>, Vec<Series>);
+
+/// A plotting area: pixel rectangle and data ranges.
+struct Panel {
+    x: i32,
+    y: i32,
+    w: u32,
+    h: u32,
+    x_range: [f64; 2],
+    y_range: [f64; 2],
+}
+
+impl Panel {
+    fn px(&self, x: f64, y: f64) -> (f32, f32) {
+        let fx = (x - self.x_range[0]) / (self.x_range[1] - self.x_range[0]).max(1e-300);
+        let fy = (y - self.y_range[0]) / (self.y_range[1] - self.y_range[0]).max(1e-300);
+        (
+            self.x as f32 + fx as f32 * self.w as f32,
+            self.y as f32 + (1.0 - fy as f32) * self.h as f32,
+        )
+    }
+}
+
+fn label(img: &mut RgbImage, font: &FontRef, x: i32, y: i32, size: f32, text: &str) {
+    draw_text_mut(img, TEXT, x, y, size, font, text);
+}
+
+fn right_aligned(img: &mut RgbImage, font: &FontRef, x: i32, y: i32, size: f32, text: &str) {
+    let (w, _) = text_size(size, font, text);
+    label(img, font, x - w as i32, y, size, text);
+}
+
+fn tick(v: f64, log: bool) -> String {
+    if log {
+        format!("{:.0e}", 10f64.powf(v))
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// One curve panel: `series` of (colour, points), y ticks at the ends.
+fn curves(
+    img: &mut RgbImage,
+    font: &FontRef,
+    p: &Panel,
+    title: &str,
+    log: bool,
+    series: &[Series],
+) {
+    draw_filled_rect_mut(
+        img,
+        Rect::at(p.x, p.y).of_size(p.w, p.h),
+        Rgb([250, 250, 250]),
+    );
+    draw_hollow_rect_mut(img, Rect::at(p.x, p.y).of_size(p.w, p.h), FRAME);
+    label(img, font, p.x, p.y - 28, 22.0, title);
+    right_aligned(img, font, p.x - 6, p.y - 8, 18.0, &tick(p.y_range[1], log));
+    right_aligned(
+        img,
+        font,
+        p.x - 6,
+        p.y + p.h as i32 - 12,
+        18.0,
+        &tick(p.y_range[0], log),
+    );
+    for (color, pts) in series {
+        for pair in pts.windows(2) {
+            draw_line_segment_mut(
+                img,
+                p.px(pair[0][0], pair[0][1]),
+                p.px(pair[1][0], pair[1][1]),
+                Rgb(*color),
+            );
+        }
+    }
+}
+
+fn y_range(series: &[&[[f64; 2]]], fixed: Option<[f64; 2]>) -> [f64; 2] {
+    if let Some(r) = fixed {
+        return r;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in series {
+        for p in s.iter() {
+            lo = lo.min(p[1]);
+            hi = hi.max(p[1]);
+        }
+    }
+    if !lo.is_finite() {
+        return [0.0, 1.0];
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    [lo - pad, hi + pad]
+}
+
+/// Draws the figure of a finished `run` whose steps are in `history`.
+pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
+    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
+    let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
+        return img;
+    };
+    label(&mut img, &font, 40, 16, 30.0, title);
+
+    // Decision boundary, square, on the left.
+    let side = 760u32;
+    let grid = run.decision_grid(side as usize / 4);
+    let (rows, cols) = grid.p.dim();
+    let pixels = colors::grid_pixels(&grid.p);
+    let (bx, by) = (40i32, 80i32);
+    for yy in 0..side {
+        for xx in 0..side {
+            let r = (yy as usize * rows / side as usize).min(rows - 1);
+            let c = (xx as usize * cols / side as usize).min(cols - 1);
+            img.put_pixel(bx as u32 + xx, by as u32 + yy, Rgb(pixels[r * cols + c]));
+        }
+    }
+    draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
+    let [lo, hi] = grid.bounds;
+    let panel = Panel {
+        x: bx,
+        y: by,
+        w: side,
+        h: side,
+        x_range: [f64::from(lo[0]), f64::from(hi[0])],
+        y_range: [f64::from(lo[1]), f64::from(hi[1])],
+    };
+    let data = run.data();
+    for (samples, probs, filled) in [
+        (&data.train, &grid.train_p, true),
+        (&data.test, &grid.test_p, false),
+    ] {
+        for ((row, y), p) in samples
+            .x
+            .rows()
+            .into_iter()
+            .zip(samples.y.iter())
+            .zip(probs)
+        {
+            let (px, py) = panel.px(f64::from(row[0]), f64::from(row[1]));
+            let at = (px.round() as i32, py.round() as i32);
+            let color = Rgb(colors::CLASS[usize::from(*y)]);
+            if filled {
+                draw_filled_circle_mut(&mut img, at, 5, color);
+            } else {
+                draw_hollow_circle_mut(&mut img, at, 5, color);
+                draw_hollow_circle_mut(&mut img, at, 4, color);
+            }
+            if (*p >= 0.5) != (*y == 1) {
+                draw_hollow_circle_mut(&mut img, at, 9, Rgb(colors::WRONG));
+            }
+        }
+    }
+    let r = run.annealer();
+    label(
+        &mut img,
+        &font,
+        bx,
+        by + side as i32 + 8,
+        20.0,
+        &format!(
+            "step {}   train accuracy {:.1}%   best energy {:.4}",
+            r.steps(),
+            100.0 * run.problem().train_accuracy(),
+            r.best_energy()
+        ),
+    );
+
+    // Curves on the right.
+    let last = history.last().map_or(1.0, |b| b.last as f64);
+    let env = |m: Metric, log: bool| {
+        let mut pts = Vec::new();
+        history.envelope(m, 0.0, last, 700, &mut pts);
+        if log {
+            pts.retain(|p| p[1] > 0.0);
+            pts.iter_mut().for_each(|p| p[1] = p[1].log10());
+        }
+        pts
+    };
+    let (px, pw, ph) = (900i32, 660u32, 215u32);
+    let t = env(Metric::Temperature, true);
+    let e = env(Metric::Energy, true);
+    let b = env(Metric::BestEnergy, true);
+    let a = env(Metric::Acceptance, false);
+    let specs: [CurveSpec; 3] = [
+        ("temperature T (log)", true, None, vec![([220, 80, 60], t)]),
+        (
+            "energy E and best E (log)",
+            true,
+            None,
+            vec![([80, 140, 230], e), ([40, 160, 70], b)],
+        ),
+        (
+            "acceptance rate",
+            false,
+            Some([0.0, 1.0]),
+            vec![([150, 90, 200], a)],
+        ),
+    ];
+    for (i, (title, log, fixed, series)) in specs.into_iter().enumerate() {
+        let refs: Vec<&[[f64; 2]]> = series.iter().map(|(_, s)| s.as_slice()).collect();
+        let p = Panel {
+            x: px,
+            y: 110 + i as i32 * (ph as i32 + 45),
+            w: pw,
+            h: ph,
+            x_range: [0.0, last],
+            y_range: y_range(&refs, fixed),
+        };
+        curves(&mut img, &font, &p, title, log, &series);
+    }
+    let axis_y = 110 + 3 * (ph as i32 + 45) - 40;
+    label(&mut img, &font, px, axis_y, 18.0, "0");
+    right_aligned(
+        &mut img,
+        &font,
+        px + pw as i32,
+        axis_y,
+        18.0,
+        &format!("{last:.0} steps"),
+    );
+    img
+}
