@@ -288,14 +288,20 @@ impl App {
         if shown(Control::Reheat) {
             ui.horizontal(|ui| {
                 if ui
-                    .button("Reheat to T0")
+                    .button("Reheat to T")
                     .on_hover_text(
-                        "H: set the temperature back to T0 now; cooling resumes from there",
+                        "Set the temperature to T now; cooling resumes from there (H reheats to T0)",
                     )
                     .clicked()
                 {
-                    self.reheat();
+                    self.command(Command::SetTemperature(self.view.reheat_to));
                 }
+                ui.add(
+                    DragValue::new(&mut self.view.reheat_to)
+                        .range(1e-6..=1e3)
+                        .speed(0.01)
+                        .prefix("T = "),
+                );
             });
         }
 

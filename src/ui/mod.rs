@@ -33,6 +33,8 @@ pub struct ViewState {
     pub help: bool,
     /// Show the controls the preset hides.
     pub show_hidden: bool,
+    /// Temperature of the "Reheat to T" button.
+    pub reheat_to: f64,
 }
 
 impl Default for ViewState {
@@ -42,6 +44,7 @@ impl Default for ViewState {
             concepts: false,
             help: false,
             show_hidden: false,
+            reheat_to: 0.5,
         }
     }
 }
@@ -87,6 +90,11 @@ pub struct App {
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
     pub frozen: bool,
+    /// Outcome of screenshot saves, reported from the screenshot callback.
+    saved: (
+        crossbeam_channel::Sender<(String, bool)>,
+        crossbeam_channel::Receiver<(String, bool)>,
+    ),
 }
 
 impl App {
@@ -114,6 +122,7 @@ impl App {
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
+            saved: crossbeam_channel::unbounded(),
         })
     }
 
@@ -130,6 +139,9 @@ impl App {
 
     /// Drains the snapshots that arrived, without waiting.
     pub fn ingest(&mut self) {
+        if let Ok(outcome) = self.saved.1.try_recv() {
+            self.notice = Some(outcome);
+        }
         if self.frozen {
             return;
         }
@@ -451,15 +463,26 @@ impl App {
         let step = self.latest.as_ref().map_or(0, |l| l.record.step);
         let path = std::path::PathBuf::from(format!("annealscope-step{step}.png"));
         self.notice = Some((format!("Saving {}...", path.display()), false));
+        let report = self.saved.0.clone();
+        let wake = ctx.clone();
         ctx.request_screenshot(move |image| {
             let [w, h] = image.size;
             let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-            if let Some(buffer) = image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
-                let mut png = std::io::Cursor::new(Vec::new());
-                if buffer.write_to(&mut png, image::ImageFormat::Png).is_ok() {
-                    let _ = crate::preset::write_atomic(&path, png.get_ref(), false);
-                }
-            }
+            let mut png = std::io::Cursor::new(Vec::new());
+            let outcome = match image::RgbaImage::from_raw(w as u32, h as u32, bytes)
+                .map(|b| b.write_to(&mut png, image::ImageFormat::Png))
+            {
+                Some(Ok(())) => match crate::preset::write_atomic(&path, png.get_ref(), false) {
+                    Ok(()) => (format!("Saved {}", path.display()), false),
+                    Err(e) => (e.to_string(), true),
+                },
+                _ => (
+                    format!("{}: could not encode the screenshot", path.display()),
+                    true,
+                ),
+            };
+            let _ = report.send(outcome);
+            wake.request_repaint();
         });
     }
 }
