@@ -49,6 +49,9 @@ impl Default for ViewState {
     }
 }
 
+/// A message for the user: its text and whether it reports an error.
+pub type Notice = (String, bool);
+
 /// What the latest snapshot said, kept between snapshots.
 #[derive(Clone, Debug)]
 pub struct Latest {
@@ -81,8 +84,8 @@ pub struct App {
     grid_changed: bool,
     /// Looks.
     pub view: ViewState,
-    /// A message for the user: text and whether it is an error.
-    pub notice: Option<(String, bool)>,
+    /// A message for the user.
+    pub notice: Option<Notice>,
     commands: Vec<Command>,
     plots: plots::PlotsState,
     presets: presets::PresetsState,
@@ -91,10 +94,8 @@ pub struct App {
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
     pub frozen: bool,
     /// Outcome of screenshot saves, reported from the screenshot callback.
-    saved: (
-        crossbeam_channel::Sender<(String, bool)>,
-        crossbeam_channel::Receiver<(String, bool)>,
-    ),
+    saved_tx: crossbeam_channel::Sender<Notice>,
+    saved_rx: crossbeam_channel::Receiver<Notice>,
 }
 
 impl App {
@@ -105,6 +106,7 @@ impl App {
         let waker: crate::trainer::Waker = Box::new(move || waker_ctx.request_repaint());
         let trainer = Trainer::spawn(preset.run.clone(), preset.speed, Some(waker))?;
         trainer.send(Command::SetGrid(preset.view.grid));
+        let (saved_tx, saved_rx) = crossbeam_channel::unbounded();
         Ok(Self {
             trainer,
             preset,
@@ -122,7 +124,8 @@ impl App {
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
-            saved: crossbeam_channel::unbounded(),
+            saved_tx,
+            saved_rx,
         })
     }
 
@@ -139,7 +142,7 @@ impl App {
 
     /// Drains the snapshots that arrived, without waiting.
     pub fn ingest(&mut self) {
-        if let Ok(outcome) = self.saved.1.try_recv() {
+        if let Ok(outcome) = self.saved_rx.try_recv() {
             self.notice = Some(outcome);
         }
         if self.frozen {
@@ -463,7 +466,7 @@ impl App {
         let step = self.latest.as_ref().map_or(0, |l| l.record.step);
         let path = std::path::PathBuf::from(format!("annealscope-step{step}.png"));
         self.notice = Some((format!("Saving {}...", path.display()), false));
-        let report = self.saved.0.clone();
+        let report = self.saved_tx.clone();
         let wake = ctx.clone();
         ctx.request_screenshot(move |image| {
             let [w, h] = image.size;
