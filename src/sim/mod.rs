@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod fastmath;
 pub mod history;
+pub mod landscape;
 pub mod network;
 pub mod problem;
 pub mod run;
