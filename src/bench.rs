@@ -54,6 +54,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
             acceptance: Acceptance::Metropolis,
             window: 500,
         },
+        landscape: None,
         seed: 0,
         steps: *crate::sim::limits::STEPS.end(),
     }

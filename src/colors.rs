@@ -47,3 +47,36 @@ pub fn grid_pixels(p: &ndarray::Array2<f32>) -> Vec<[u8; 3]> {
     }
     pixels
 }
+
+/// Colour of walkers drawn on a landscape.
+pub const WALKER: [u8; 3] = [255, 255, 255];
+
+/// Sequential palette for energies scaled to `[0, 1]`: dark blue (low) through teal to
+/// pale yellow (high).
+pub fn energy(t: f32) -> [u8; 3] {
+    const STOPS: [[u8; 3]; 4] = [
+        [33, 17, 80],
+        [33, 110, 140],
+        [90, 190, 120],
+        [250, 240, 170],
+    ];
+    let t = t.clamp(0.0, 1.0) * 3.0;
+    let i = (t.floor() as usize).min(2);
+    lerp(STOPS[i], STOPS[i + 1], t - i as f32)
+}
+
+/// Energies on a `g x g` grid (rows from low `y` up) as RGB rows, top row = highest `y`.
+/// The colour follows the rank of `ln(1 + E - E_min)`, so deep basins and high ridges
+/// both stay visible.
+pub fn energy_pixels(e: &[f64], g: usize) -> Vec<[u8; 3]> {
+    let lo = e.iter().cloned().fold(f64::INFINITY, f64::min);
+    let scaled: Vec<f64> = e.iter().map(|v| (v - lo).max(0.0).ln_1p()).collect();
+    let hi = scaled.iter().cloned().fold(0.0, f64::max).max(1e-12);
+    let mut out = Vec::with_capacity(g * g);
+    for r in (0..g).rev() {
+        for c in 0..g {
+            out.push(energy((scaled[r * g + c] / hi) as f32));
+        }
+    }
+    out
+}

@@ -3,7 +3,7 @@
 //! the CPU with `imageproc`, text in the app's own font; no display needed.
 
 use crate::colors;
-use crate::sim::{History, Metric, Run};
+use crate::sim::{DecisionGrid, History, LandscapeProblem, Metric, Run};
 use ab_glyph::FontRef;
 use image::{Rgb, RgbImage};
 use imageproc::drawing::{
@@ -116,43 +116,52 @@ fn y_range(series: &[&[[f64; 2]]], fixed: Option<[f64; 2]>) -> [f64; 2] {
     [lo - pad, hi + pad]
 }
 
-/// Draws the figure of a finished `run` whose steps are in `history`.
-pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
-    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
-    let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
-        return img;
-    };
-    label(&mut img, &font, 40, 16, 30.0, title);
-
-    // Decision boundary, square, on the left.
-    let side = 760u32;
-    let grid = run.decision_grid(side as usize / 4);
-    let (rows, cols) = grid.p.dim();
-    let pixels = colors::grid_pixels(&grid.p);
-    let (bx, by) = (40i32, 80i32);
+/// Paints `pixels` (`rows x cols`, top row first) scaled to a `side x side` square.
+fn blit(
+    img: &mut RgbImage,
+    pixels: &[[u8; 3]],
+    rows: usize,
+    cols: usize,
+    x: i32,
+    y: i32,
+    side: u32,
+) {
     for yy in 0..side {
         for xx in 0..side {
             let r = (yy as usize * rows / side as usize).min(rows - 1);
             let c = (xx as usize * cols / side as usize).min(cols - 1);
-            img.put_pixel(bx as u32 + xx, by as u32 + yy, Rgb(pixels[r * cols + c]));
+            img.put_pixel(x as u32 + xx, y as u32 + yy, Rgb(pixels[r * cols + c]));
         }
     }
-    draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
-    let [lo, hi] = grid.bounds;
-    let panel = Panel {
-        x: bx,
-        y: by,
+}
+
+fn square(x: i32, y: i32, side: u32, bounds: [[f64; 2]; 2]) -> Panel {
+    let [lo, hi] = bounds;
+    Panel {
+        x,
+        y,
         w: side,
         h: side,
-        x_range: [f64::from(lo[0]), f64::from(hi[0])],
-        y_range: [f64::from(lo[1]), f64::from(hi[1])],
-    };
+        x_range: [lo[0], hi[0]],
+        y_range: [lo[1], hi[1]],
+    }
+}
+
+fn boundary_panel(img: &mut RgbImage, run: &Run, grid: &DecisionGrid, x: i32, y: i32, side: u32) {
+    let (rows, cols) = grid.p.dim();
+    blit(img, &colors::grid_pixels(&grid.p), rows, cols, x, y, side);
+    let [lo, hi] = grid.bounds;
+    let bounds = [
+        [f64::from(lo[0]), f64::from(lo[1])],
+        [f64::from(hi[0]), f64::from(hi[1])],
+    ];
+    let panel = square(x, y, side, bounds);
     let data = run.data();
     for (samples, probs, filled) in [
         (&data.train, &grid.train_p, true),
         (&data.test, &grid.test_p, false),
     ] {
-        for ((row, y), p) in samples
+        for ((row, label), p) in samples
             .x
             .rows()
             .into_iter()
@@ -161,32 +170,69 @@ pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
         {
             let (px, py) = panel.px(f64::from(row[0]), f64::from(row[1]));
             let at = (px.round() as i32, py.round() as i32);
-            let color = Rgb(colors::CLASS[usize::from(*y)]);
+            let color = Rgb(colors::CLASS[usize::from(*label)]);
             if filled {
-                draw_filled_circle_mut(&mut img, at, 5, color);
+                draw_filled_circle_mut(img, at, 5, color);
             } else {
-                draw_hollow_circle_mut(&mut img, at, 5, color);
-                draw_hollow_circle_mut(&mut img, at, 4, color);
+                draw_hollow_circle_mut(img, at, 5, color);
+                draw_hollow_circle_mut(img, at, 4, color);
             }
-            if (*p >= 0.5) != (*y == 1) {
-                draw_hollow_circle_mut(&mut img, at, 9, Rgb(colors::WRONG));
+            if (*p >= 0.5) != (*label == 1) {
+                draw_hollow_circle_mut(img, at, 9, Rgb(colors::WRONG));
             }
         }
     }
-    let r = run.annealer();
-    label(
-        &mut img,
-        &font,
-        bx,
-        by + side as i32 + 8,
-        20.0,
-        &format!(
-            "step {}   train accuracy {:.1}%   best energy {:.4}",
-            r.steps(),
-            100.0 * run.problem().train_accuracy(),
-            r.best_energy()
-        ),
-    );
+}
+
+fn landscape_panel(img: &mut RgbImage, land: &LandscapeProblem, x: i32, y: i32, side: u32) {
+    let g = 190;
+    let grid = land.surface().grid(land.bounds(), g);
+    let pixels = colors::energy_pixels(&grid.energy, g);
+    blit(img, &pixels, g, g, x, y, side);
+    let panel = square(x, y, side, land.bounds());
+    for w in land.walkers() {
+        let (px, py) = panel.px(w[0], w[1]);
+        let at = (px.round() as i32, py.round() as i32);
+        draw_filled_circle_mut(img, at, 4, Rgb(colors::WALKER));
+        draw_hollow_circle_mut(img, at, 4, Rgb([0, 0, 0]));
+    }
+}
+
+/// Draws the figure of a finished `run` whose steps are in `history`.
+pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
+    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
+    let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
+        return img;
+    };
+    label(&mut img, &font, 40, 16, 30.0, title);
+
+    // The decision boundary, or the landscape, square, on the left.
+    let side = 760u32;
+    let (bx, by) = (40i32, 80i32);
+    let caption = match (run.decision_grid(side as usize / 4), run.landscape()) {
+        (Some(grid), _) => {
+            boundary_panel(&mut img, run, &grid, bx, by, side);
+            format!(
+                "step {}   train accuracy {:.1}%   best energy {:.4}",
+                run.annealer().steps(),
+                100.0 * run.network().map_or(f64::NAN, |n| n.train_accuracy()),
+                run.annealer().best_energy()
+            )
+        }
+        (None, Some(land)) => {
+            landscape_panel(&mut img, land, bx, by, side);
+            format!(
+                "step {}   {} walkers   mean energy {:.4}   T = {:.3e}",
+                run.annealer().steps(),
+                land.len(),
+                run.annealer().energy() / land.len() as f64,
+                run.annealer().temperature()
+            )
+        }
+        (None, None) => String::new(),
+    };
+    draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
+    label(&mut img, &font, bx, by + side as i32 + 8, 20.0, &caption);
 
     // Curves on the right.
     let last = history.last().map_or(1.0, |b| b.last as f64);

@@ -12,7 +12,7 @@
 //! setting decide *when* steps happen, never *which*.
 
 use crate::sim::{
-    Applied, Dataset, DecisionGrid, History, Run, RunConfig, ScheduleState, StepRecord,
+    Applied, Dataset, DecisionGrid, EnergyGrid, History, Run, RunConfig, ScheduleState, StepRecord,
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
 use serde::{Deserialize, Serialize};
@@ -85,6 +85,8 @@ pub struct Snapshot {
     pub data: Arc<Dataset>,
     /// The latest decision boundary, if any was computed since the last snapshot.
     pub grid: Option<Arc<DecisionGrid>>,
+    /// In a landscape run: the surface, the walkers and the trail of walker 0.
+    pub landscape: Option<LandscapeSnapshot>,
     /// Accepted moves so far.
     pub accepted: u64,
     /// Candidates rejected for a non-finite energy so far.
@@ -94,6 +96,26 @@ pub struct Snapshot {
     /// Set when a command was refused (an out-of-range config).
     pub error: Option<String>,
 }
+
+/// What the UI needs to draw a landscape run.
+#[derive(Clone, Debug)]
+pub struct LandscapeSnapshot {
+    /// `E` on a grid over the box (the same for the whole run).
+    pub grid: Arc<EnergyGrid>,
+    /// Walker positions.
+    pub walkers: Vec<[f64; 2]>,
+    /// Walker energies.
+    pub energies: Vec<f64>,
+    /// Recent positions of walker 0, oldest first.
+    pub trail: Vec<[f64; 2]>,
+    /// The last proposal: from, to, accepted.
+    pub last_move: Option<([f64; 2], [f64; 2], bool)>,
+}
+
+/// Cells per side of the landscape grid sent to the UI.
+pub const LANDSCAPE_GRID: usize = 160;
+/// Positions of walker 0 kept for its trail.
+const TRAIL: usize = 400;
 
 /// Handle to the trainer thread. Dropping it shuts the thread down and joins it.
 pub struct Trainer {
@@ -168,6 +190,9 @@ struct Worker {
     grid_dirty: bool,
     last_grid: Option<Instant>,
     grid: Option<Arc<DecisionGrid>>,
+    /// The landscape's energy grid, in a landscape run.
+    energy_grid: Option<Arc<EnergyGrid>>,
+    trail: std::collections::VecDeque<[f64; 2]>,
     restarted: bool,
     error: Option<String>,
     /// Something changed that the UI has not been told.
@@ -199,6 +224,8 @@ impl Worker {
             grid_dirty: true,
             last_grid: None,
             grid: None,
+            energy_grid: None,
+            trail: std::collections::VecDeque::with_capacity(TRAIL),
             restarted: false,
             error: None,
             dirty: true,
@@ -211,6 +238,7 @@ impl Worker {
             batch: 64,
         };
         w.accuracy = w.run.accuracies();
+        w.energy_grid = energy_grid(&w.run);
         w
     }
 
@@ -310,6 +338,8 @@ impl Worker {
             Ok(run) => {
                 self.run = run;
                 self.data = Arc::new(self.run.data().clone());
+                self.energy_grid = energy_grid(&self.run);
+                self.trail.clear();
                 self.generation += 1;
                 self.pending.clear();
                 self.stop_at = Some(self.run.config().steps);
@@ -321,6 +351,17 @@ impl Worker {
             }
             Err(e) => self.error = Some(e.to_string()),
         }
+    }
+
+    fn landscape_snapshot(&self) -> Option<LandscapeSnapshot> {
+        let land = self.run.landscape()?;
+        Some(LandscapeSnapshot {
+            grid: Arc::clone(self.energy_grid.as_ref()?),
+            walkers: land.walkers().to_vec(),
+            energies: land.energies().to_vec(),
+            trail: self.trail.iter().copied().collect(),
+            last_move: land.last_move(),
+        })
     }
 
     fn restart_rate(&mut self) {
@@ -362,6 +403,15 @@ impl Worker {
             self.grid_dirty |= outcome.accepted;
             let record = self.run.record_with(self.accuracy.0, self.accuracy.1);
             self.pending.push(&record);
+            if let Some(land) = self.run.landscape()
+                && (step - 1).is_multiple_of(land.len() as u64)
+            {
+                // Walker 0 just had its turn.
+                if self.trail.len() == TRAIL {
+                    self.trail.pop_front();
+                }
+                self.trail.push_back(land.walkers()[0]);
+            }
         }
         if n > 0 {
             self.dirty = true;
@@ -411,7 +461,7 @@ impl Worker {
                 .last_grid
                 .is_none_or(|t| now.duration_since(t) >= GRID_INTERVAL)
         {
-            self.grid = Some(Arc::new(self.run.decision_grid(self.grid_size)));
+            self.grid = self.run.decision_grid(self.grid_size).map(Arc::new);
             self.grid_dirty = false;
             self.last_grid = Some(now);
         }
@@ -435,6 +485,7 @@ impl Worker {
             schedule: self.run.annealer().schedule().clone(),
             data: Arc::clone(&self.data),
             grid: self.grid.clone(),
+            landscape: self.landscape_snapshot(),
             accepted: self.run.annealer().accepted(),
             non_finite: self.run.annealer().non_finite(),
             restarted: self.restarted,
@@ -460,4 +511,9 @@ impl Worker {
         self.last_sent = now;
         self.steps_at_last_sent = steps;
     }
+}
+
+fn energy_grid(run: &Run) -> Option<Arc<EnergyGrid>> {
+    let land = run.landscape()?;
+    Some(Arc::new(land.surface().grid(land.bounds(), LANDSCAPE_GRID)))
 }

@@ -2,8 +2,8 @@
 
 use annealscope::preset::{Control, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
-    Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind,
-    RunConfig, Schedule,
+    Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
+    ProposalKind, RunConfig, Schedule, Surface,
 };
 use annealscope::trainer::Speed;
 use proptest::prelude::*;
@@ -26,6 +26,39 @@ fn schedule() -> impl Strategy<Value = Schedule> {
             gain
         }),
     ]
+}
+
+fn landscape() -> impl Strategy<Value = Option<LandscapeConfig>> {
+    let surface = prop_oneof![
+        (-2.0f64..2.0).prop_map(|tilt| Surface::DoubleWell { tilt }),
+        prop::sample::select(vec![
+            Surface::Himmelblau,
+            Surface::Rastrigin,
+            Surface::Ackley,
+            Surface::MullerBrown,
+            Surface::Harmonic
+        ]),
+        prop::sample::select(vec!["x^2 + y^2", "sin(x) * cos(y) + 0.1*x^2"])
+            .prop_map(|f| Surface::Formula(f.into())),
+    ];
+    let bounds = prop::option::of(
+        (-10.0f64..0.0, -10.0f64..0.0, 0.1f64..10.0, 0.1f64..10.0)
+            .prop_map(|(a, b, c, d)| [[a, b], [c, d]]),
+    );
+    prop::option::of(
+        (
+            surface,
+            1usize..=1000,
+            bounds,
+            prop::option::of((-1.0f64..1.0, -1.0f64..1.0)),
+        )
+            .prop_map(|(surface, walkers, bounds, start)| LandscapeConfig {
+                surface,
+                walkers,
+                bounds,
+                start: start.map(|(x, y)| [x, y]),
+            }),
+    )
 }
 
 prop_compose! {
@@ -54,6 +87,7 @@ prop_compose! {
         shown in any::<[bool; 4]>(),
         title in "[ -~]{0,40}",
         description in "\\PC{0,200}",
+        landscape in landscape(),
         hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
     ) -> Preset {
         Preset {
@@ -64,6 +98,7 @@ prop_compose! {
                 data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
                 network: NetworkConfig { hidden, activation, init_scale, weight_decay },
                 annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window },
+                landscape,
                 seed,
                 steps,
             },

@@ -6,6 +6,7 @@
 
 use super::anneal::AnnealerConfig;
 use super::data::DataConfig;
+use super::landscape::LandscapeConfig;
 use super::network::NetworkConfig;
 use super::schedule::{Schedule, T_MAX};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub struct RunConfig {
     pub network: NetworkConfig,
     /// The annealing dynamics.
     pub annealer: AnnealerConfig,
+    /// Anneal walkers on this landscape instead of the network (the data and network
+    /// settings are then unused).
+    pub landscape: Option<LandscapeConfig>,
     /// Seed of the network's initialisation and of every proposal and acceptance draw.
     pub seed: u64,
     /// Length of the run in steps.
@@ -35,6 +39,7 @@ impl Default for RunConfig {
             data: DataConfig::default(),
             network: NetworkConfig::default(),
             annealer: AnnealerConfig::default(),
+            landscape: None,
             seed: 0,
             steps: 20_000,
         }
@@ -85,6 +90,8 @@ pub mod limits {
     pub const STEP_SIZE: RangeInclusive<f64> = 1e-6..=10.0;
     /// Acceptance window.
     pub const WINDOW: RangeInclusive<usize> = 1..=1_000_000;
+    /// Walkers on a landscape.
+    pub const WALKERS: RangeInclusive<usize> = 1..=1000;
     /// Side of the decision-boundary grid.
     pub const GRID: RangeInclusive<usize> = 8..=GRID_MAX;
     /// Largest decision-boundary grid side.
@@ -128,6 +135,21 @@ impl RunConfig {
         check("annealer.step_size", a.step_size, STEP_SIZE)?;
         check("annealer.window", a.window, WINDOW)?;
         validate_schedule(&a.schedule)?;
+        if let Some(l) = &self.landscape {
+            check("landscape.walkers", l.walkers, WALKERS)?;
+            if let Some([lo, hi]) = l.bounds {
+                for k in 0..2 {
+                    let ok = lo[k].is_finite() && hi[k].is_finite() && lo[k] < hi[k];
+                    if !ok {
+                        return Err(RangeError {
+                            field: "landscape.bounds".into(),
+                            value: format!("{:?}", [lo, hi]),
+                            allowed: "[[x_lo, y_lo], [x_hi, y_hi]] with lo < hi, finite".into(),
+                        });
+                    }
+                }
+            }
+        }
         check("steps", self.steps, STEPS)?;
         Ok(())
     }

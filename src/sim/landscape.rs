@@ -125,9 +125,7 @@ impl Surface {
                         "x" => slots[0] = Some(i),
                         "y" => slots[1] = Some(i),
                         other => {
-                            return Err(err(format!(
-                                "unknown variable `{other}`; use x and y"
-                            )));
+                            return Err(err(format!("unknown variable `{other}`; use x and y")));
                         }
                     }
                 }
@@ -137,7 +135,8 @@ impl Surface {
                 };
                 // A formula must give numbers somewhere in its box.
                 let [lo, hi] = self.default_bounds();
-                let probe = compiled.energy((lo[0] + hi[0]) / 2.0 + 0.123, (lo[1] + hi[1]) / 2.0 + 0.456);
+                let probe =
+                    compiled.energy((lo[0] + hi[0]) / 2.0 + 0.123, (lo[1] + hi[1]) / 2.0 + 0.456);
                 if probe.is_nan() {
                     return Err(err("it is not a number at the centre of the box".into()));
                 }
@@ -323,7 +322,11 @@ impl EnergyGrid {
     /// The Boltzmann probability of each cell at `T` (sums to 1).
     pub fn boltzmann(&self, t: f64) -> Vec<f64> {
         let e_min = self.energy.iter().cloned().fold(f64::INFINITY, f64::min);
-        let w: Vec<f64> = self.energy.iter().map(|e| (-(e - e_min) / t).exp()).collect();
+        let w: Vec<f64> = self
+            .energy
+            .iter()
+            .map(|e| (-(e - e_min) / t).exp())
+            .collect();
         let s: f64 = w.iter().sum();
         w.into_iter().map(|w| w / s).collect()
     }
@@ -423,7 +426,10 @@ pub struct LandscapeProblem {
 
 impl LandscapeProblem {
     /// Places the walkers (uniformly in the box, or all at `start`), drawing from `rng`.
-    pub fn new<R: Rng + ?Sized>(config: &LandscapeConfig, rng: &mut R) -> Result<Self, SurfaceError> {
+    pub fn new<R: Rng + ?Sized>(
+        config: &LandscapeConfig,
+        rng: &mut R,
+    ) -> Result<Self, SurfaceError> {
         let surface = config.surface.compile()?;
         let bounds = config.bounds();
         let [lo, hi] = bounds;
@@ -589,7 +595,10 @@ mod tests {
         ] {
             assert!(c.energy(m[0], m[1]).abs() < 1e-4, "{m:?}");
             let found = descend(&c, m);
-            assert!((found[0] - m[0]).abs() < 1e-4 && (found[1] - m[1]).abs() < 1e-4, "{m:?} -> {found:?}");
+            assert!(
+                (found[0] - m[0]).abs() < 1e-4 && (found[1] - m[1]).abs() < 1e-4,
+                "{m:?} -> {found:?}"
+            );
         }
         assert_eq!(c.energy(3.0, 2.0), 0.0);
     }
@@ -604,7 +613,10 @@ mod tests {
         ] {
             let found = descend(&c, m);
             // Published to three decimals in position and two in energy.
-            assert!((found[0] - m[0]).abs() < 1e-3 && (found[1] - m[1]).abs() < 1e-3, "{m:?} -> {found:?}");
+            assert!(
+                (found[0] - m[0]).abs() < 1e-3 && (found[1] - m[1]).abs() < 1e-3,
+                "{m:?} -> {found:?}"
+            );
             assert!((c.energy(found[0], found[1]) - e).abs() < 1e-2, "{m:?}");
         }
     }
@@ -632,7 +644,10 @@ mod tests {
                     (c.energy(x, y + h) - c.energy(x, y - h)) / (2.0 * h),
                 ];
                 for k in 0..2 {
-                    assert!((g[k] - fd[k]).abs() < 1e-5 * (1.0 + fd[k].abs()), "{s:?} at {x},{y}: {g:?} vs {fd:?}");
+                    assert!(
+                        (g[k] - fd[k]).abs() < 1e-5 * (1.0 + fd[k].abs()),
+                        "{s:?} at {x},{y}: {g:?} vs {fd:?}"
+                    );
                 }
             }
         }

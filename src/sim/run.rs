@@ -7,9 +7,11 @@
 use super::anneal::{Annealer, StepOutcome};
 use super::config::{RangeError, RunConfig};
 use super::data::Dataset;
+use super::landscape::LandscapeProblem;
 use super::network::NetworkProblem;
-use super::problem::Problem;
+use super::problem::{Problem, ProposalKind};
 use ndarray::Array2;
+use rand::Rng;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
@@ -68,7 +70,7 @@ impl StepRecord {
 pub enum Applied {
     /// The run continues with the new settings.
     Live,
-    /// Data, network or seed changed: the run was rebuilt from step 0.
+    /// Data, network, landscape or seed changed: the run was rebuilt from step 0.
     Restarted,
 }
 
@@ -85,12 +87,58 @@ pub struct DecisionGrid {
     pub test_p: Vec<f32>,
 }
 
-/// One annealing run of the network.
+/// What a run anneals: the network's loss, or walkers on a 2D landscape.
+#[derive(Clone, Debug)]
+pub enum AnyProblem {
+    /// The network.
+    Network(NetworkProblem),
+    /// Walkers on a landscape.
+    Landscape(LandscapeProblem),
+}
+
+impl Problem for AnyProblem {
+    fn energy(&self) -> f64 {
+        match self {
+            AnyProblem::Network(p) => p.energy(),
+            AnyProblem::Landscape(p) => p.energy(),
+        }
+    }
+
+    fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64 {
+        match self {
+            AnyProblem::Network(p) => p.propose(kind, sigma, rng),
+            AnyProblem::Landscape(p) => p.propose(kind, sigma, rng),
+        }
+    }
+
+    fn accept(&mut self) {
+        match self {
+            AnyProblem::Network(p) => p.accept(),
+            AnyProblem::Landscape(p) => p.accept(),
+        }
+    }
+
+    fn reject(&mut self) {
+        match self {
+            AnyProblem::Network(p) => p.reject(),
+            AnyProblem::Landscape(p) => p.reject(),
+        }
+    }
+
+    fn store_best(&mut self) {
+        match self {
+            AnyProblem::Network(p) => p.store_best(),
+            AnyProblem::Landscape(p) => p.store_best(),
+        }
+    }
+}
+
+/// One annealing run: the network, or walkers on a landscape.
 #[derive(Clone, Debug)]
 pub struct Run {
     config: RunConfig,
     data: Dataset,
-    problem: NetworkProblem,
+    problem: AnyProblem,
     annealer: Annealer,
     rng: Pcg64Mcg,
     /// Train and test accuracy of the current state, while still valid.
@@ -103,7 +151,16 @@ impl Run {
         config.validate()?;
         let data = Dataset::generate(&config.data);
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let problem = NetworkProblem::new(&config.network, &data, &mut rng);
+        let problem = match &config.landscape {
+            None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, &mut rng)),
+            Some(l) => AnyProblem::Landscape(LandscapeProblem::new(l, &mut rng).map_err(|e| {
+                RangeError {
+                    field: "landscape.surface".into(),
+                    value: e.formula.clone(),
+                    allowed: format!("a formula in x and y ({})", e.message),
+                }
+            })?),
+        };
         let annealer = Annealer::new(config.annealer.clone(), problem.energy());
         Ok(Self {
             config,
@@ -141,11 +198,16 @@ impl Run {
     /// evaluate accuracy less often than every step).
     pub fn record_with(&self, train_accuracy: f64, test_accuracy: f64) -> StepRecord {
         let a = &self.annealer;
+        // A landscape's energy is its walkers' total; records show the mean.
+        let per = match &self.problem {
+            AnyProblem::Network(_) => 1.0,
+            AnyProblem::Landscape(p) => p.len() as f64,
+        };
         StepRecord {
             step: a.steps(),
             temperature: a.last_temperature(),
-            energy: a.energy(),
-            best_energy: a.best_energy(),
+            energy: a.energy() / per,
+            best_energy: a.best_energy() / per,
             acceptance_rate: a.acceptance_window(),
             train_accuracy,
             test_accuracy,
@@ -154,9 +216,10 @@ impl Run {
 
     /// Train and test accuracy of the current state (cached until the next accepted move).
     pub fn accuracies(&mut self) -> (f64, f64) {
-        *self
-            .accuracy
-            .get_or_insert_with(|| (self.problem.train_accuracy(), self.problem.test_accuracy()))
+        *self.accuracy.get_or_insert_with(|| match &self.problem {
+            AnyProblem::Network(p) => (p.train_accuracy(), p.test_accuracy()),
+            AnyProblem::Landscape(_) => (f64::NAN, f64::NAN),
+        })
     }
 
     /// Applies a new config: annealer settings and the run length change live; a change
@@ -165,6 +228,7 @@ impl Run {
         config.validate()?;
         if config.data != self.config.data
             || config.network != self.config.network
+            || config.landscape != self.config.landscape
             || config.seed != self.config.seed
         {
             *self = Self::new(config)?;
@@ -195,9 +259,25 @@ impl Run {
         &self.data
     }
 
-    /// The network problem.
-    pub fn problem(&self) -> &NetworkProblem {
+    /// What is annealed.
+    pub fn problem(&self) -> &AnyProblem {
         &self.problem
+    }
+
+    /// The network, unless this is a landscape run.
+    pub fn network(&self) -> Option<&NetworkProblem> {
+        match &self.problem {
+            AnyProblem::Network(p) => Some(p),
+            AnyProblem::Landscape(_) => None,
+        }
+    }
+
+    /// The walkers, in a landscape run.
+    pub fn landscape(&self) -> Option<&LandscapeProblem> {
+        match &self.problem {
+            AnyProblem::Network(_) => None,
+            AnyProblem::Landscape(p) => Some(p),
+        }
     }
 
     /// The annealer.
@@ -205,15 +285,17 @@ impl Run {
         &self.annealer
     }
 
-    /// The class-1 probability of the current network on a `g x g` grid over the data.
-    pub fn decision_grid(&self, g: usize) -> DecisionGrid {
+    /// The class-1 probability of the current network on a `g x g` grid over the data
+    /// (`None` in a landscape run).
+    pub fn decision_grid(&self, g: usize) -> Option<DecisionGrid> {
+        let net = self.network()?;
         let bounds = self.data.bounds();
-        let theta = self.problem.params();
-        DecisionGrid {
+        let theta = net.params();
+        Some(DecisionGrid {
             bounds,
-            p: self.problem.probability_grid(theta, bounds, g),
-            train_p: self.problem.probabilities(theta, &self.data.train),
-            test_p: self.problem.probabilities(theta, &self.data.test),
-        }
+            p: net.probability_grid(theta, bounds, g),
+            train_p: net.probabilities(theta, &self.data.train),
+            test_p: net.probabilities(theta, &self.data.test),
+        })
     }
 }

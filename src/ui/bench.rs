@@ -39,7 +39,7 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
         finished: false,
         steps_per_second: 0.0,
     });
-    app.grid = Some(Arc::new(run.decision_grid(200)));
+    app.grid = run.decision_grid(200).map(Arc::new);
     app.grid_changed = true;
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
