@@ -93,7 +93,7 @@ pub enum AnyProblem {
     /// The network.
     Network(NetworkProblem),
     /// Walkers on a landscape.
-    Landscape(LandscapeProblem),
+    Landscape(Box<LandscapeProblem>),
 }
 
 impl Problem for AnyProblem {
@@ -153,13 +153,13 @@ impl Run {
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
         let problem = match &config.landscape {
             None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, &mut rng)),
-            Some(l) => AnyProblem::Landscape(LandscapeProblem::new(l, &mut rng).map_err(|e| {
-                RangeError {
+            Some(l) => AnyProblem::Landscape(Box::new(
+                LandscapeProblem::new(l, &mut rng).map_err(|e| RangeError {
                     field: "landscape.surface".into(),
                     value: e.formula.clone(),
                     allowed: format!("a formula in x and y ({})", e.message),
-                }
-            })?),
+                })?,
+            )),
         };
         let annealer = Annealer::new(config.annealer.clone(), problem.energy());
         Ok(Self {
