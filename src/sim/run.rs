@@ -89,6 +89,10 @@ pub struct DecisionGrid {
 
 /// What a run anneals: the network's loss, or walkers on a 2D landscape.
 #[derive(Clone, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a run holds one; boxing the network would put a pointer chase in every step"
+)]
 pub enum AnyProblem {
     /// The network.
     Network(NetworkProblem),
