@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// Write the metrics to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// In a landscape run, write the walkers' positions (`step,walker,x,y,energy`) every K-th step.
+    #[arg(long, value_name = "FILE.csv")]
+    pub samples: Option<PathBuf>,
     /// Write a figure for slides: the final decision boundary and the T, E and acceptance curves.
     #[arg(long, value_name = "FIG.png")]
     pub png: Option<PathBuf>,
@@ -117,18 +120,22 @@ pub fn run_to_end(
     run: &mut Run,
     every: u64,
     mut csv: Option<&mut dyn Write>,
+    mut samples: Option<&mut dyn Write>,
     history: &mut History,
     bar: &ProgressBar,
 ) -> std::io::Result<()> {
     if let Some(out) = csv.as_deref_mut() {
         writeln!(out, "{}", StepRecord::CSV_HEADER)?;
     }
+    if let Some(out) = samples.as_deref_mut() {
+        writeln!(out, "step,walker,x,y,energy")?;
+    }
     let total = run.config().steps;
     while !run.finished() {
         run.step();
         let step = run.annealer().steps();
         let written = step.is_multiple_of(every) || step == total;
-        let record = match (&mut csv, written) {
+        let record = match (csv.as_deref_mut(), written) {
             (Some(out), true) => {
                 let r = run.record();
                 writeln!(out, "{}", r.csv_row())?;
@@ -145,6 +152,11 @@ pub fn run_to_end(
             }
         };
         history.push(&record);
+        if let (Some(out), true, Some(land)) = (samples.as_deref_mut(), written, run.landscape()) {
+            for (i, (w, e)) in land.walkers().iter().zip(land.energies()).enumerate() {
+                writeln!(out, "{step},{i},{},{},{e}", w[0], w[1])?;
+            }
+        }
         if step.is_multiple_of(1024) {
             bar.set_position(step);
         }
@@ -168,12 +180,29 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut history = History::new(4096);
-    let mut csv = Vec::new();
+    anyhow::ensure!(
+        args.samples.is_none() || run.landscape().is_some(),
+        "--samples needs a landscape preset (this one anneals the network)"
+    );
+    let (mut csv, mut samples) = (Vec::new(), Vec::new());
     let csv_out: Option<&mut dyn Write> = args.csv.as_ref().map(|_| &mut csv as &mut dyn Write);
-    run_to_end(&mut run, args.every, csv_out, &mut history, &bar)?;
-    if let Some(path) = &args.csv {
-        crate::preset::write_atomic(path, &csv, true)
-            .with_context(|| format!("writing {}", path.display()))?;
+    let samples_out: Option<&mut dyn Write> = args
+        .samples
+        .as_ref()
+        .map(|_| &mut samples as &mut dyn Write);
+    run_to_end(
+        &mut run,
+        args.every,
+        csv_out,
+        samples_out,
+        &mut history,
+        &bar,
+    )?;
+    for (path, bytes) in [(&args.csv, &csv), (&args.samples, &samples)] {
+        if let Some(path) = path {
+            crate::preset::write_atomic(path, bytes, true)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if let Some(path) = &args.png {
         let figure = crate::figure::render(&run, &history, &preset.title);
@@ -189,7 +218,12 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     println!("preset          {}", preset.title);
     println!("steps           {}", r.step);
     println!("temperature     {:.6e}", a.temperature());
-    println!("final energy    {:.6}", r.energy);
+    let per = if run.landscape().is_some() {
+        " (mean per walker)"
+    } else {
+        ""
+    };
+    println!("final energy    {:.6}{per}", r.energy);
     println!("best energy     {:.6}", r.best_energy);
     println!(
         "acceptance      {:.4} (overall), {:.4} (last {} steps)",
@@ -198,11 +232,15 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         a.config().window
     );
     println!("non-finite      {}", a.non_finite());
-    println!("train accuracy  {:.4}", r.train_accuracy);
-    if r.test_accuracy.is_nan() {
-        println!("test accuracy   - (no test set)");
+    if let Some(land) = run.landscape() {
+        println!("walkers         {}", land.len());
     } else {
-        println!("test accuracy   {:.4}", r.test_accuracy);
+        println!("train accuracy  {:.4}", r.train_accuracy);
+        if r.test_accuracy.is_nan() {
+            println!("test accuracy   - (no test set)");
+        } else {
+            println!("test accuracy   {:.4}", r.test_accuracy);
+        }
     }
     println!("steps/s         {:.0}", r.step as f64 / seconds.max(1e-9));
     Ok(())

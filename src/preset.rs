@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 8] = [
+pub const BUILTIN: [(&str, &str); 13] = [
     ("default", include_str!("../assets/presets/default.ron")),
     (
         "seed-article",
@@ -41,6 +41,17 @@ pub const BUILTIN: [(&str, &str); 8] = [
         "circles-tanh",
         include_str!("../assets/presets/circles-tanh.ron"),
     ),
+    ("well-slow", include_str!("../assets/presets/well-slow.ron")),
+    (
+        "well-quench",
+        include_str!("../assets/presets/well-quench.ron"),
+    ),
+    (
+        "muller-brown",
+        include_str!("../assets/presets/muller-brown.ron"),
+    ),
+    ("rastrigin", include_str!("../assets/presets/rastrigin.ron")),
+    ("harmonic", include_str!("../assets/presets/harmonic.ron")),
 ];
 
 /// How the session is shown (kept with the run so a lecture looks the same on reload).

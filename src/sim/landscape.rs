@@ -344,20 +344,29 @@ impl EnergyGrid {
     }
 }
 
-/// Estimates from the walkers at temperature `T`: mean energy and heat capacity directly,
-/// entropy from the histogram of their positions on `grid` (`S = -sum p ln(p / dA)`),
-/// and `F = U - T S`.
+/// Estimates from the walkers at temperature `T`: mean energy and heat capacity
+/// `Var(E)/T^2` directly; entropy from the histogram of their positions over the grid's
+/// box, `S = -sum p ln(p / dA) + (K - 1)/(2M)` (plug-in estimate with the Miller-Madow
+/// bias correction, `K` occupied cells, about four walkers per cell); `F = U - T S` and
+/// `Z = exp(-F/T)`.
 pub fn walker_thermo(grid: &EnergyGrid, walkers: &[[f64; 2]], energies: &[f64], t: f64) -> Thermo {
     let n = energies.len().max(1) as f64;
     let mean = energies.iter().sum::<f64>() / n;
     let var = energies.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / n;
-    let mut counts = vec![0u32; grid.side * grid.side];
+    let side = ((n / 4.0).sqrt() as usize).clamp(2, grid.side.max(2));
+    let bins = EnergyGrid {
+        bounds: grid.bounds,
+        side,
+        energy: Vec::new(),
+    };
+    let mut counts = vec![0u32; side * side];
     for w in walkers {
-        if let Some(c) = grid.cell(w[0], w[1]) {
+        if let Some(c) = bins.cell(w[0], w[1]) {
             counts[c] += 1;
         }
     }
-    let area = grid.cell_area();
+    let area = bins.cell_area();
+    let occupied = counts.iter().filter(|&&c| c > 0).count() as f64;
     let entropy: f64 = counts
         .iter()
         .filter(|&&c| c > 0)
@@ -365,7 +374,8 @@ pub fn walker_thermo(grid: &EnergyGrid, walkers: &[[f64; 2]], energies: &[f64], 
             let p = f64::from(c) / n;
             -p * (p / area).ln()
         })
-        .sum();
+        .sum::<f64>()
+        + (occupied - 1.0) / (2.0 * n);
     let free_energy = mean - t * entropy;
     Thermo {
         z: (-free_energy / t).exp(),

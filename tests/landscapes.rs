@@ -1,0 +1,178 @@
+//! Walkers on 2D landscapes sample the exact Boltzmann distribution of the grid.
+
+use annealscope::sim::landscape::{LandscapeConfig, Surface};
+use annealscope::sim::{AnnealerConfig, Run, RunConfig, Schedule};
+
+/// Pooled histogram of walkers sampling at `t`, on a `bins x bins` grid, against the exact
+/// distribution at `t_expected` from quadrature on a fine grid; returns the chi-square and
+/// its degrees of freedom.
+fn chi_square(surface: Surface, t: f64, t_expected: f64, sigma: f64, seed: u64) -> (f64, usize) {
+    let walkers = 40;
+    let config = RunConfig {
+        landscape: Some(LandscapeConfig {
+            surface,
+            walkers,
+            ..LandscapeConfig::default()
+        }),
+        annealer: AnnealerConfig {
+            schedule: Schedule::Constant { t0: t },
+            step_size: sigma,
+            ..AnnealerConfig::default()
+        },
+        seed,
+        steps: 10_000_000_000,
+        ..RunConfig::default()
+    };
+    let mut run = Run::new(config).expect("valid");
+    let land = run.landscape().expect("a landscape run");
+    let bounds = land.bounds();
+    let bins = 8;
+    let fine = land.surface().grid(bounds, bins * 25);
+    let p_fine = fine.boltzmann(t_expected);
+    let mut expected = vec![0.0; bins * bins];
+    for r in 0..bins * 25 {
+        for c in 0..bins * 25 {
+            expected[(r / 25) * bins + c / 25] += p_fine[r * bins * 25 + c];
+        }
+    }
+    let coarse = land.surface().grid(bounds, bins);
+    let mut counts = vec![0u64; bins * bins];
+    // Burn in, then sample every 20 sweeps.
+    run.run(200 * walkers as u64);
+    for _ in 0..600 {
+        run.run(20 * walkers as u64);
+        for w in run.landscape().expect("landscape").walkers() {
+            if let Some(cell) = coarse.cell(w[0], w[1]) {
+                counts[cell] += 1;
+            }
+        }
+    }
+    let total: u64 = counts.iter().sum();
+    let mut chi2 = 0.0;
+    let mut dof = 0;
+    let (mut rest_e, mut rest_c) = (0.0, 0.0);
+    for (&c, &p) in counts.iter().zip(&expected) {
+        let e = p * total as f64;
+        if e >= 5.0 {
+            chi2 += (c as f64 - e).powi(2) / e;
+            dof += 1;
+        } else {
+            rest_e += e;
+            rest_c += c as f64;
+        }
+    }
+    if rest_e > 0.0 {
+        chi2 += (rest_c - rest_e).powi(2) / rest_e;
+        dof += 1;
+    }
+    (chi2, dof - 1)
+}
+
+/// The 0.1% critical value of chi-square with `k` degrees of freedom
+/// (Wilson-Hilferty approximation).
+fn critical(k: usize) -> f64 {
+    let k = k as f64;
+    let z = 3.09;
+    k * (1.0 - 2.0 / (9.0 * k) + z * (2.0 / (9.0 * k)).sqrt()).powi(3)
+}
+
+#[test]
+fn walkers_on_the_harmonic_bowl_sample_the_gaussian() {
+    let (chi2, dof) = chi_square(Surface::Harmonic, 1.0, 1.0, 1.0, 1);
+    assert!(chi2 < critical(dof), "chi-square {chi2:.1} with {dof} dof");
+}
+
+#[test]
+fn walkers_in_the_tilted_double_well_sample_its_boltzmann_distribution() {
+    let (chi2, dof) = chi_square(Surface::DoubleWell { tilt: 0.3 }, 0.4, 0.4, 0.5, 2);
+    assert!(chi2 < critical(dof), "chi-square {chi2:.1} with {dof} dof");
+}
+
+#[test]
+fn the_test_fails_against_the_wrong_temperature() {
+    let (chi2, dof) = chi_square(Surface::DoubleWell { tilt: 0.3 }, 0.4, 0.8, 0.5, 2);
+    assert!(
+        chi2 > 3.0 * critical(dof),
+        "chi-square {chi2:.1} with {dof} dof"
+    );
+}
+
+fn finished(name: &str, seed: u64) -> Run {
+    let preset = annealscope::preset::Preset::builtin(name).unwrap_or_else(|| panic!("{name}"));
+    let mut config = preset.run.clone();
+    config.seed = seed;
+    let mut run = Run::new(config).expect("valid");
+    let steps = run.config().steps;
+    run.run(steps);
+    run
+}
+
+fn share(run: &Run, pred: impl Fn(&[f64; 2], f64) -> bool) -> f64 {
+    let land = run.landscape().expect("landscape");
+    let n = land
+        .walkers()
+        .iter()
+        .zip(land.energies())
+        .filter(|(w, e)| pred(w, **e))
+        .count();
+    n as f64 / land.len() as f64
+}
+
+#[test]
+fn slow_cooling_finds_the_deep_well_and_a_quench_does_not() {
+    for seed in 0..2 {
+        let slow = share(&finished("well-slow", seed), |w, _| w[0] < 0.0);
+        let fast = share(&finished("well-quench", seed), |w, _| w[0] < 0.0);
+        assert!(slow >= 0.85, "seed {seed}: slow {slow}");
+        assert!(fast <= 0.75, "seed {seed}: quench {fast}");
+    }
+}
+
+#[test]
+fn muller_brown_walkers_reach_the_middle_basin_but_not_the_deepest() {
+    let run = finished("muller-brown", 0);
+    assert!(share(&run, |_, e| e < -120.0) < 0.1, "deepest basin");
+    assert!(
+        share(&run, |_, e| (-120.0..-95.0).contains(&e)) > 0.5,
+        "middle basin"
+    );
+}
+
+#[test]
+fn rastrigin_walkers_freeze_in_many_dimples() {
+    let run = finished("rastrigin", 0);
+    let land = run.landscape().expect("landscape");
+    let mut dimples: Vec<(i64, i64)> = land
+        .walkers()
+        .iter()
+        .map(|w| (w[0].round() as i64, w[1].round() as i64))
+        .collect();
+    dimples.sort();
+    dimples.dedup();
+    assert!(dimples.len() > 5, "{} dimples", dimples.len());
+    assert!(share(&run, |w, _| w[0].round() == 0.0 && w[1].round() == 0.0) < 0.5);
+}
+
+#[test]
+fn harmonic_walkers_estimate_the_exact_thermodynamics() {
+    let run = finished("harmonic", 0);
+    let land = run.landscape().expect("landscape");
+    let grid = land.surface().grid(land.bounds(), 100);
+    let exact = grid.thermo(1.0);
+    let est =
+        annealscope::sim::landscape::walker_thermo(&grid, land.walkers(), land.energies(), 1.0);
+    // 500 walkers: the estimates' standard errors are about 0.05 (mean) and 0.1 (C).
+    assert!((exact.mean_energy - 1.0).abs() < 0.01);
+    assert!(
+        (est.mean_energy - exact.mean_energy).abs() < 0.15,
+        "{est:?}"
+    );
+    assert!(
+        (est.heat_capacity - exact.heat_capacity).abs() < 0.3,
+        "{est:?}"
+    );
+    assert!(
+        (est.entropy - exact.entropy).abs() < 0.3,
+        "{est:?} vs {exact:?}"
+    );
+}
