@@ -200,3 +200,27 @@ fn a_preset_can_hide_controls_and_the_view_menu_shows_them_again() {
         "shown again"
     );
 }
+
+/// Runs frames until a widget whose label contains `text` appears, for at most 5 s.
+fn until_label(h: &mut Harness<'static, App>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while h.query_by_label_contains(text).is_none() {
+        assert!(Instant::now() < deadline, "no `{text}` on screen");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+}
+
+#[test]
+fn a_landscape_preset_shows_its_view_and_the_walker_slider_works() {
+    let mut h = harness();
+    h.run_steps(2);
+    assert!(h.query_by_label("walkers' histogram").is_none());
+    h.state_mut().load_preset(Preset::builtin("harmonic").expect("shipped"));
+    until_label(&mut h, "walkers' histogram");
+    until_label(&mut h, "500 walkers at");
+    h.get_by_role_and_label(Role::SpinButton, "Walkers").set_value_accesskit(50.0);
+    h.step();
+    assert_eq!(h.state().preset.run.landscape.as_ref().map(|l| l.walkers), Some(50));
+    until_label(&mut h, "50 walkers at");
+}

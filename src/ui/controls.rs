@@ -4,9 +4,11 @@
 
 use super::App;
 use crate::preset::Control;
-use crate::sim::{Acceptance, Activation, DataKind, ProposalKind, Schedule, limits};
+use crate::sim::{
+    Acceptance, Activation, DataKind, LandscapeConfig, ProposalKind, Schedule, Surface, limits,
+};
 use crate::trainer::{Command, Speed};
-use egui::{ComboBox, DragValue, Slider, Ui};
+use egui::{ComboBox, DragValue, Slider, SliderClamping, Ui};
 
 const TIP_ALPHA: &str = "Cooling rate alpha: each step multiplies T by alpha. Slow cooling \
 (alpha near 1) lets the system stay near equilibrium as it cools and find deep minima; \
@@ -37,6 +39,7 @@ fn alpha_slider(ui: &mut Ui, alpha: &mut f64) -> bool {
     let r = ui
         .add(
             Slider::new(&mut x, 0.3..=6.0)
+                .clamping(SliderClamping::Never)
                 .text("Cooling rate")
                 .custom_formatter(|x, _| format!("{:.6}", 1.0 - 10f64.powf(-x)))
                 .custom_parser(|s| {
@@ -54,9 +57,14 @@ fn alpha_slider(ui: &mut Ui, alpha: &mut f64) -> bool {
 }
 
 fn temperature(ui: &mut Ui, label: &str, t: &mut f64, tip: &str) -> bool {
-    ui.add(Slider::new(t, 1e-4..=10.0).logarithmic(true).text(label))
-        .on_hover_text(tip)
-        .changed()
+    ui.add(
+        Slider::new(t, 1e-4..=1e3)
+            .clamping(SliderClamping::Never)
+            .logarithmic(true)
+            .text(label),
+    )
+    .on_hover_text(tip)
+    .changed()
 }
 
 fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
@@ -88,6 +96,7 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
             changed |= ui
                 .add(
                     Slider::new(rate, 1e-7..=1e-1)
+                        .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Drop per step"),
                 )
@@ -113,20 +122,29 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
         Schedule::CosineRestarts { t0, period } => {
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
-                .add(Slider::new(period, 100..=100_000).logarithmic(true).text("Period"))
+                .add(Slider::new(period, 100..=100_000).clamping(SliderClamping::Never).logarithmic(true).text("Period"))
                 .on_hover_text("Steps between reheats: each period cools from T0 to T_min, then jumps back up, letting the system escape a poor minimum.")
                 .changed();
         }
         Schedule::Adaptive { t0, target, gain } => {
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
-                .add(Slider::new(target, 0.01..=0.9).text("Target acceptance"))
+                .add(
+                    Slider::new(target, 0.01..=0.9)
+                        .clamping(SliderClamping::Never)
+                        .text("Target acceptance"),
+                )
                 .on_hover_text(
                     "T is nudged up when fewer moves are accepted than this, down when more.",
                 )
                 .changed();
             changed |= ui
-                .add(Slider::new(gain, 1e-4..=0.5).logarithmic(true).text("Gain"))
+                .add(
+                    Slider::new(gain, 1e-4..=0.5)
+                        .clamping(SliderClamping::Never)
+                        .logarithmic(true)
+                        .text("Gain"),
+                )
                 .changed();
         }
     }
@@ -171,6 +189,74 @@ fn combo<T: Copy + PartialEq>(
 }
 
 impl App {
+    /// What is annealed: the network, or walkers on a surface.
+    fn problem_ui(&mut self, ui: &mut Ui, run: &mut crate::sim::RunConfig) -> bool {
+        let mut changed = false;
+        let current = run
+            .landscape
+            .as_ref()
+            .map_or("Neural network", |l| l.surface.label());
+        ComboBox::from_label("Anneal")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(run.landscape.is_none(), "Neural network").clicked() && run.landscape.is_some() {
+                    run.landscape = None;
+                    changed = true;
+                }
+                let formula = Surface::Formula("x^4 - 2*x^2 + 0.3*x + y^2".into());
+                for s in Surface::builtins().into_iter().chain([formula]) {
+                    let selected = run.landscape.as_ref().is_some_and(|l| l.surface.label() == s.label());
+                    if ui.selectable_label(selected, s.label()).clicked() && !selected {
+                        let walkers = run.landscape.as_ref().map_or(200, |l| l.walkers);
+                        run.landscape = Some(LandscapeConfig {
+                            surface: s,
+                            walkers,
+                            ..LandscapeConfig::default()
+                        });
+                        changed = true;
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Anneal the network's loss, or a crowd of independent walkers on a 2D energy landscape. Changing it restarts the run.");
+        if let Some(l) = &mut run.landscape {
+            changed |= ui
+                .add(Slider::new(&mut l.walkers, limits::WALKERS).clamping(SliderClamping::Never).logarithmic(true).text("Walkers"))
+                .on_hover_text("Independent chains at the same temperature; their histogram approaches the Boltzmann distribution.")
+                .changed();
+            match &mut l.surface {
+                Surface::DoubleWell { tilt } => {
+                    changed |= ui
+                        .add(
+                            Slider::new(tilt, -1.0..=1.0)
+                                .clamping(SliderClamping::Never)
+                                .text("Tilt"),
+                        )
+                        .on_hover_text("A positive tilt makes the left basin deeper.")
+                        .changed();
+                }
+                Surface::Formula(text) => {
+                    let edit = self.formula_edit.get_or_insert_with(|| text.clone());
+                    ui.horizontal(|ui| {
+                        ui.label("E(x, y) =");
+                        ui.text_edit_singleline(edit);
+                    });
+                    if ui.button("Apply formula").clicked() {
+                        match Surface::Formula(edit.clone()).compile() {
+                            Ok(_) => {
+                                *text = edit.clone();
+                                changed = true;
+                            }
+                            Err(e) => self.notice = Some((e.to_string(), true)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
     /// The control panel.
     pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
         let mut run = self.preset.run.clone();
@@ -218,6 +304,7 @@ impl App {
                     .add_enabled(
                         !max,
                         Slider::new(&mut rate, 1.0..=1e6)
+                            .clamping(SliderClamping::Never)
                             .logarithmic(true)
                             .text("steps/s"),
                     )
@@ -245,6 +332,10 @@ impl App {
         }
 
         ui.separator();
+        ui.heading("Problem");
+        changed |= self.problem_ui(ui, &mut run);
+
+        ui.separator();
         ui.heading("Annealing");
         if shown(Control::Schedule) {
             changed |= schedule_ui(ui, &mut run.annealer.schedule);
@@ -256,6 +347,7 @@ impl App {
             changed |= ui
                 .add(
                     Slider::new(&mut run.annealer.step_size, 1e-4..=1.0)
+                        .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Step size"),
                 )
@@ -305,12 +397,14 @@ impl App {
             });
         }
 
-        if shown(Control::Network) {
+        let network = run.landscape.is_none();
+        if network && shown(Control::Network) {
             ui.separator();
             ui.heading("Network");
             changed |= ui
                 .add(
                     Slider::new(&mut run.network.hidden, limits::HIDDEN)
+                        .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Hidden width"),
                 )
@@ -327,6 +421,7 @@ impl App {
             changed |= ui
                 .add(
                     Slider::new(&mut run.network.weight_decay, 0.0..=0.1)
+                        .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Weight decay"),
                 )
@@ -334,7 +429,7 @@ impl App {
                 .changed();
         }
 
-        if shown(Control::Data) {
+        if network && shown(Control::Data) {
             ui.separator();
             ui.heading("Data");
             changed |= combo(
@@ -348,15 +443,24 @@ impl App {
             changed |= ui
                 .add(
                     Slider::new(&mut run.data.samples, 10..=5000)
+                        .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Samples"),
                 )
                 .changed();
             changed |= ui
-                .add(Slider::new(&mut run.data.noise, 0.0..=1.0).text("Noise"))
+                .add(
+                    Slider::new(&mut run.data.noise, 0.0..=1.0)
+                        .clamping(SliderClamping::Never)
+                        .text("Noise"),
+                )
                 .changed();
             changed |= ui
-                .add(Slider::new(&mut run.data.test_fraction, 0.0..=0.5).text("Test fraction"))
+                .add(
+                    Slider::new(&mut run.data.test_fraction, 0.0..=0.5)
+                        .clamping(SliderClamping::Never)
+                        .text("Test fraction"),
+                )
                 .on_hover_text("Points held out of the energy, to measure generalisation.")
                 .changed();
             ui.horizontal(|ui| {

@@ -10,6 +10,7 @@ pub mod bench;
 mod boundary;
 mod concepts;
 mod controls;
+mod landscape;
 mod plots;
 mod presets;
 
@@ -89,6 +90,9 @@ pub struct App {
     commands: Vec<Command>,
     plots: plots::PlotsState,
     presets: presets::PresetsState,
+    landscape: landscape::LandscapeState,
+    /// The formula being typed, before it is applied.
+    formula_edit: Option<String>,
     applied_scale: f32,
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
@@ -121,6 +125,8 @@ impl App {
             commands: Vec::new(),
             plots: plots::PlotsState::default(),
             presets: presets::PresetsState::default(),
+            landscape: landscape::LandscapeState::default(),
+            formula_edit: None,
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
@@ -161,6 +167,7 @@ impl App {
             self.view.follow = true;
         }
         self.history.append(&s.history);
+        self.landscape.absorb(s.landscape);
         if let Some(g) = s.grid {
             self.grid = Some(g);
             self.grid_changed = true;
@@ -301,7 +308,13 @@ impl App {
             ui.allocate_ui_with_layout(
                 egui::vec2(left, size.y),
                 egui::Layout::top_down(egui::Align::Min),
-                |ui| self.boundary_ui(ui),
+                |ui| {
+                    if self.landscape.latest.is_some() {
+                        self.landscape_ui(ui);
+                    } else {
+                        self.boundary_ui(ui);
+                    }
+                },
             );
             ui.allocate_ui_with_layout(
                 egui::vec2(ui.available_width(), size.y),
@@ -410,8 +423,10 @@ impl App {
             ui.label(format!("best E = {:.5}", r.best_energy));
             ui.separator();
             ui.label(format!("acceptance {:.1}%", 100.0 * r.acceptance_rate));
-            ui.separator();
-            ui.label(format!("train accuracy {:.1}%", 100.0 * r.train_accuracy));
+            if r.train_accuracy.is_finite() {
+                ui.separator();
+                ui.label(format!("train accuracy {:.1}%", 100.0 * r.train_accuracy));
+            }
             if r.test_accuracy.is_finite() {
                 ui.separator();
                 ui.label(format!("test accuracy {:.1}%", 100.0 * r.test_accuracy));

@@ -104,7 +104,12 @@ impl App {
             ui.checkbox(&mut self.preset.view.log_temperature, "log T");
             ui.checkbox(&mut self.preset.view.log_energy, "log E");
         });
-        let shown = self.preset.view.plots;
+        if self.landscape.latest.is_some() {
+            self.thermo_ui(ui);
+        }
+        let mut shown = self.preset.view.plots;
+        // Accuracy means nothing for walkers on a landscape.
+        shown.accuracy &= self.landscape.latest.is_none();
         let count = [
             shown.temperature,
             shown.energy,
@@ -119,9 +124,11 @@ impl App {
             ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
         let link = Id::unique("step-axis");
         let h = &self.history;
+        // A log axis needs positive energies (a landscape's may be negative).
+        let positive = latest.record.best_energy > 0.0;
         let (log_t, log_e) = (
             self.preset.view.log_temperature,
-            self.preset.view.log_energy,
+            self.preset.view.log_energy && positive,
         );
         let temperature = series(h, Metric::Temperature, lo, hi, columns, log_t);
         let planned = plan(&latest.schedule, last + ahead, log_t);
