@@ -14,6 +14,9 @@ use std::sync::Arc;
 /// Speeds at or below this many steps per second draw each proposal.
 const SLOW: f64 = 30.0;
 
+/// Exact curves for one grid and temperature range: `(log10 T, <E>, C)` rows.
+type Curves = (Arc<EnergyGrid>, [f64; 2], Vec<[f64; 3]>);
+
 /// Textures and caches of the landscape view.
 #[derive(Default)]
 pub struct LandscapeState {
@@ -23,8 +26,8 @@ pub struct LandscapeState {
     density: Option<egui::TextureHandle>,
     histogram: Option<egui::TextureHandle>,
     fresh: bool,
-    /// `(T, <E>, C)` over the schedule's range, for one grid and range.
-    curves: Option<(Arc<EnergyGrid>, [f64; 2], Vec<[f64; 3]>)>,
+    /// `(log10 T, <E>, C)` over the schedule's range, for one grid and range.
+    curves: Option<Curves>,
 }
 
 impl LandscapeState {
