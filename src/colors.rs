@@ -65,17 +65,45 @@ pub fn energy(t: f32) -> [u8; 3] {
     lerp(STOPS[i], STOPS[i + 1], t - i as f32)
 }
 
-/// Energies on a `g x g` grid (rows from low `y` up) as RGB rows, top row = highest `y`.
-/// The colour follows the rank of `ln(1 + E - E_min)`, so deep basins and high ridges
-/// both stay visible.
-pub fn energy_pixels(e: &[f64], g: usize) -> Vec<[u8; 3]> {
-    let lo = e.iter().cloned().fold(f64::INFINITY, f64::min);
-    let scaled: Vec<f64> = e.iter().map(|v| (v - lo).max(0.0).ln_1p()).collect();
-    let hi = scaled.iter().cloned().fold(0.0, f64::max).max(1e-12);
+/// Contour levels drawn on energy maps.
+pub const LEVELS: f64 = 12.0;
+
+/// Energies on a `g x g` grid (rows from low `y` up) as RGB rows, top row = highest `y`,
+/// with contour lines between [`LEVELS`] equal steps of the colour scale. With `log`, the
+/// scale is `ln(1 + E - E_min)`, so deep basins and high ridges both stay visible;
+/// otherwise it is linear in `E`.
+pub fn energy_pixels(e: &[f64], g: usize, log: bool) -> Vec<[u8; 3]> {
+    let lo = e
+        .iter()
+        .cloned()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let scaled: Vec<f64> = e
+        .iter()
+        .map(|v| {
+            let d = (v - lo).max(0.0);
+            if log { d.ln_1p() } else { d }
+        })
+        .collect();
+    let hi = scaled
+        .iter()
+        .cloned()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let level = |i: usize| ((scaled[i] / hi).min(1.0) * LEVELS).floor();
     let mut out = Vec::with_capacity(g * g);
     for r in (0..g).rev() {
         for c in 0..g {
-            out.push(energy((scaled[r * g + c] / hi) as f32));
+            let i = r * g + c;
+            let edge =
+                (c + 1 < g && level(i + 1) != level(i)) || (r + 1 < g && level(i + g) != level(i));
+            let color = energy((scaled[i] / hi) as f32);
+            out.push(if edge {
+                color.map(|v| (f32::from(v) * 0.55) as u8)
+            } else {
+                color
+            });
         }
     }
     out

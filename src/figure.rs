@@ -187,7 +187,7 @@ fn boundary_panel(img: &mut RgbImage, run: &Run, grid: &DecisionGrid, x: i32, y:
 fn landscape_panel(img: &mut RgbImage, land: &LandscapeProblem, x: i32, y: i32, side: u32) {
     let g = 190;
     let grid = land.surface().grid(land.bounds(), g);
-    let pixels = colors::energy_pixels(&grid.energy, g);
+    let pixels = colors::energy_pixels(&grid.energy, g, true);
     blit(img, &pixels, g, g, x, y, side);
     let panel = square(x, y, side, land.bounds());
     for w in land.walkers() {

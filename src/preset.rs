@@ -74,6 +74,10 @@ pub struct ViewConfig {
     pub hidden: Vec<Control>,
     /// Which live plots are shown.
     pub plots: PlotSet,
+    /// Landscape colours on a log scale of `E - E_min`.
+    pub log_landscape: bool,
+    /// Draw the exact Boltzmann density under the walkers instead of the energy.
+    pub density_underlay: bool,
 }
 
 /// Which live plots are shown.
@@ -137,6 +141,8 @@ impl Default for ViewConfig {
             log_energy: true,
             hidden: Vec::new(),
             plots: PlotSet::default(),
+            log_landscape: true,
+            density_underlay: false,
         }
     }
 }

@@ -58,6 +58,14 @@ pub enum Command {
     SetSpeed(Speed),
     /// Side of the decision grid (0 turns it off).
     SetGrid(usize),
+    /// Compute a 2D slice of the network's loss around its current (or best) parameters
+    /// along two fresh filter-normalised random directions, `span` units each way.
+    LossSlice {
+        /// Half-width of the slice in units of the directions.
+        span: f64,
+        /// Centre on the best parameters instead of the current ones.
+        best: bool,
+    },
     /// Stop the thread.
     Shutdown,
 }
@@ -87,6 +95,8 @@ pub struct Snapshot {
     pub grid: Option<Arc<DecisionGrid>>,
     /// In a landscape run: the surface, the walkers and the trail of walker 0.
     pub landscape: Option<LandscapeSnapshot>,
+    /// A loss slice computed since the last snapshot.
+    pub slice: Option<Arc<LossSlice>>,
     /// Accepted moves so far.
     pub accepted: u64,
     /// Candidates rejected for a non-finite energy so far.
@@ -111,6 +121,24 @@ pub struct LandscapeSnapshot {
     /// The last proposal: from, to, accepted.
     pub last_move: Option<([f64; 2], [f64; 2], bool)>,
 }
+
+/// A 2D slice of the network's loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossSlice {
+    /// Loss on a `side x side` grid of `(a, b)` in `[-span, span]^2`, rows from `b = -span`.
+    pub values: Vec<f64>,
+    /// Cells per side.
+    pub side: usize,
+    /// Half-width.
+    pub span: f64,
+    /// Centred on the best parameters (else the current ones).
+    pub best: bool,
+    /// The step it was taken at.
+    pub step: u64,
+}
+
+/// Cells per side of a loss slice.
+pub const SLICE_GRID: usize = 61;
 
 /// Cells per side of the landscape grid sent to the UI.
 pub const LANDSCAPE_GRID: usize = 160;
@@ -193,6 +221,8 @@ struct Worker {
     /// The landscape's energy grid, in a landscape run.
     energy_grid: Option<Arc<EnergyGrid>>,
     trail: std::collections::VecDeque<[f64; 2]>,
+    slice: Option<Arc<LossSlice>>,
+    slices_made: u64,
     restarted: bool,
     error: Option<String>,
     /// Something changed that the UI has not been told.
@@ -226,6 +256,8 @@ impl Worker {
             grid: None,
             energy_grid: None,
             trail: std::collections::VecDeque::with_capacity(TRAIL),
+            slice: None,
+            slices_made: 0,
             restarted: false,
             error: None,
             dirty: true,
@@ -327,6 +359,31 @@ impl Worker {
                 self.grid_size = g.min(crate::sim::limits::GRID_MAX);
                 self.grid_dirty = true;
                 self.last_grid = None;
+            }
+            Command::LossSlice { span, best } => {
+                if let Some(net) = self.run.network() {
+                    use rand::SeedableRng;
+                    // Its own random stream: slices never disturb the run's trajectory.
+                    self.slices_made += 1;
+                    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(
+                        self.run.config().seed
+                            ^ self.slices_made.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    );
+                    let theta = if best {
+                        net.best_params()
+                    } else {
+                        net.params()
+                    }
+                    .to_vec();
+                    let dirs = net.filter_normalised_directions(&theta, &mut rng);
+                    self.slice = Some(Arc::new(LossSlice {
+                        values: net.loss_slice(&theta, &dirs, span, SLICE_GRID),
+                        side: SLICE_GRID,
+                        span,
+                        best,
+                        step: self.run.annealer().steps(),
+                    }));
+                }
             }
             Command::Shutdown => return false,
         }
@@ -486,6 +543,7 @@ impl Worker {
             data: Arc::clone(&self.data),
             grid: self.grid.clone(),
             landscape: self.landscape_snapshot(),
+            slice: self.slice.clone(),
             accepted: self.run.annealer().accepted(),
             non_finite: self.run.annealer().non_finite(),
             restarted: self.restarted,
@@ -495,6 +553,7 @@ impl Worker {
             Ok(()) => {
                 self.dirty = false;
                 self.grid = None;
+                self.slice = None;
                 self.restarted = false;
                 self.error = None;
                 if let Some(w) = &self.waker {

@@ -216,11 +216,25 @@ fn a_landscape_preset_shows_its_view_and_the_walker_slider_works() {
     let mut h = harness();
     h.run_steps(2);
     assert!(h.query_by_label("walkers' histogram").is_none());
-    h.state_mut().load_preset(Preset::builtin("harmonic").expect("shipped"));
+    h.state_mut()
+        .load_preset(Preset::builtin("harmonic").expect("shipped"));
     until_label(&mut h, "walkers' histogram");
     until_label(&mut h, "500 walkers at");
-    h.get_by_role_and_label(Role::SpinButton, "Walkers").set_value_accesskit(50.0);
+    h.get_by_role_and_label(Role::SpinButton, "Walkers")
+        .set_value_accesskit(50.0);
     h.step();
-    assert_eq!(h.state().preset.run.landscape.as_ref().map(|l| l.walkers), Some(50));
+    assert_eq!(
+        h.state().preset.run.landscape.as_ref().map(|l| l.walkers),
+        Some(50)
+    );
     until_label(&mut h, "50 walkers at");
+}
+
+#[test]
+fn the_loss_landscape_slice_is_computed_off_the_ui_thread_and_shown() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 0);
+    h.get_by_label("Loss landscape").click();
+    h.step();
+    until_label(&mut h, "L(theta + a d1 + b d2) at step");
 }

@@ -292,3 +292,36 @@ fn one_parameter_moves_evaluate_incrementally_without_drift() {
 fn one_unit_moves_evaluate_incrementally_without_drift() {
     incremental_matches_full(ProposalKind::Unit, Activation::Relu, 5);
 }
+
+#[test]
+fn filter_normalised_directions_give_each_unit_its_own_norm() {
+    let data = Dataset::generate(&DataConfig::default());
+    let config = NetworkConfig {
+        hidden: 7,
+        init_scale: 0.7,
+        ..NetworkConfig::default()
+    };
+    let mut rng = Pcg64Mcg::seed_from_u64(9);
+    let net = NetworkProblem::new(&config, &data, &mut rng);
+    let theta = net.params().to_vec();
+    let dirs = net.filter_normalised_directions(&theta, &mut rng);
+    for d in &dirs {
+        for j in 0..7 {
+            let idx = net.unit_indices(j);
+            let norm = |v: &[f32]| {
+                idx.iter()
+                    .map(|&i| f64::from(v[i]).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            let (nd, nt) = (norm(d), norm(&theta));
+            assert!((nd - nt).abs() < 1e-5 * nt, "unit {j}: {nd} vs {nt}");
+        }
+        // No direction for the output biases.
+        assert_eq!(&d[d.len() - 2..], &[0.0, 0.0]);
+    }
+    assert_ne!(dirs[0], dirs[1]);
+    // The slice passes through the current loss at its centre.
+    let slice = net.loss_slice(&theta, &dirs, 1.0, 5);
+    assert!((slice[12] - net.energy()).abs() < 1e-9 * net.energy());
+}

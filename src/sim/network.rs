@@ -424,6 +424,66 @@ impl NetworkProblem {
         Array2::from_shape_fn((g, g), |(r, c)| sigmoid(m[r * g + c]))
     }
 
+    /// The energy of arbitrary parameters `theta` (same length as [`Self::params`]).
+    pub fn energy_at(&self, theta: &[f32]) -> f64 {
+        let mut m = vec![0.0; self.train.x0.len()];
+        self.margins_on(&self.train, theta, &mut m);
+        self.energy_from(&m, sum_sq(theta))
+    }
+
+    /// The indices of hidden unit `j`'s parameters: its two input weights, its bias and its
+    /// two output weights.
+    pub fn unit_indices(&self, j: usize) -> [usize; 5] {
+        let h = self.h;
+        [j, h + j, 2 * h + j, 3 * h + 2 * j, 3 * h + 2 * j + 1]
+    }
+
+    /// Two random directions in parameter space, filter-normalised per hidden unit (Li et
+    /// al. 2018, "Visualizing the Loss Landscape of Neural Nets"): each unit's slice of a
+    /// direction is rescaled to the norm of that unit's parameters in `theta`, so a step
+    /// of 1 along it changes every unit by its own scale. The output biases get no
+    /// direction (as biases in the paper).
+    pub fn filter_normalised_directions<R: Rng + ?Sized>(
+        &self,
+        theta: &[f32],
+        rng: &mut R,
+    ) -> [Vec<f32>; 2] {
+        [0, 1].map(|_| {
+            let mut d = vec![0.0f32; theta.len()];
+            for j in 0..self.h {
+                let idx = self.unit_indices(j);
+                let mut raw = [0.0f32; 5];
+                for r in &mut raw {
+                    *r = StandardNormal.sample(rng);
+                }
+                let norm_d = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
+                let norm_t = idx.iter().map(|&i| theta[i] * theta[i]).sum::<f32>().sqrt();
+                for (k, &i) in idx.iter().enumerate() {
+                    d[i] = raw[k] / norm_d.max(f32::MIN_POSITIVE) * norm_t;
+                }
+            }
+            d
+        })
+    }
+
+    /// `L(theta + a d1 + b d2)` on a `g x g` grid of `(a, b)` in `[-span, span]^2`, rows
+    /// from `b = -span` up.
+    pub fn loss_slice(&self, theta: &[f32], d: &[Vec<f32>; 2], span: f64, g: usize) -> Vec<f64> {
+        let mut point = theta.to_vec();
+        let step = |i: usize| -span + 2.0 * span * i as f64 / (g.max(2) - 1) as f64;
+        let mut out = Vec::with_capacity(g * g);
+        for r in 0..g {
+            for c in 0..g {
+                let (a, b) = (step(c) as f32, step(r) as f32);
+                for (k, p) in point.iter_mut().enumerate() {
+                    *p = theta[k] + a * d[0][k] + b * d[1][k];
+                }
+                out.push(self.energy_at(&point));
+            }
+        }
+        out
+    }
+
     /// Class-1 probability of each of `samples` under parameters `theta`.
     pub fn probabilities(&self, theta: &[f32], samples: &Samples) -> Vec<f32> {
         let pts = Points::new(samples);

@@ -5,8 +5,12 @@
 use super::App;
 use crate::colors;
 use crate::sim::DecisionGrid;
+use crate::trainer::Command;
 use egui::Color32;
 use egui_plot::{MarkerShape, Plot, PlotImage, PlotPoint, Points};
+
+/// How often an auto-refreshing loss slice is recomputed.
+const SLICE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 fn rgb(c: [u8; 3]) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
@@ -36,8 +40,108 @@ impl App {
         }
     }
 
+    /// The decision boundary, or a slice of the loss landscape.
+    pub(super) fn network_view_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.view.show_slice, false, "Decision boundary");
+            ui.selectable_value(&mut self.view.show_slice, true, "Loss landscape")
+                .on_hover_text("A 2D slice of the loss around the network's parameters, along two random filter-normalised directions (Li et al. 2018)");
+        });
+        if self.view.show_slice {
+            self.slice_ui(ui);
+        } else {
+            self.boundary_ui(ui);
+        }
+    }
+
+    fn ask_for_slice(&mut self) {
+        self.command(Command::LossSlice {
+            span: self.view.slice_span,
+            best: self.view.slice_best,
+        });
+        self.slice_asked = Some(std::time::Instant::now());
+    }
+
+    fn slice_ui(&mut self, ui: &mut egui::Ui) {
+        let due = self.slice.is_none() && self.slice_asked.is_none()
+            || self.view.slice_auto && self.slice_asked.is_none_or(|t| t.elapsed() >= SLICE_EVERY);
+        ui.horizontal(|ui| {
+            if ui
+                .button("New slice")
+                .on_hover_text("Fresh random directions, at the current state")
+                .clicked()
+            {
+                self.ask_for_slice();
+            }
+            ui.checkbox(&mut self.view.slice_auto, "every 3 s");
+            ui.checkbox(&mut self.view.slice_best, "around the best");
+            ui.add(
+                egui::Slider::new(&mut self.view.slice_span, 0.1..=5.0)
+                    .logarithmic(true)
+                    .text("span"),
+            );
+        });
+        if due {
+            self.ask_for_slice();
+        }
+        let Some(slice) = self.slice.clone() else {
+            ui.label("Computing...");
+            return;
+        };
+        if self.slice_fresh || self.slice_texture.is_none() {
+            self.slice_fresh = false;
+            let pixels = colors::energy_pixels(&slice.values, slice.side, true)
+                .into_iter()
+                .map(rgb)
+                .collect();
+            let image = egui::ColorImage::new([slice.side, slice.side], pixels);
+            match &mut self.slice_texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    self.slice_texture = Some(ui.ctx().load_texture(
+                        "loss-slice",
+                        image,
+                        egui::TextureOptions::LINEAR,
+                    ))
+                }
+            }
+        }
+        let Some(tex) = &self.slice_texture else {
+            return;
+        };
+        let centre = slice.values[slice.values.len() / 2];
+        let min = slice.values.iter().cloned().fold(f64::INFINITY, f64::min);
+        ui.label(format!(
+            "L(theta + a d1 + b d2) at step {} around the {} parameters: {:.4} at the centre, {:.4} lowest",
+            slice.step,
+            if slice.best { "best" } else { "current" },
+            centre,
+            min
+        ));
+        let side = ui.available_width().min(ui.available_height());
+        let s = slice.span;
+        Plot::new("loss-slice")
+            .data_aspect(1.0)
+            .width(side)
+            .height(side)
+            .legend(egui_plot::Legend::default())
+            .show(ui, |p| {
+                p.image(PlotImage::new(
+                    "loss",
+                    tex.id(),
+                    PlotPoint::new(0.0, 0.0),
+                    egui::vec2(2.0 * s as f32, 2.0 * s as f32),
+                ));
+                p.points(
+                    Points::new("theta", vec![[0.0, 0.0]])
+                        .radius(5.0)
+                        .color(Color32::WHITE),
+                );
+            });
+    }
+
     /// The decision-boundary view.
-    pub(super) fn boundary_ui(&mut self, ui: &mut egui::Ui) {
+    fn boundary_ui(&mut self, ui: &mut egui::Ui) {
         self.update_texture(ui.ctx());
         ui.strong("Decision boundary: P(class 1 | x)");
         let Some(latest) = &self.latest else { return };

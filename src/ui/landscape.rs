@@ -22,7 +22,7 @@ type Curves = (Arc<EnergyGrid>, [f64; 2], Vec<[f64; 3]>);
 pub struct LandscapeState {
     /// The latest walkers.
     pub latest: Option<LandscapeSnapshot>,
-    energy_texture: Option<(Arc<EnergyGrid>, egui::TextureHandle)>,
+    energy_texture: Option<(Arc<EnergyGrid>, bool, egui::TextureHandle)>,
     density: Option<egui::TextureHandle>,
     histogram: Option<egui::TextureHandle>,
     fresh: bool,
@@ -82,19 +82,20 @@ impl App {
             return;
         };
         let grid = Arc::clone(&l.grid);
+        let log = self.preset.view.log_landscape;
         if self
             .landscape
             .energy_texture
             .as_ref()
-            .is_none_or(|(g, _)| !Arc::ptr_eq(g, &grid))
+            .is_none_or(|(g, was_log, _)| !Arc::ptr_eq(g, &grid) || *was_log != log)
         {
-            let pixels = colors::energy_pixels(&grid.energy, grid.side)
+            let pixels = colors::energy_pixels(&grid.energy, grid.side, log)
                 .into_iter()
                 .map(rgb)
                 .collect();
             let image = egui::ColorImage::new([grid.side, grid.side], pixels);
             let tex = ctx.load_texture("landscape", image, egui::TextureOptions::LINEAR);
-            self.landscape.energy_texture = Some((Arc::clone(&grid), tex));
+            self.landscape.energy_texture = Some((Arc::clone(&grid), log, tex));
         }
         if !self.landscape.fresh {
             return;
@@ -137,8 +138,12 @@ impl App {
         let Some(l) = self.landscape.latest.clone() else {
             return;
         };
-        let Some((_, energy_tex)) = &self.landscape.energy_texture else {
+        let Some((_, _, energy_tex)) = &self.landscape.energy_texture else {
             return;
+        };
+        let underlay = match (&self.landscape.density, self.preset.view.density_underlay) {
+            (Some(d), true) => d.clone(),
+            _ => energy_tex.clone(),
         };
         let bounds = l.grid.bounds;
         let slow = matches!(self.preset.speed, Speed::PerSecond(r) if r <= SLOW);
@@ -152,6 +157,17 @@ impl App {
             l.walkers.len(),
             t
         ));
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.preset.view.log_landscape, "log colour scale")
+                .on_hover_text(
+                    "Colour by ln(1 + E - E_min): shows both deep basins and high ridges",
+                );
+            ui.checkbox(
+                &mut self.preset.view.density_underlay,
+                "Boltzmann density underneath",
+            )
+            .on_hover_text("Draw exp(-E/T)/Z at the current T under the walkers instead of E");
+        });
         let width = ui.available_width();
         let side = width.min(ui.available_height() * 0.62);
         Plot::new("landscape")
@@ -160,7 +176,12 @@ impl App {
             .height(side)
             .legend(Legend::default())
             .show(ui, |p| {
-                p.image(image_item("E(x, y)", energy_tex, bounds));
+                let name = if self.preset.view.density_underlay {
+                    "exp(-E/T)/Z"
+                } else {
+                    "E(x, y)"
+                };
+                p.image(image_item(name, &underlay, bounds));
                 p.line(
                     Line::new(
                         "trail of walker 0",

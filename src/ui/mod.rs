@@ -36,6 +36,14 @@ pub struct ViewState {
     pub show_hidden: bool,
     /// Temperature of the "Reheat to T" button.
     pub reheat_to: f64,
+    /// Show a slice of the network's loss instead of the decision boundary.
+    pub show_slice: bool,
+    /// Half-width of the loss slice.
+    pub slice_span: f64,
+    /// Centre the slice on the best parameters.
+    pub slice_best: bool,
+    /// Refresh the slice every few seconds.
+    pub slice_auto: bool,
 }
 
 impl Default for ViewState {
@@ -46,6 +54,10 @@ impl Default for ViewState {
             help: false,
             show_hidden: false,
             reheat_to: 0.5,
+            show_slice: false,
+            slice_span: 1.0,
+            slice_best: false,
+            slice_auto: false,
         }
     }
 }
@@ -93,6 +105,11 @@ pub struct App {
     landscape: landscape::LandscapeState,
     /// The formula being typed, before it is applied.
     formula_edit: Option<String>,
+    /// The latest loss slice, its texture (when current) and when one was last asked for.
+    slice: Option<Arc<crate::trainer::LossSlice>>,
+    slice_texture: Option<egui::TextureHandle>,
+    slice_fresh: bool,
+    slice_asked: Option<std::time::Instant>,
     applied_scale: f32,
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
@@ -127,6 +144,10 @@ impl App {
             presets: presets::PresetsState::default(),
             landscape: landscape::LandscapeState::default(),
             formula_edit: None,
+            slice: None,
+            slice_texture: None,
+            slice_fresh: false,
+            slice_asked: None,
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
@@ -168,6 +189,10 @@ impl App {
         }
         self.history.append(&s.history);
         self.landscape.absorb(s.landscape);
+        if let Some(slice) = s.slice {
+            self.slice = Some(slice);
+            self.slice_fresh = true;
+        }
         if let Some(g) = s.grid {
             self.grid = Some(g);
             self.grid_changed = true;
@@ -312,7 +337,7 @@ impl App {
                     if self.landscape.latest.is_some() {
                         self.landscape_ui(ui);
                     } else {
-                        self.boundary_ui(ui);
+                        self.network_view_ui(ui);
                     }
                 },
             );
