@@ -247,14 +247,23 @@ pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
     };
     let (px, pw, ph) = (900i32, 660u32, 215u32);
     let t = env(Metric::Temperature, true);
-    let e = env(Metric::Energy, true);
-    let b = env(Metric::BestEnergy, true);
+    // A log axis only when every energy is positive (a landscape's may not be).
+    let log_e = history
+        .buckets()
+        .iter()
+        .all(|b| b.min[Metric::Energy as usize] > 0.0);
+    let e = env(Metric::Energy, log_e);
+    let b = env(Metric::BestEnergy, log_e);
     let a = env(Metric::Acceptance, false);
     let specs: [CurveSpec; 3] = [
         ("temperature T (log)", true, None, vec![([220, 80, 60], t)]),
         (
-            "energy E and best E (log)",
-            true,
+            if log_e {
+                "energy E and best E (log)"
+            } else {
+                "energy E and best E"
+            },
+            log_e,
             None,
             vec![([80, 140, 230], e), ([40, 160, 70], b)],
         ),

@@ -136,3 +136,43 @@ fn run_png_writes_a_figure_for_slides() {
     }
     assert!(has(annealscope::colors::CONTOUR));
 }
+
+#[test]
+fn run_samples_writes_every_walker_of_a_landscape_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = dir.path().join("walkers.csv");
+    let preset = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/presets/harmonic.ron");
+    let out = annealscope(&[
+        "run",
+        "--preset",
+        preset.to_str().expect("utf-8"),
+        "--steps",
+        "5000",
+        "--every",
+        "1000",
+        "--samples",
+        samples.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&samples).expect("written");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("step,walker,x,y,energy"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().expect("number")).collect())
+        .collect();
+    // 500 walkers at steps 1000, 2000, ..., 5000.
+    assert_eq!(rows.len(), 5 * 500);
+    for r in &rows {
+        // The harmonic bowl: energy = (x^2 + y^2) / 2.
+        assert!((r[4] - (r[2] * r[2] + r[3] * r[3]) / 2.0).abs() < 1e-9);
+    }
+    // A network preset has no walkers: a clear error.
+    let out = annealscope(&[
+        "run",
+        "--steps",
+        "10",
+        "--samples",
+        samples.to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success() && stderr(&out).contains("landscape"));
+}
