@@ -137,6 +137,7 @@ impl RunConfig {
         validate_schedule(&a.schedule)?;
         if let Some(l) = &self.landscape {
             check("landscape.walkers", l.walkers, WALKERS)?;
+            l.surface.compile().map_err(surface_error)?;
             if let Some([lo, hi]) = l.bounds {
                 for k in 0..2 {
                     let ok = lo[k].is_finite() && hi[k].is_finite() && lo[k] < hi[k];
@@ -152,6 +153,15 @@ impl RunConfig {
         }
         check("steps", self.steps, STEPS)?;
         Ok(())
+    }
+}
+
+/// A formula that does not parse, as a [`RangeError`] of `landscape.surface`.
+pub(crate) fn surface_error(e: super::landscape::SurfaceError) -> RangeError {
+    RangeError {
+        field: "landscape.surface".into(),
+        value: format!("{:?}", e.formula),
+        allowed: format!("a formula in x and y ({})", e.message),
     }
 }
 

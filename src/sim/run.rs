@@ -158,11 +158,7 @@ impl Run {
         let problem = match &config.landscape {
             None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, &mut rng)),
             Some(l) => AnyProblem::Landscape(Box::new(
-                LandscapeProblem::new(l, &mut rng).map_err(|e| RangeError {
-                    field: "landscape.surface".into(),
-                    value: e.formula.clone(),
-                    allowed: format!("a formula in x and y ({})", e.message),
-                })?,
+                LandscapeProblem::new(l, &mut rng).map_err(super::config::surface_error)?,
             )),
         };
         let annealer = Annealer::new(config.annealer.clone(), problem.energy());
