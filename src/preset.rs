@@ -92,6 +92,8 @@ pub struct PlotSet {
     pub acceptance: bool,
     /// Train and test accuracy.
     pub accuracy: bool,
+    /// Heat capacity from the energy fluctuations, against the temperature.
+    pub heat_capacity: bool,
 }
 
 impl Default for PlotSet {
@@ -101,6 +103,7 @@ impl Default for PlotSet {
             energy: true,
             acceptance: true,
             accuracy: true,
+            heat_capacity: true,
         }
     }
 }

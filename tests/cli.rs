@@ -35,7 +35,9 @@ fn run_writes_a_deterministic_csv() {
     let mut lines = a.lines();
     assert_eq!(
         lines.next(),
-        Some("step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy")
+        Some(
+            "step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy,heat_capacity"
+        )
     );
     let rows: Vec<&str> = lines.collect();
     // Steps 7, 14, ..., 2996, then the last step 3000.

@@ -176,3 +176,30 @@ fn harmonic_walkers_estimate_the_exact_thermodynamics() {
         "{est:?} vs {exact:?}"
     );
 }
+
+#[test]
+fn the_heat_capacity_estimator_matches_the_exact_value_on_the_harmonic_bowl() {
+    // One walker on E = (x^2 + y^2)/2 at T = 1: C = 1 (two quadratic degrees of freedom).
+    for t in [0.5, 1.0] {
+        let config = RunConfig {
+            landscape: Some(LandscapeConfig {
+                surface: Surface::Harmonic,
+                walkers: 1,
+                bounds: Some([[-8.0, -8.0], [8.0, 8.0]]),
+                start: Some([0.0, 0.0]),
+            }),
+            annealer: AnnealerConfig {
+                schedule: Schedule::Constant { t0: t },
+                step_size: 1.5 * t.sqrt(),
+                window: 200_000,
+                ..AnnealerConfig::default()
+            },
+            steps: 10_000_000_000,
+            ..RunConfig::default()
+        };
+        let mut run = Run::new(config).expect("valid");
+        run.run(400_000);
+        let c = run.record().heat_capacity;
+        assert!((c - 1.0).abs() < 0.08, "T = {t}: C = {c}");
+    }
+}

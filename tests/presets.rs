@@ -111,7 +111,7 @@ prop_compose! {
                 log_temperature: flags[2],
                 log_energy: flags[3],
                 hidden: hidden_controls,
-                plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], accuracy: shown[3] },
+                plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], accuracy: shown[3], heat_capacity: flags[2] },
                 log_landscape: shown[0] ^ flags[0],
                 density_underlay: shown[1] ^ flags[1],
             },

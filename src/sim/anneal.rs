@@ -126,6 +126,71 @@ impl AcceptWindow {
     }
 }
 
+/// Energies of the last `len` steps, for the fluctuation estimate of the heat capacity.
+///
+/// Sums are kept relative to a reference energy (the first one seen after a reset), so
+/// the variance does not lose its digits to cancellation when energies are large.
+#[derive(Clone, Debug, PartialEq)]
+struct EnergyWindow {
+    len: usize,
+    recent: VecDeque<f64>,
+    reference: Option<f64>,
+    sum: f64,
+    sum_sq: f64,
+}
+
+impl EnergyWindow {
+    fn new(len: usize) -> Self {
+        Self {
+            len: len.max(2),
+            recent: VecDeque::with_capacity(len.max(2)),
+            reference: None,
+            sum: 0.0,
+            sum_sq: 0.0,
+        }
+    }
+
+    fn push(&mut self, e: f64) {
+        if !e.is_finite() {
+            return;
+        }
+        let r = *self.reference.get_or_insert(e);
+        let d = e - r;
+        if self.recent.len() == self.len
+            && let Some(old) = self.recent.pop_front()
+        {
+            self.sum -= old;
+            self.sum_sq -= old * old;
+        }
+        self.recent.push_back(d);
+        self.sum += d;
+        self.sum_sq += d * d;
+    }
+
+    fn resize(&mut self, len: usize) {
+        let len = len.max(2);
+        let energies: Vec<f64> = self
+            .recent
+            .iter()
+            .map(|d| d + self.reference.unwrap_or(0.0))
+            .collect();
+        *self = Self::new(len);
+        for e in energies.into_iter().rev().take(len).rev() {
+            self.push(e);
+        }
+    }
+
+    /// Sample variance of the window's energies (0 with fewer than two).
+    fn variance(&self) -> f64 {
+        let n = self.recent.len() as f64;
+        if n < 2.0 {
+            return 0.0;
+        }
+        let mean = self.sum / n;
+        ((self.sum_sq / n - mean * mean) * n / (n - 1.0)).max(0.0)
+    }
+}
+
 /// The annealing state: schedule, energies and acceptance statistics. The problem's state
 /// lives in the problem; the annealer holds what is common to every problem.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,6 +204,7 @@ pub struct Annealer {
     accepted: u64,
     non_finite: u64,
     window: AcceptWindow,
+    energies: EnergyWindow,
 }
 
 impl Annealer {
@@ -149,6 +215,7 @@ impl Annealer {
             last_temperature,
             schedule: ScheduleState::new(config.schedule, config.t_min),
             window: AcceptWindow::new(config.window),
+            energies: EnergyWindow::new(config.window),
             config,
             energy,
             best_energy: energy,
@@ -194,6 +261,7 @@ impl Annealer {
         self.last_temperature = t;
         self.steps += 1;
         self.window.push(accepted);
+        self.energies.push(self.energy);
         self.schedule.advance(accepted);
         StepOutcome {
             accepted,
@@ -214,6 +282,9 @@ impl Annealer {
             self.schedule.set(config.schedule, config.t_min);
         }
         self.window.resize(config.window);
+        if config.window != self.config.window {
+            self.energies.resize(config.window);
+        }
         self.config = config;
     }
 
@@ -269,6 +340,15 @@ impl Annealer {
         } else {
             self.accepted as f64 / self.steps as f64
         }
+    }
+
+    /// Heat capacity estimated from the energy's fluctuations over the sliding window,
+    /// `C = Var(E) / T^2` at the current temperature (the fluctuation-dissipation
+    /// relation; valid while the system is near equilibrium, i.e. T changes little over
+    /// the window).
+    pub fn heat_capacity(&self) -> f64 {
+        let t = self.schedule.temperature();
+        self.energies.variance() / (t * t)
     }
 
     /// Acceptance rate over the sliding window.

@@ -60,6 +60,7 @@ impl Bucket {
             acceptance_rate: e[3],
             train_accuracy: e[4],
             test_accuracy: e[5],
+            heat_capacity: e[6],
         }
     }
 }
@@ -79,6 +80,8 @@ pub enum Metric {
     TrainAccuracy = 4,
     /// Test accuracy.
     TestAccuracy = 5,
+    /// Heat capacity from the energy fluctuations.
+    HeatCapacity = 6,
 }
 
 /// Buckets in step order, at most `capacity` of them.
@@ -228,6 +231,7 @@ mod tests {
             acceptance_rate: 0.5,
             train_accuracy: 1.0,
             test_accuracy: f64::NAN,
+            heat_capacity: 0.0,
         }
     }
 

@@ -32,15 +32,17 @@ pub struct StepRecord {
     pub train_accuracy: f64,
     /// Accuracy on the held-out points (NaN without a test set).
     pub test_accuracy: f64,
+    /// Heat capacity from the energy fluctuations over the window, `Var(E)/T^2` (per
+    /// walker on a landscape).
+    pub heat_capacity: f64,
 }
 
 impl StepRecord {
     /// Number of plotted metrics (everything but `step`).
-    pub const METRICS: usize = 6;
+    pub const METRICS: usize = 7;
 
     /// The CSV header line (without a newline).
-    pub const CSV_HEADER: &'static str =
-        "step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy";
+    pub const CSV_HEADER: &'static str = "step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy,heat_capacity";
 
     /// The metrics in header order, without `step`.
     pub fn metrics(&self) -> [f64; Self::METRICS] {
@@ -51,6 +53,7 @@ impl StepRecord {
             self.acceptance_rate,
             self.train_accuracy,
             self.test_accuracy,
+            self.heat_capacity,
         ]
     }
 
@@ -211,6 +214,8 @@ impl Run {
             acceptance_rate: a.acceptance_window(),
             train_accuracy,
             test_accuracy,
+            // The walkers' total is extensive: per walker, divide by their number.
+            heat_capacity: a.heat_capacity() / per,
         }
     }
 

@@ -23,6 +23,23 @@ pub fn grid_image(grid: &DecisionGrid) -> egui::ColorImage {
     egui::ColorImage::new([cols, rows], pixels)
 }
 
+/// The predictive entropy `H(p) = -p log2 p - (1-p) log2(1-p)` of the grid as an image:
+/// dark where the model is sure, bright where it is not (with the 0.5 contour).
+pub fn entropy_image(grid: &DecisionGrid) -> egui::ColorImage {
+    let (rows, cols) = grid.p.dim();
+    let h = grid.p.mapv(|p| {
+        let p = f64::from(p).clamp(1e-12, 1.0 - 1e-12);
+        (-(p * p.log2() + (1.0 - p) * (1.0 - p).log2())) as f32
+    });
+    let mut pixels = Vec::with_capacity(rows * cols);
+    for r in (0..rows).rev() {
+        for c in 0..cols {
+            pixels.push(rgb(colors::energy(h[[r, c]])));
+        }
+    }
+    egui::ColorImage::new([cols, rows], pixels)
+}
+
 impl App {
     fn update_texture(&mut self, ctx: &egui::Context) {
         if !self.grid_changed {
@@ -30,7 +47,11 @@ impl App {
         }
         self.grid_changed = false;
         let Some(grid) = &self.grid else { return };
-        let image = grid_image(grid);
+        let image = if self.view.entropy_map {
+            entropy_image(grid)
+        } else {
+            grid_image(grid)
+        };
         match &mut self.texture {
             Some(t) => t.set(image, egui::TextureOptions::LINEAR),
             None => {
@@ -142,8 +163,16 @@ impl App {
 
     /// The decision-boundary view.
     fn boundary_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let before = self.view.entropy_map;
+            ui.selectable_value(&mut self.view.entropy_map, false, "P(class 1 | x)");
+            ui.selectable_value(&mut self.view.entropy_map, true, "uncertainty H(p)")
+                .on_hover_text("The predictive entropy -p ln p - (1-p) ln(1-p), in bits: bright where the model is unsure");
+            if before != self.view.entropy_map {
+                self.grid_changed = true;
+            }
+        });
         self.update_texture(ui.ctx());
-        ui.strong("Decision boundary: P(class 1 | x)");
         let Some(latest) = &self.latest else { return };
         let data = latest.data.clone();
         let grid = self.grid.clone();

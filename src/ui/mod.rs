@@ -44,6 +44,8 @@ pub struct ViewState {
     pub slice_best: bool,
     /// Refresh the slice every few seconds.
     pub slice_auto: bool,
+    /// Show the predictive entropy instead of the class-1 probability.
+    pub entropy_map: bool,
 }
 
 impl Default for ViewState {
@@ -58,6 +60,7 @@ impl Default for ViewState {
             slice_span: 1.0,
             slice_best: false,
             slice_auto: false,
+            entropy_map: false,
         }
     }
 }

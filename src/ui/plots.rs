@@ -49,6 +49,51 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// `C = Var(E)/T^2` from the energy fluctuations, against `log10 T`, with its peak (where
+/// the run froze) marked. Cooling should be slowest there.
+fn heat_capacity_plot(ui: &mut egui::Ui, history: &History, height: f32) {
+    let pts: Vec<[f64; 2]> = history
+        .buckets()
+        .iter()
+        .map(|b| {
+            [
+                b.end[Metric::Temperature as usize],
+                b.end[Metric::HeatCapacity as usize],
+            ]
+        })
+        .filter(|p| p[0] > 0.0 && p[1].is_finite())
+        .map(|p| [p[0].log10(), p[1]])
+        .collect();
+    let peak = pts
+        .iter()
+        .cloned()
+        .fold(None, |best: Option<[f64; 2]>, p| match best {
+            Some(b) if b[1] >= p[1] => Some(b),
+            _ => Some(p),
+        });
+    Plot::new("heat-capacity")
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_formatter(|m, _| format!("T = {:.0e}", 10f64.powf(m.value)))
+        .label_formatter(|pos| {
+            let p = match pos {
+                HoverPosition::NearDataPoint { position, .. } => position,
+                HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!("T = {:.4e}\nC = {:.4}", 10f64.powf(p.x), p.y))
+        })
+        .show(ui, |p| {
+            p.points(
+                egui_plot::Points::new("C = Var(E)/T^2 (window)", pts)
+                    .radius(1.5)
+                    .color(Color32::from_rgb(230, 120, 180)),
+            );
+            if let Some(peak) = peak {
+                p.vline(egui_plot::VLine::new("C peak: freezing", peak[0]).color(Color32::GRAY));
+            }
+        });
+}
+
 /// The hover label: the series, the step and the exact value (undoing the log scale).
 fn hover_label(log: bool) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
     move |pos| {
@@ -214,6 +259,9 @@ impl App {
             ];
             plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
         }
+        if shown.heat_capacity {
+            heat_capacity_plot(ui, &self.history, height);
+        }
         if interacted {
             self.view.follow = false;
         }
@@ -249,6 +297,7 @@ mod tests {
                 acceptance_rate: 0.0,
                 train_accuracy: 0.0,
                 test_accuracy: 0.0,
+                heat_capacity: 0.0,
             });
         }
         let buckets = history.buckets();
