@@ -53,6 +53,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
             proposal,
             acceptance: Acceptance::Metropolis,
             window: 500,
+            adapt_step: None,
         },
         landscape: None,
         seed: 0,

@@ -89,6 +89,8 @@ pub struct Snapshot {
     pub config: RunConfig,
     /// The schedule in motion (to draw the planned temperature curve).
     pub schedule: ScheduleState,
+    /// The step size in force (differs from the config's while it adapts).
+    pub step_size: f64,
     /// The data set.
     pub data: Arc<Dataset>,
     /// The latest decision boundary, if any was computed since the last snapshot.
@@ -540,6 +542,7 @@ impl Worker {
                 / elapsed.max(1e-9),
             config: self.run.config().clone(),
             schedule: self.run.annealer().schedule().clone(),
+            step_size: self.run.annealer().step_size(),
             data: Arc::clone(&self.data),
             grid: self.grid.clone(),
             landscape: self.landscape_snapshot(),

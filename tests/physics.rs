@@ -325,3 +325,54 @@ fn filter_normalised_directions_give_each_unit_its_own_norm() {
     let slice = net.loss_slice(&theta, &dirs, 1.0, 5);
     assert!((slice[12] - net.energy()).abs() < 1e-9 * net.energy());
 }
+
+fn adapted_acceptance(config: annealscope::sim::RunConfig, steps: u64) -> (f64, f64) {
+    let mut run = annealscope::sim::Run::new(config).expect("valid");
+    run.run(steps);
+    (
+        run.annealer().acceptance_window(),
+        run.annealer().step_size(),
+    )
+}
+
+#[test]
+fn adaptive_step_size_converges_to_its_target_acceptance() {
+    use annealscope::sim::{LandscapeConfig, RunConfig, Surface};
+    for (target, start) in [(0.234, 0.5), (0.234, 0.005), (0.44, 0.05)] {
+        let config = RunConfig {
+            annealer: AnnealerConfig {
+                schedule: Schedule::Constant { t0: 0.02 },
+                step_size: start,
+                adapt_step: Some(target),
+                window: 5000,
+                ..AnnealerConfig::default()
+            },
+            steps: 10_000_000_000,
+            ..RunConfig::default()
+        };
+        let (rate, sigma) = adapted_acceptance(config, 100_000);
+        assert!(
+            (rate - target).abs() < 0.03,
+            "network from sigma {start}: {rate} (sigma {sigma})"
+        );
+    }
+    let bowl = RunConfig {
+        landscape: Some(LandscapeConfig {
+            surface: Surface::Harmonic,
+            walkers: 20,
+            ..LandscapeConfig::default()
+        }),
+        annealer: AnnealerConfig {
+            schedule: Schedule::Constant { t0: 1.0 },
+            step_size: 0.01,
+            adapt_step: Some(0.44),
+            window: 5000,
+            ..AnnealerConfig::default()
+        },
+        steps: 10_000_000_000,
+        ..RunConfig::default()
+    };
+    let (rate, sigma) = adapted_acceptance(bowl, 100_000);
+    assert!((rate - 0.44).abs() < 0.03, "bowl: {rate} (sigma {sigma})");
+    assert!(sigma > 0.5, "grew from 0.01 to {sigma}");
+}

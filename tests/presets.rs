@@ -78,6 +78,7 @@ prop_compose! {
         proposal in prop::sample::select(ProposalKind::ALL.to_vec()),
         acceptance in prop::sample::select(Acceptance::ALL.to_vec()),
         window in 1usize..1_000_000,
+        adapt_step in prop::option::of(0.001f64..0.999),
         seed in any::<u64>(),
         steps in 1u64..10_000_000_000,
         rate in prop::option::of(1.0f64..1e6),
@@ -97,7 +98,7 @@ prop_compose! {
             run: RunConfig {
                 data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
                 network: NetworkConfig { hidden, activation, init_scale, weight_decay },
-                annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window },
+                annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window, adapt_step },
                 landscape,
                 seed,
                 steps,

@@ -55,7 +55,15 @@ pub struct AnnealerConfig {
     pub acceptance: Acceptance,
     /// Length, in steps, of the sliding window the acceptance rate is averaged over.
     pub window: usize,
+    /// Tune the step size during the run to hold this acceptance rate (0.234 is the
+    /// optimum for random-walk Metropolis in many dimensions, 0.44 in one): after each
+    /// step `ln sigma += ADAPT_GAIN (a - target)`, `a` = 1 if accepted, else 0.
+    pub adapt_step: Option<f64>,
 }
+
+/// Gain of the step-size adaptation: small enough that sigma moves slowly compared with
+/// the acceptance window, large enough to follow a cooling temperature.
+pub const ADAPT_GAIN: f64 = 0.01;
 
 impl Default for AnnealerConfig {
     fn default() -> Self {
@@ -66,6 +74,7 @@ impl Default for AnnealerConfig {
             proposal: ProposalKind::All,
             acceptance: Acceptance::Metropolis,
             window: 500,
+            adapt_step: None,
         }
     }
 }
@@ -205,6 +214,8 @@ pub struct Annealer {
     non_finite: u64,
     window: AcceptWindow,
     energies: EnergyWindow,
+    /// The step size in force (the configured one, or the adapted one).
+    step_size: f64,
 }
 
 impl Annealer {
@@ -216,6 +227,7 @@ impl Annealer {
             schedule: ScheduleState::new(config.schedule, config.t_min),
             window: AcceptWindow::new(config.window),
             energies: EnergyWindow::new(config.window),
+            step_size: config.step_size,
             config,
             energy,
             best_energy: energy,
@@ -232,7 +244,7 @@ impl Annealer {
         rng: &mut R,
     ) -> StepOutcome {
         let t = self.schedule.temperature();
-        let candidate = problem.propose(self.config.proposal, self.config.step_size, rng);
+        let candidate = problem.propose(self.config.proposal, self.step_size, rng);
         let non_finite = !candidate.is_finite();
         // The problem's own energy is authoritative (it may have refreshed its caches).
         self.energy = problem.energy();
@@ -261,6 +273,10 @@ impl Annealer {
         self.last_temperature = t;
         self.steps += 1;
         self.window.push(accepted);
+        if let Some(target) = self.config.adapt_step {
+            let a = if accepted { 1.0 } else { 0.0 };
+            self.step_size = (self.step_size * (ADAPT_GAIN * (a - target)).exp()).clamp(1e-6, 10.0);
+        }
         self.energies.push(self.energy);
         self.schedule.advance(accepted);
         StepOutcome {
@@ -282,6 +298,10 @@ impl Annealer {
             self.schedule.set(config.schedule, config.t_min);
         }
         self.window.resize(config.window);
+        // A new step size is taken as given; switching adaptation on starts from it.
+        if config.step_size != self.config.step_size || config.adapt_step.is_none() {
+            self.step_size = config.step_size;
+        }
         if config.window != self.config.window {
             self.energies.resize(config.window);
         }
@@ -340,6 +360,11 @@ impl Annealer {
         } else {
             self.accepted as f64 / self.steps as f64
         }
+    }
+
+    /// The step size in force: the configured one, or where adaptation has taken it.
+    pub fn step_size(&self) -> f64 {
+        self.step_size
     }
 
     /// Heat capacity estimated from the energy's fluctuations over the sliding window,

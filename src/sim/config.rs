@@ -134,6 +134,9 @@ impl RunConfig {
         check("annealer.t_min", a.t_min, TEMPERATURE)?;
         check("annealer.step_size", a.step_size, STEP_SIZE)?;
         check("annealer.window", a.window, WINDOW)?;
+        if let Some(target) = a.adapt_step {
+            check("annealer.adapt_step", target, TARGET)?;
+        }
         validate_schedule(&a.schedule)?;
         if let Some(l) = &self.landscape {
             check("landscape.walkers", l.walkers, WALKERS)?;

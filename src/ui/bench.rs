@@ -38,6 +38,7 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
         playing: true,
         finished: false,
         steps_per_second: 0.0,
+        step_size: run.annealer().step_size(),
     });
     app.grid = run.decision_grid(200).map(Arc::new);
     app.grid_changed = true;

@@ -353,6 +353,22 @@ impl App {
                 )
                 .on_hover_text(TIP_STEP)
                 .changed();
+            let mut adapt = run.annealer.adapt_step.is_some();
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .checkbox(&mut adapt, "Adapt to acceptance")
+                    .on_hover_text("Tune the step size during the run so that this share of proposals is accepted: 0.234 is the optimum for random-walk Metropolis in many dimensions, 0.44 in one.")
+                    .changed();
+                if adapt {
+                    let target = run.annealer.adapt_step.get_or_insert(0.234);
+                    changed |= ui.add(Slider::new(target, 0.05..=0.9).clamping(SliderClamping::Never).text("target")).changed();
+                } else {
+                    run.annealer.adapt_step = None;
+                }
+            });
+            if adapt && let Some(l) = &self.latest {
+                ui.weak(format!("step size now {:.3e}", l.step_size));
+            }
         }
         if shown(Control::Proposal) {
             changed |= combo(

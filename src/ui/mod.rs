@@ -83,6 +83,8 @@ pub struct Latest {
     pub finished: bool,
     /// Measured steps per second.
     pub steps_per_second: f64,
+    /// The step size in force.
+    pub step_size: f64,
 }
 
 /// The annealscope app.
@@ -217,6 +219,7 @@ impl App {
             playing: s.playing,
             finished: s.finished,
             steps_per_second: s.steps_per_second,
+            step_size: s.step_size,
         });
     }
 
@@ -451,6 +454,8 @@ impl App {
             ui.label(format!("best E = {:.5}", r.best_energy));
             ui.separator();
             ui.label(format!("acceptance {:.1}%", 100.0 * r.acceptance_rate));
+            ui.separator();
+            ui.label(format!("sigma = {:.3e}", l.step_size));
             if r.train_accuracy.is_finite() {
                 ui.separator();
                 ui.label(format!("train accuracy {:.1}%", 100.0 * r.train_accuracy));
