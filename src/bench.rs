@@ -107,3 +107,36 @@ pub fn run_all(seconds: f64, hidden: Option<usize>) -> anyhow::Result<Vec<BenchR
     }
     Ok(out)
 }
+
+/// Replica-steps per second of parallel tempering with `k` replicas of one case (every
+/// replica moves once per step, exchanges every 10 steps), to compare with the single
+/// chain's proposals per second: `k` replicas should cost `k` chains, not more.
+pub fn measure_tempering(
+    hidden: usize,
+    samples: usize,
+    k: usize,
+    seconds: f64,
+) -> anyhow::Result<f64> {
+    use crate::sim::tempering::{Tempering, geometric_ladder};
+    use crate::sim::{Dataset, NetworkProblem};
+    use rand::SeedableRng;
+    let config = case_config(hidden, samples, ProposalKind::All);
+    let data = Dataset::generate(&config.data);
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0);
+    let mut pt = Tempering::new(geometric_ladder(1e-3, 1.0, k), &config.annealer, 10, |_| {
+        NetworkProblem::new(&config.network, &data, &mut rng)
+    });
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
+    for _ in 0..1000 {
+        pt.step(&mut rng);
+    }
+    let start = Instant::now();
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for _ in 0..256 {
+            pt.step(&mut rng);
+        }
+        steps += 256;
+    }
+    Ok((steps * k as u64) as f64 / start.elapsed().as_secs_f64())
+}

@@ -282,6 +282,10 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             println!("{hidden:>6} {samples:>7} {name:>8} {rate:>14.0}");
         }
     }
+    if args.hidden.is_none_or(|h| h == 4) {
+        let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
+        println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
+    }
     Ok(())
 }
 

@@ -376,3 +376,75 @@ fn adaptive_step_size_converges_to_its_target_acceptance() {
     assert!((rate - 0.44).abs() < 0.03, "bowl: {rate} (sigma {sigma})");
     assert!(sigma > 0.5, "grew from 0.01 to {sigma}");
 }
+
+#[test]
+fn replica_exchange_accepts_swaps_at_the_exact_expected_rate() {
+    use annealscope::sim::tempering::{Tempering, swap_probability};
+    let (t1, t2) = (0.4, 0.9);
+    let mut pt = Tempering::new(vec![t1, t2], &AnnealerConfig::default(), 5, |_| {
+        Ring::double_well(24)
+    });
+    let mut rng = Pcg64Mcg::seed_from_u64(11);
+    for _ in 0..400_000 {
+        pt.step(&mut rng);
+    }
+    // Exact: the mean of min(1, exp((1/T1 - 1/T2)(E1 - E2))) over independent Boltzmann
+    // draws at T1 and T2, summed over all pairs of states.
+    let e = Ring::double_well(24).energy;
+    let boltzmann = |t: f64| {
+        let w: Vec<f64> = e.iter().map(|x| (-x / t).exp()).collect();
+        let z: f64 = w.iter().sum();
+        w.into_iter().map(move |w| w / z).collect::<Vec<f64>>()
+    };
+    let (p1, p2) = (boltzmann(t1), boltzmann(t2));
+    let mut exact = 0.0;
+    for (i, a) in p1.iter().enumerate() {
+        for (j, b) in p2.iter().enumerate() {
+            exact += a * b * swap_probability(t1, t2, e[i], e[j]);
+        }
+    }
+    let rate = pt.swap_rates()[0];
+    assert!(
+        (rate - exact).abs() < 0.01,
+        "measured {rate}, exact {exact}"
+    );
+}
+
+#[test]
+fn each_replica_samples_the_boltzmann_distribution_at_its_temperature() {
+    use annealscope::sim::tempering::{Tempering, geometric_ladder};
+    let ladder = geometric_ladder(0.3, 1.2, 4);
+    let mut pt = Tempering::new(ladder.clone(), &AnnealerConfig::default(), 3, |_| {
+        Ring::double_well(24)
+    });
+    let mut rng = Pcg64Mcg::seed_from_u64(12);
+    let mut counts = vec![vec![0u64; 24]; 4];
+    for _ in 0..20_000 {
+        pt.step(&mut rng);
+    }
+    for _ in 0..40_000 {
+        for _ in 0..8 {
+            pt.step(&mut rng);
+        }
+        for (slot, c) in counts.iter_mut().enumerate() {
+            c[pt.replica(slot).at] += 1;
+        }
+    }
+    for (slot, &t) in ladder.iter().enumerate() {
+        let w: Vec<f64> = Ring::double_well(24)
+            .energy
+            .iter()
+            .map(|e| (-e / t).exp())
+            .collect();
+        let z: f64 = w.iter().sum();
+        let p: Vec<f64> = w.iter().map(|w| w / z).collect();
+        let chi2 = chi_square(&counts[slot], &p);
+        assert!(chi2 < 49.7, "T = {t}: chi-square {chi2:.1}");
+    }
+    // Replicas really travel along the ladder.
+    assert!(
+        pt.swap_rates().iter().all(|&r| r > 0.05),
+        "{:?}",
+        pt.swap_rates()
+    );
+}

@@ -1,0 +1,160 @@
+//! Parallel tempering (replica exchange): `K` copies of a problem, each sampled by
+//! Metropolis at its own fixed temperature on a geometric ladder; every `S` steps
+//! neighbouring temperatures propose to exchange their configurations, accepted with
+//! probability `min(1, exp((1/T_i - 1/T_j)(E_i - E_j)))`. The exchange keeps the product of
+//! the Boltzmann distributions invariant, so each temperature's marginal stays
+//! `exp(-E/T_i)/Z_i`, while hot replicas carry cold ones over barriers.
+
+use super::anneal::{Annealer, AnnealerConfig};
+use super::problem::Problem;
+use super::schedule::Schedule;
+use rand::{Rng, RngExt};
+
+/// A geometric ladder of `k` temperatures from `t_min` to `t_max` (coldest first).
+pub fn geometric_ladder(t_min: f64, t_max: f64, k: usize) -> Vec<f64> {
+    if k < 2 {
+        return vec![t_min];
+    }
+    (0..k)
+        .map(|i| t_min * (t_max / t_min).powf(i as f64 / (k - 1) as f64))
+        .collect()
+}
+
+/// The exchange acceptance probability of configurations with energies `e_i`, `e_j`
+/// sitting at temperatures `t_i`, `t_j`.
+pub fn swap_probability(t_i: f64, t_j: f64, e_i: f64, e_j: f64) -> f64 {
+    ((1.0 / t_i - 1.0 / t_j) * (e_i - e_j)).exp().min(1.0)
+}
+
+/// `K` replicas on a temperature ladder.
+#[derive(Clone, Debug)]
+pub struct Tempering<P> {
+    ladder: Vec<f64>,
+    /// Slot `i` holds the configuration now at temperature `ladder[i]`.
+    slots: Vec<(P, Annealer)>,
+    /// Which replica (by its starting slot) sits at each temperature.
+    identity: Vec<usize>,
+    swap_every: u64,
+    tried: Vec<u64>,
+    accepted: Vec<u64>,
+    steps: u64,
+}
+
+impl<P: Problem> Tempering<P> {
+    /// Replicas made by `make(i)` at the temperatures of `ladder`; each samples with
+    /// `config` at its fixed temperature; exchanges are tried every `swap_every` steps.
+    pub fn new(
+        ladder: Vec<f64>,
+        config: &AnnealerConfig,
+        swap_every: u64,
+        mut make: impl FnMut(usize) -> P,
+    ) -> Self {
+        let k = ladder.len();
+        let slots = ladder
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let p = make(i);
+                let c = AnnealerConfig {
+                    schedule: Schedule::Constant { t0: t },
+                    t_min: t.min(config.t_min),
+                    ..config.clone()
+                };
+                let a = Annealer::new(c, p.energy());
+                (p, a)
+            })
+            .collect();
+        Self {
+            ladder,
+            slots,
+            identity: (0..k).collect(),
+            swap_every: swap_every.max(1),
+            tried: vec![0; k.saturating_sub(1)],
+            accepted: vec![0; k.saturating_sub(1)],
+            steps: 0,
+        }
+    }
+
+    /// One Metropolis step of every replica, then (every `swap_every` steps) exchange
+    /// attempts between neighbours: even pairs on even rounds, odd pairs on odd ones.
+    pub fn step<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        for (p, a) in &mut self.slots {
+            a.step(p, rng);
+        }
+        self.steps += 1;
+        if !self.steps.is_multiple_of(self.swap_every) {
+            return;
+        }
+        let round = self.steps / self.swap_every;
+        let first = (round % 2) as usize;
+        for i in (first..self.slots.len().saturating_sub(1)).step_by(2) {
+            let (e_i, e_j) = (self.slots[i].0.energy(), self.slots[i + 1].0.energy());
+            let p = swap_probability(self.ladder[i], self.ladder[i + 1], e_i, e_j);
+            self.tried[i] += 1;
+            if rng.random::<f64>() < p {
+                self.accepted[i] += 1;
+                let (lo, hi) = self.slots.split_at_mut(i + 1);
+                std::mem::swap(&mut lo[i].0, &mut hi[0].0);
+                self.identity.swap(i, i + 1);
+            }
+        }
+    }
+
+    /// The temperatures, coldest first.
+    pub fn ladder(&self) -> &[f64] {
+        &self.ladder
+    }
+
+    /// The configuration at temperature slot `i`.
+    pub fn replica(&self, i: usize) -> &P {
+        &self.slots[i].0
+    }
+
+    /// Which replica sits at each temperature.
+    pub fn identity(&self) -> &[usize] {
+        &self.identity
+    }
+
+    /// Exchange acceptance rate of each neighbouring pair (NaN before any try).
+    pub fn swap_rates(&self) -> Vec<f64> {
+        self.tried
+            .iter()
+            .zip(&self.accepted)
+            .map(|(&t, &a)| {
+                if t == 0 {
+                    f64::NAN
+                } else {
+                    a as f64 / t as f64
+                }
+            })
+            .collect()
+    }
+
+    /// Steps taken (each moves every replica once).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ladder_is_geometric() {
+        let l = geometric_ladder(0.1, 10.0, 5);
+        assert_eq!(l.len(), 5);
+        for w in l.windows(2) {
+            assert!((w[1] / w[0] - 10f64.powf(0.5)).abs() < 1e-12);
+        }
+        assert!((l[0] - 0.1).abs() < 1e-15 && (l[4] - 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn swaps_that_lower_the_combined_weight_are_uncertain() {
+        // The colder slot getting the lower energy is always accepted.
+        assert_eq!(swap_probability(1.0, 2.0, 5.0, 1.0), 1.0);
+        let p = swap_probability(1.0, 2.0, 1.0, 5.0);
+        assert!((p - (-2.0f64).exp()).abs() < 1e-15);
+    }
+}
