@@ -54,6 +54,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
             acceptance: Acceptance::Metropolis,
             window: 500,
             adapt_step: None,
+            sampler: crate::sim::anneal::Sampler::RandomWalk,
         },
         landscape: None,
         seed: 0,

@@ -3,7 +3,7 @@
 use annealscope::preset::{Control, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
-    ProposalKind, RunConfig, Schedule, Surface,
+    ProposalKind, RunConfig, Sampler, Schedule, Surface,
 };
 use annealscope::trainer::Speed;
 use proptest::prelude::*;
@@ -79,6 +79,7 @@ prop_compose! {
         acceptance in prop::sample::select(Acceptance::ALL.to_vec()),
         window in 1usize..1_000_000,
         adapt_step in prop::option::of(0.001f64..0.999),
+        sampler in prop::sample::select(vec![Sampler::RandomWalk, Sampler::Langevin, Sampler::Mala]),
         seed in any::<u64>(),
         steps in 1u64..10_000_000_000,
         rate in prop::option::of(1.0f64..1e6),
@@ -98,7 +99,7 @@ prop_compose! {
             run: RunConfig {
                 data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
                 network: NetworkConfig { hidden, activation, init_scale, weight_decay },
-                annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window, adapt_step },
+                annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window, adapt_step, sampler },
                 landscape,
                 seed,
                 steps,

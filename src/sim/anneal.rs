@@ -55,6 +55,8 @@ pub struct AnnealerConfig {
     pub acceptance: Acceptance,
     /// Length, in steps, of the sliding window the acceptance rate is averaged over.
     pub window: usize,
+    /// How moves are made: random-walk proposals, or Langevin dynamics.
+    pub sampler: Sampler,
     /// Tune the step size during the run to hold this acceptance rate (0.234 is the
     /// optimum for random-walk Metropolis in many dimensions, 0.44 in one): after each
     /// step `ln sigma += ADAPT_GAIN (a - target)`, `a` = 1 if accepted, else 0.
@@ -75,8 +77,25 @@ impl Default for AnnealerConfig {
             acceptance: Acceptance::Metropolis,
             window: 500,
             adapt_step: None,
+            sampler: Sampler::RandomWalk,
         }
     }
+}
+
+/// The move: a random-walk proposal judged by the acceptance rule, or Langevin dynamics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sampler {
+    /// `proposal` moves of size `step_size`, accepted by the acceptance rule.
+    #[default]
+    RandomWalk,
+    /// Langevin dynamics with time step `eta = step_size`:
+    /// `theta <- theta - eta grad E + sqrt(2 eta T) xi`, every move taken (at a bias of
+    /// order `eta`); at `T -> 0` it is plain gradient descent.
+    Langevin,
+    /// Langevin proposals with a Metropolis correction (MALA): accepted with probability
+    /// `min(1, exp(-dE/T) q(theta|theta')/q(theta'|theta))`, so the Boltzmann distribution is
+    /// sampled exactly.
+    Mala,
 }
 
 /// What one step did.
@@ -244,16 +263,39 @@ impl Annealer {
         rng: &mut R,
     ) -> StepOutcome {
         let t = self.schedule.temperature();
-        let candidate = problem.propose(self.config.proposal, self.step_size, rng);
+        let (candidate, log_q) = match self.config.sampler {
+            Sampler::RandomWalk => (
+                problem.propose(self.config.proposal, self.step_size, rng),
+                None,
+            ),
+            Sampler::Langevin | Sampler::Mala => {
+                match problem.propose_langevin(self.step_size, t, rng) {
+                    Some((e, lq)) => (e, Some(lq)),
+                    None => (
+                        problem.propose(self.config.proposal, self.step_size, rng),
+                        None,
+                    ),
+                }
+            }
+        };
         let non_finite = !candidate.is_finite();
         // The problem's own energy is authoritative (it may have refreshed its caches).
         self.energy = problem.energy();
         let accepted = !non_finite && {
             let de = candidate - self.energy;
-            match self.config.acceptance {
-                // Downhill moves need no random number (as in the reference implementation).
-                Acceptance::Metropolis => de <= 0.0 || rng.random::<f64>() < (-de / t).exp(),
-                Acceptance::Barker => rng.random::<f64>() < Acceptance::Barker.probability(de, t),
+            match (self.config.sampler, log_q) {
+                (Sampler::Langevin, Some(_)) => true,
+                (Sampler::Mala, Some(lq)) => {
+                    let log_a = -de / t + lq;
+                    log_a >= 0.0 || rng.random::<f64>() < log_a.exp()
+                }
+                _ => match self.config.acceptance {
+                    // Downhill moves need no random number (as in the reference implementation).
+                    Acceptance::Metropolis => de <= 0.0 || rng.random::<f64>() < (-de / t).exp(),
+                    Acceptance::Barker => {
+                        rng.random::<f64>() < Acceptance::Barker.probability(de, t)
+                    }
+                },
             }
         };
         let mut improved = false;

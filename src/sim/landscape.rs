@@ -565,6 +565,35 @@ impl Problem for LandscapeProblem {
     fn store_best(&mut self) {
         self.best.copy_from_slice(&self.walkers);
     }
+
+    fn propose_langevin<R: Rng + ?Sized>(
+        &mut self,
+        eta: f64,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<(f64, f64)> {
+        let i = self.next;
+        self.next = (self.next + 1) % self.walkers.len();
+        let x = self.walkers[i];
+        let g = self.surface.gradient(x[0], x[1]);
+        let noise = (2.0 * eta * t).sqrt();
+        let mut y = x;
+        for k in 0..2 {
+            let z: f64 = StandardNormal.sample(rng);
+            y[k] = x[k] - eta * g[k] + noise * z;
+        }
+        let e = if self.inside(y) {
+            self.surface.energy(y[0], y[1])
+        } else {
+            f64::INFINITY
+        };
+        let gy = self.surface.gradient(y[0], y[1]);
+        let log_q = super::problem::langevin_log_q(&x, &y, &gy, eta, t)
+            - super::problem::langevin_log_q(&y, &x, &g, eta, t);
+        self.pending = Some((i, y, e));
+        self.last_move = Some((x, y, false));
+        Some((self.total - self.energies[i] + e, log_q))
+    }
 }
 
 #[cfg(test)]

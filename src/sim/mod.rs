@@ -16,7 +16,7 @@ pub mod run;
 pub mod schedule;
 pub mod tempering;
 
-pub use anneal::{Acceptance, Annealer, AnnealerConfig, StepOutcome};
+pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
 pub use config::{RangeError, RunConfig, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use history::{Bucket, History, Metric};

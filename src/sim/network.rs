@@ -484,6 +484,64 @@ impl NetworkProblem {
         out
     }
 
+    /// `grad E(theta)` by backpropagation, given the training margins of `theta`:
+    /// with `g_i = dE/dm_i = -s_i sigmoid(-s_i m_i) / n`, the output weights get
+    /// `+-sum g_i act(z_ij)`, the output biases `+-sum g_i`, and each hidden unit's input
+    /// weights and bias `sum g_i v_j act'(z_ij) (x0_i, x1_i, 1)`; plus `2 lambda theta`.
+    pub fn gradient_at(&self, theta: &[f32], margins: &[f32]) -> Vec<f64> {
+        let h = self.h;
+        let pts = &self.train;
+        let n = pts.n.max(1) as f64;
+        let gm: Vec<f64> = (0..pts.n)
+            .map(|i| {
+                let s = f64::from(pts.s[i]);
+                let m = f64::from(margins[i]);
+                -s / (1.0 + (s * m).exp()) / n
+            })
+            .collect();
+        let mut g = vec![0.0f64; theta.len()];
+        let tanh = self.activation == Activation::Tanh;
+        for j in 0..h {
+            let u = unit(theta, h, j);
+            let (mut ga, mut gb, mut gc, mut gv) = (0.0, 0.0, 0.0, 0.0);
+            for (i, &gmi) in gm.iter().enumerate() {
+                let z = f64::from(u.a) * f64::from(pts.x0[i])
+                    + f64::from(u.b) * f64::from(pts.x1[i])
+                    + f64::from(u.c);
+                let (act, slope) = if tanh {
+                    let t = z.tanh();
+                    (t, 1.0 - t * t)
+                } else if z > 0.0 {
+                    (z, 1.0)
+                } else {
+                    (0.0, 0.0)
+                };
+                gv += gmi * act;
+                let gz = gmi * f64::from(u.v) * slope;
+                ga += gz * f64::from(pts.x0[i]);
+                gb += gz * f64::from(pts.x1[i]);
+                gc += gz;
+            }
+            g[j] = ga;
+            g[h + j] = gb;
+            g[2 * h + j] = gc;
+            g[3 * h + 2 * j] = -gv;
+            g[3 * h + 2 * j + 1] = gv;
+        }
+        let gd: f64 = gm.iter().sum();
+        g[5 * h] = -gd;
+        g[5 * h + 1] = gd;
+        for (gk, &tk) in g.iter_mut().zip(theta) {
+            *gk += 2.0 * self.weight_decay * f64::from(tk);
+        }
+        g
+    }
+
+    /// `grad E` at the current parameters.
+    pub fn gradient(&self) -> Vec<f64> {
+        self.gradient_at(&self.theta, &self.margins)
+    }
+
     /// Class-1 probability of each of `samples` under parameters `theta`.
     pub fn probabilities(&self, theta: &[f32], samples: &Samples) -> Vec<f32> {
         let pts = Points::new(samples);
@@ -638,5 +696,32 @@ impl Problem for NetworkProblem {
 
     fn store_best(&mut self) {
         self.best.copy_from_slice(&self.theta);
+    }
+
+    fn propose_langevin<R: Rng + ?Sized>(
+        &mut self,
+        eta: f64,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<(f64, f64)> {
+        let g = self.gradient();
+        let noise = (2.0 * eta * t).sqrt();
+        for ((c, &th), &gk) in self.cand.iter_mut().zip(&self.theta).zip(&g) {
+            let z: f64 = StandardNormal.sample(rng);
+            *c = (f64::from(th) - eta * gk + noise * z) as f32;
+        }
+        let cand = std::mem::take(&mut self.cand);
+        self.margins_for(&cand, Which::Candidate);
+        let g_cand = self.gradient_at(&cand, &self.cand_margins);
+        let x: Vec<f64> = self.theta.iter().map(|&v| f64::from(v)).collect();
+        let y: Vec<f64> = cand.iter().map(|&v| f64::from(v)).collect();
+        let log_q = super::problem::langevin_log_q(&x, &y, &g_cand, eta, t)
+            - super::problem::langevin_log_q(&y, &x, &g, eta, t);
+        self.cand_sum_sq = sum_sq(&cand);
+        self.cand = cand;
+        self.pending = Pending::All;
+        let e = self.energy_from(&self.cand_margins, self.cand_sum_sq);
+        self.cand_energy = e;
+        Some((e, log_q))
     }
 }

@@ -55,4 +55,31 @@ pub trait Problem {
 
     /// Records the current state as the best seen so far.
     fn store_best(&mut self);
+
+    /// A Langevin proposal `theta' = theta - eta grad E(theta) + sqrt(2 eta T) xi`,
+    /// `xi ~ N(0, I)`, held pending like [`Problem::propose`]. Returns the candidate's
+    /// energy and `ln q(theta | theta') - ln q(theta' | theta)`, the log ratio of the reverse
+    /// and forward proposal densities that a Metropolis correction (MALA) needs. Problems
+    /// without gradients return `None`.
+    fn propose_langevin<R: Rng + ?Sized>(
+        &mut self,
+        eta: f64,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<(f64, f64)> {
+        let _ = (eta, t, rng);
+        None
+    }
+}
+
+/// `ln q(to | from)` up to a constant shared by both directions, for the Langevin proposal
+/// `N(from - eta grad(from), 2 eta T)`: `-|to - from + eta grad(from)|^2 / (4 eta T)`.
+pub fn langevin_log_q(to: &[f64], from: &[f64], grad_from: &[f64], eta: f64, t: f64) -> f64 {
+    let sq: f64 = to
+        .iter()
+        .zip(from)
+        .zip(grad_from)
+        .map(|((&y, &x), &g)| (y - x + eta * g).powi(2))
+        .sum();
+    -sq / (4.0 * eta * t)
 }

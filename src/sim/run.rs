@@ -138,6 +138,18 @@ impl Problem for AnyProblem {
             AnyProblem::Landscape(p) => p.store_best(),
         }
     }
+
+    fn propose_langevin<R: Rng + ?Sized>(
+        &mut self,
+        eta: f64,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<(f64, f64)> {
+        match self {
+            AnyProblem::Network(p) => p.propose_langevin(eta, t, rng),
+            AnyProblem::Landscape(p) => p.propose_langevin(eta, t, rng),
+        }
+    }
 }
 
 /// One annealing run: the network, or walkers on a landscape.

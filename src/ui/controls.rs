@@ -5,7 +5,8 @@
 use super::App;
 use crate::preset::Control;
 use crate::sim::{
-    Acceptance, Activation, DataKind, LandscapeConfig, ProposalKind, Schedule, Surface, limits,
+    Acceptance, Activation, DataKind, LandscapeConfig, ProposalKind, Sampler, Schedule, Surface,
+    limits,
 };
 use crate::trainer::{Command, Speed};
 use egui::{ComboBox, DragValue, Slider, SliderClamping, Ui};
@@ -370,6 +371,18 @@ impl App {
                 ui.weak(format!("step size now {:.3e}", l.step_size));
             }
         }
+        changed |= combo(
+            ui,
+            "Sampler",
+            &mut run.annealer.sampler,
+            &[Sampler::RandomWalk, Sampler::Langevin, Sampler::Mala],
+            |k| match k {
+                Sampler::RandomWalk => "Random walk",
+                Sampler::Langevin => "Langevin",
+                Sampler::Mala => "Langevin + Metropolis (MALA)",
+            },
+            "Random walk: the proposal below, judged by the acceptance rule. Langevin: theta <- theta - eta grad E + sqrt(2 eta T) xi with eta the step size, every move taken; at T near 0 this is gradient descent. MALA adds a Metropolis correction so the Boltzmann distribution is sampled exactly.",
+        );
         if shown(Control::Proposal) {
             changed |= combo(
                 ui,
