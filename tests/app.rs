@@ -204,7 +204,7 @@ fn a_preset_can_hide_controls_and_the_view_menu_shows_them_again() {
 /// Runs frames until a widget whose label contains `text` appears, for at most 5 s.
 fn until_label(h: &mut Harness<'static, App>, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while h.query_by_label_contains(text).is_none() {
+    while h.query_all_by_label_contains(text).next().is_none() {
         assert!(Instant::now() < deadline, "no `{text}` on screen");
         std::thread::sleep(Duration::from_millis(10));
         h.step();
@@ -237,4 +237,17 @@ fn the_loss_landscape_slice_is_computed_off_the_ui_thread_and_shown() {
     h.get_by_label("Loss landscape").click();
     h.step();
     until_label(&mut h, "L(theta + a d1 + b d2) at step");
+}
+
+#[test]
+fn pin_as_ghost_keeps_a_run_on_the_plots() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 100);
+    assert!(h.query_all_by_label_contains("ghost:").next().is_none());
+    h.get_by_label("Pin as ghost").click();
+    h.run_steps(2);
+    until_label(&mut h, "ghost: XOR quadrants");
+    h.get_by_label("Clear ghost").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("ghost:").next().is_none());
 }

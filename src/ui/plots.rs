@@ -14,6 +14,8 @@ use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 pub struct PlotsState {
     /// Steps shown by the linked x axes in the last frame.
     pub x_view: Option<[f64; 2]>,
+    /// A pinned earlier run, drawn in grey under the live curves: its title and history.
+    pub ghost: Option<(String, History)>,
 }
 
 /// One metric's envelope over `[lo, hi]` in at most `columns` columns, optionally as
@@ -148,6 +150,18 @@ impl App {
             }
             ui.checkbox(&mut self.preset.view.log_temperature, "log T");
             ui.checkbox(&mut self.preset.view.log_energy, "log E");
+            if ui
+                .button("Pin as ghost")
+                .on_hover_text(
+                    "Keep this run's curves on the plots, in grey, to compare with the next run",
+                )
+                .clicked()
+            {
+                self.plots.ghost = Some((self.preset.title.clone(), self.history.clone()));
+            }
+            if self.plots.ghost.is_some() && ui.button("Clear ghost").clicked() {
+                self.plots.ghost = None;
+            }
         });
         if self.landscape.latest.is_some() {
             self.thermo_ui(ui);
@@ -225,6 +239,15 @@ impl App {
             let b = r.inner;
             view = Some([b.min()[0], b.max()[0]]);
         };
+        let ghost = self.plots.ghost.as_ref();
+        let ghost_line = |metric: Metric, log: bool| -> Option<Line<'static>> {
+            let (title, h) = ghost?;
+            let pts = series(h, metric, lo, hi, columns, log);
+            Some(
+                Line::new(format!("ghost: {title}"), PlotPoints::from(pts))
+                    .color(Color32::from_gray(130)),
+            )
+        };
         let accent = Color32::from_rgb(220, 80, 60);
         if shown.temperature {
             let lines = vec![
@@ -233,6 +256,10 @@ impl App {
                     .color(accent)
                     .style(LineStyle::dashed_loose()),
             ];
+            let lines = ghost_line(Metric::Temperature, log_t)
+                .into_iter()
+                .chain(lines)
+                .collect();
             plot(ui, "temperature", log_t, None, lines);
         }
         if shown.energy {
@@ -241,6 +268,10 @@ impl App {
                     .color(Color32::from_rgb(80, 140, 230)),
                 Line::new("best E", PlotPoints::from(best)).color(Color32::from_rgb(60, 180, 90)),
             ];
+            let lines = ghost_line(Metric::Energy, log_e)
+                .into_iter()
+                .chain(lines)
+                .collect();
             plot(ui, "energy", log_e, None, lines);
         }
         if shown.acceptance {
@@ -248,6 +279,10 @@ impl App {
                 Line::new("acceptance rate", PlotPoints::from(acceptance))
                     .color(Color32::from_rgb(170, 110, 220)),
             ];
+            let lines = ghost_line(Metric::Acceptance, false)
+                .into_iter()
+                .chain(lines)
+                .collect();
             plot(ui, "acceptance", false, Some([0.0, 1.0]), lines);
         }
         if shown.accuracy {
@@ -257,6 +292,10 @@ impl App {
                 Line::new("test accuracy", PlotPoints::from(test))
                     .color(Color32::from_rgb(40, 170, 170)),
             ];
+            let lines = ghost_line(Metric::TrainAccuracy, false)
+                .into_iter()
+                .chain(lines)
+                .collect();
             plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
         }
         if shown.heat_capacity {
