@@ -66,6 +66,8 @@ pub enum Command {
         /// Centre on the best parameters instead of the current ones.
         best: bool,
     },
+    /// Suggest a schedule that fits this many seconds at the current speed.
+    Suggest(f64),
     /// Stop the thread.
     Shutdown,
 }
@@ -99,6 +101,8 @@ pub struct Snapshot {
     pub landscape: Option<LandscapeSnapshot>,
     /// A loss slice computed since the last snapshot.
     pub slice: Option<Arc<LossSlice>>,
+    /// A schedule suggested since the last snapshot (or why none could be).
+    pub suggestion: Option<Result<crate::sim::suggest::Suggestion, String>>,
     /// Accepted moves so far.
     pub accepted: u64,
     /// Candidates rejected for a non-finite energy so far.
@@ -225,6 +229,9 @@ struct Worker {
     trail: std::collections::VecDeque<[f64; 2]>,
     slice: Option<Arc<LossSlice>>,
     slices_made: u64,
+    suggestion: Option<Result<crate::sim::suggest::Suggestion, String>>,
+    /// Steps per second measured while playing flat out, for sizing suggested runs.
+    measured_speed: f64,
     restarted: bool,
     error: Option<String>,
     /// Something changed that the UI has not been told.
@@ -260,6 +267,8 @@ impl Worker {
             trail: std::collections::VecDeque::with_capacity(TRAIL),
             slice: None,
             slices_made: 0,
+            suggestion: None,
+            measured_speed: 0.0,
             restarted: false,
             error: None,
             dirty: true,
@@ -386,6 +395,17 @@ impl Worker {
                         step: self.run.annealer().steps(),
                     }));
                 }
+            }
+            Command::Suggest(seconds) => {
+                let speed = if self.measured_speed > 0.0 {
+                    self.measured_speed
+                } else {
+                    1e5
+                };
+                self.suggestion = Some(
+                    crate::sim::suggest::suggest(self.run.config(), seconds, speed)
+                        .map_err(|e| e.to_string()),
+                );
             }
             Command::Shutdown => return false,
         }
@@ -526,6 +546,10 @@ impl Worker {
         }
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();
+        let rate = steps.saturating_sub(self.steps_at_last_sent) as f64 / elapsed.max(1e-9);
+        if self.playing && matches!(self.speed, Speed::Max) && rate > 0.0 {
+            self.measured_speed = rate;
+        }
         let mut latest = self.run.record_with(self.accuracy.0, self.accuracy.1);
         if !self.playing {
             let (train, test) = self.run.accuracies();
@@ -547,6 +571,7 @@ impl Worker {
             grid: self.grid.clone(),
             landscape: self.landscape_snapshot(),
             slice: self.slice.clone(),
+            suggestion: self.suggestion.clone(),
             accepted: self.run.annealer().accepted(),
             non_finite: self.run.annealer().non_finite(),
             restarted: self.restarted,
@@ -557,6 +582,7 @@ impl Worker {
                 self.dirty = false;
                 self.grid = None;
                 self.slice = None;
+                self.suggestion = None;
                 self.restarted = false;
                 self.error = None;
                 if let Some(w) = &self.waker {

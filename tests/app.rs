@@ -251,3 +251,17 @@ fn pin_as_ghost_keeps_a_run_on_the_plots() {
     h.run_steps(2);
     assert!(h.query_all_by_label_contains("ghost:").next().is_none());
 }
+
+#[test]
+fn a_suggested_schedule_can_be_applied() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 1000);
+    h.get_by_label("Suggest schedule").click();
+    h.step();
+    until_label(&mut h, "Suggested: T0 =");
+    h.get_by_label("Apply").click();
+    h.step();
+    let s = &h.state().preset.run;
+    assert!(matches!(s.annealer.schedule, annealscope::sim::Schedule::Geometric { .. }));
+    assert!(s.steps >= 100 && s.annealer.t_min < s.annealer.schedule.t0());
+}

@@ -571,3 +571,28 @@ fn langevin_at_zero_temperature_is_gradient_descent() {
     }
     assert!(last < 0.5, "descended to {last}");
 }
+
+#[test]
+fn the_suggested_schedule_starts_hot_and_ends_frozen() {
+    use annealscope::sim::RunConfig;
+    use annealscope::sim::suggest::suggest;
+    let config = RunConfig::default();
+    let s = suggest(&config, 2.0, 50_000.0).expect("valid");
+    assert_eq!(s.steps, 100_000);
+    assert!(s.t_min < s.t0 * 0.01, "{s:?}");
+    // Geometric cooling from T0 reaches T_min exactly at the last step.
+    assert!((s.t0 * s.alpha.powf(s.steps as f64) - s.t_min).abs() < 1e-9 * s.t_min);
+    // At T0, about 98% of uphill moves from a fresh start are accepted.
+    let mut fresh = annealscope::sim::Run::new(RunConfig {
+        seed: 99,
+        ..config.clone()
+    })
+    .expect("valid");
+    let uphill = fresh.uphill_sample(4000);
+    let acc = uphill.iter().map(|de| (-de / s.t0).exp()).sum::<f64>() / uphill.len() as f64;
+    assert!((acc - 0.98).abs() < 0.01, "uphill acceptance at T0: {acc}");
+    // And the suggestion learns.
+    let mut run = annealscope::sim::Run::new(s.apply(&config)).expect("valid");
+    run.run(s.steps);
+    assert!(run.accuracies().0 >= 0.95);
+}

@@ -14,6 +14,7 @@ pub mod network;
 pub mod problem;
 pub mod run;
 pub mod schedule;
+pub mod suggest;
 pub mod tempering;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};

@@ -256,6 +256,23 @@ impl Run {
         Ok(Applied::Live)
     }
 
+    /// Proposes `n` moves from the current state, rejecting each, and returns the energy
+    /// increases of the uphill ones (the run's random stream advances; use a copy).
+    pub fn uphill_sample(&mut self, n: usize) -> Vec<f64> {
+        let kind = self.config.annealer.proposal;
+        let sigma = self.annealer.step_size();
+        let e = self.problem.energy();
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = self.problem.propose(kind, sigma, &mut self.rng);
+            self.problem.reject();
+            if c.is_finite() && c > e {
+                out.push(c - e);
+            }
+        }
+        out
+    }
+
     /// Sets the temperature now (reheat or quench).
     pub fn set_temperature(&mut self, t: f64) {
         self.annealer.set_temperature(t);

@@ -262,6 +262,8 @@ impl App {
     pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
         let mut run = self.preset.run.clone();
         let mut changed = false;
+        // A suggested schedule is a plan for a whole run: start it from step 0.
+        let mut restart = false;
         let hidden = if self.view.show_hidden {
             Vec::new()
         } else {
@@ -340,6 +342,36 @@ impl App {
         ui.heading("Annealing");
         if shown(Control::Schedule) {
             changed |= schedule_ui(ui, &mut run.annealer.schedule);
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Suggest schedule")
+                    .on_hover_text("Trial runs pick T0 (98% of uphill moves accepted), T_min (where improvements stop) and a run length that fits the time budget at the measured speed")
+                    .clicked()
+                {
+                    self.command(Command::Suggest(self.suggest_seconds));
+                }
+                ui.add(DragValue::new(&mut self.suggest_seconds).range(0.1..=3600.0).suffix(" s"));
+            });
+            if let Some(sg) = self.suggestion {
+                ui.group(|ui| {
+                    ui.label(format!(
+                        "Suggested: T0 = {:.3e}, T_min = {:.3e}, alpha = {:.7}, {} steps",
+                        sg.t0, sg.t_min, sg.alpha, sg.steps
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Apply").clicked() {
+                            let applied = sg.apply(&run);
+                            run = applied;
+                            changed = true;
+                            restart = true;
+                            self.suggestion = None;
+                        }
+                        if ui.button("Dismiss").clicked() {
+                            self.suggestion = None;
+                        }
+                    });
+                });
+            }
         }
         if shown(Control::TMin) {
             changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
@@ -518,6 +550,9 @@ impl App {
         if changed && run != self.preset.run {
             self.preset.run = run;
             self.push_config();
+        }
+        if restart {
+            self.command(Command::Reset);
         }
     }
 }

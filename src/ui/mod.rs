@@ -115,6 +115,10 @@ pub struct App {
     slice_texture: Option<egui::TextureHandle>,
     slice_fresh: bool,
     slice_asked: Option<std::time::Instant>,
+    /// A suggested schedule waiting for the user to apply or dismiss it.
+    suggestion: Option<crate::sim::suggest::Suggestion>,
+    /// The time budget for suggested schedules, in seconds.
+    suggest_seconds: f64,
     applied_scale: f32,
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
@@ -153,6 +157,8 @@ impl App {
             slice_texture: None,
             slice_fresh: false,
             slice_asked: None,
+            suggestion: None,
+            suggest_seconds: 10.0,
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
@@ -194,6 +200,12 @@ impl App {
         }
         self.history.append(&s.history);
         self.landscape.absorb(s.landscape);
+        if let Some(suggestion) = s.suggestion {
+            match suggestion {
+                Ok(sg) => self.suggestion = Some(sg),
+                Err(e) => self.notice = Some((e, true)),
+            }
+        }
         if let Some(slice) = s.slice {
             self.slice = Some(slice);
             self.slice_fresh = true;
