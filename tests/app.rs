@@ -262,6 +262,9 @@ fn a_suggested_schedule_can_be_applied() {
     h.get_by_label("Apply").click();
     h.step();
     let s = &h.state().preset.run;
-    assert!(matches!(s.annealer.schedule, annealscope::sim::Schedule::Geometric { .. }));
+    assert!(matches!(
+        s.annealer.schedule,
+        annealscope::sim::Schedule::Geometric { .. }
+    ));
     assert!(s.steps >= 100 && s.annealer.t_min < s.annealer.schedule.t0());
 }

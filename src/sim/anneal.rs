@@ -243,7 +243,7 @@ impl Annealer {
         let last_temperature = config.schedule.t0().max(config.t_min);
         Self {
             last_temperature,
-            schedule: ScheduleState::new(config.schedule, config.t_min),
+            schedule: ScheduleState::new(config.schedule.clone(), config.t_min),
             window: AcceptWindow::new(config.window),
             energies: EnergyWindow::new(config.window),
             step_size: config.step_size,
@@ -337,7 +337,7 @@ impl Annealer {
     /// Changes the settings mid-run; the temperature continues from its current value.
     pub fn set_config(&mut self, config: AnnealerConfig) {
         if config.schedule != self.config.schedule || config.t_min != self.config.t_min {
-            self.schedule.set(config.schedule, config.t_min);
+            self.schedule.set(config.schedule.clone(), config.t_min);
         }
         self.window.resize(config.window);
         // A new step size is taken as given; switching adaptation on starts from it.

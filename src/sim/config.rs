@@ -186,6 +186,28 @@ fn validate_schedule(s: &Schedule) -> Result<(), RangeError> {
             t0(t)?;
             check("annealer.schedule.period", period, PERIOD)
         }
+        Schedule::Custom { ref points } => {
+            if points.is_empty() {
+                return Err(RangeError {
+                    field: "annealer.schedule.points".into(),
+                    value: "[]".into(),
+                    allowed: "at least one (step, T) point".into(),
+                });
+            }
+            for w in points.windows(2) {
+                if w[1].0 < w[0].0 {
+                    return Err(RangeError {
+                        field: "annealer.schedule.points".into(),
+                        value: format!("{:?} after {:?}", w[1], w[0]),
+                        allowed: "points sorted by step".into(),
+                    });
+                }
+            }
+            for &(_, t) in points {
+                t0(t)?;
+            }
+            Ok(())
+        }
         Schedule::Adaptive {
             t0: t,
             target,

@@ -13,7 +13,7 @@ use std::f64::consts::{E, PI};
 pub const T_MAX: f64 = 1e6;
 
 /// A cooling schedule and its parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Schedule {
     /// Geometric (exponential) cooling, `T(k) = T0 * alpha^k`; anchored,
     /// `T(k) = T_a * alpha^(k - k_a)`. `alpha` is the cooling rate, in (0, 1].
@@ -56,6 +56,13 @@ pub enum Schedule {
         /// Period `P` in steps.
         period: u64,
     },
+    /// Drawn by hand: control points `(step, T)`, joined piecewise linearly in `ln T`,
+    /// constant before the first point and after the last. Reheats are allowed. The curve
+    /// is absolute in the step count: changing it mid-run takes effect at once.
+    Custom {
+        /// Control points, sorted by step (at least one).
+        points: Vec<(u64, f64)>,
+    },
     /// Adaptive: after each step `ln T += gain * (target - a)`, where `a` is 1 if the step
     /// was accepted and 0 if not, so on average `T` settles where the acceptance rate
     /// equals `target`.
@@ -80,28 +87,33 @@ impl Default for Schedule {
 
 impl Schedule {
     /// One example of each kind, in menu order.
-    pub const EXAMPLES: [Schedule; 7] = [
-        Schedule::Geometric {
-            t0: 1.0,
-            alpha: 0.999,
-        },
-        Schedule::Linear {
-            t0: 1.0,
-            rate: 1e-4,
-        },
-        Schedule::Logarithmic { c: 1.0 },
-        Schedule::Fast { t0: 1.0 },
-        Schedule::Constant { t0: 0.1 },
-        Schedule::CosineRestarts {
-            t0: 0.5,
-            period: 5000,
-        },
-        Schedule::Adaptive {
-            t0: 1.0,
-            target: 0.2,
-            gain: 0.01,
-        },
-    ];
+    pub fn examples() -> [Schedule; 8] {
+        [
+            Schedule::Geometric {
+                t0: 1.0,
+                alpha: 0.999,
+            },
+            Schedule::Linear {
+                t0: 1.0,
+                rate: 1e-4,
+            },
+            Schedule::Logarithmic { c: 1.0 },
+            Schedule::Fast { t0: 1.0 },
+            Schedule::Constant { t0: 0.1 },
+            Schedule::CosineRestarts {
+                t0: 0.5,
+                period: 5000,
+            },
+            Schedule::Adaptive {
+                t0: 1.0,
+                target: 0.2,
+                gain: 0.01,
+            },
+            Schedule::Custom {
+                points: vec![(0, 1.0), (5_000, 0.01), (7_000, 0.3), (15_000, 0.001)],
+            },
+        ]
+    }
 
     /// The name of this schedule's kind.
     pub fn label(&self) -> &'static str {
@@ -113,6 +125,7 @@ impl Schedule {
             Schedule::Constant { .. } => "Constant",
             Schedule::CosineRestarts { .. } => "Cosine restarts",
             Schedule::Adaptive { .. } => "Adaptive",
+            Schedule::Custom { .. } => "Drawn by hand",
         }
     }
 
@@ -126,7 +139,29 @@ impl Schedule {
             | Schedule::CosineRestarts { t0, .. }
             | Schedule::Adaptive { t0, .. } => t0,
             Schedule::Logarithmic { c } => c,
+            Schedule::Custom { ref points } => points.first().map_or(1.0, |p| p.1),
         }
+    }
+
+    /// `T` at step `k` of a drawn schedule: linear in `ln T` between control points.
+    fn custom_at(points: &[(u64, f64)], k: u64) -> f64 {
+        let Some(&(k0, t0)) = points.first() else {
+            return 1.0;
+        };
+        if k <= k0 {
+            return t0;
+        }
+        for w in points.windows(2) {
+            let ((ka, ta), (kb, tb)) = (w[0], w[1]);
+            if k <= kb {
+                if kb == ka {
+                    return tb;
+                }
+                let f = (k - ka) as f64 / (kb - ka) as f64;
+                return (ta.ln() + f * (tb.ln() - ta.ln())).exp();
+            }
+        }
+        points.last().map_or(t0, |p| p.1)
     }
 }
 
@@ -152,17 +187,18 @@ pub struct ScheduleState {
 impl ScheduleState {
     /// A fresh schedule at step 0 and temperature `T0` (clamped to `[t_min, T_MAX]`).
     pub fn new(schedule: Schedule, t_min: f64) -> Self {
+        let t0 = schedule.t0();
         let mut s = Self {
             schedule,
             t_min,
             anchor_step: 0,
-            anchor_t: schedule.t0(),
+            anchor_t: t0,
             shift: 0.0,
             step: 0,
-            raw: schedule.t0(),
-            temperature: schedule.t0(),
+            raw: t0,
+            temperature: t0,
         };
-        s.anchor(schedule.t0());
+        s.anchor(t0);
         s
     }
 
@@ -277,6 +313,7 @@ impl ScheduleState {
             Schedule::Logarithmic { c } => c / (dk + self.shift + E).ln(),
             Schedule::Fast { t0 } => 1.0 / (1.0 / ta + dk / t0),
             Schedule::Constant { .. } | Schedule::Adaptive { .. } => ta,
+            Schedule::Custom { ref points } => Schedule::custom_at(points, k),
             Schedule::CosineRestarts { t0, period } => {
                 let p = period.max(1) as f64;
                 let phase = (k as f64 + self.shift).rem_euclid(p);
@@ -375,8 +412,8 @@ mod tests {
 
     #[test]
     fn every_schedule_is_clamped_at_t_min() {
-        for schedule in Schedule::EXAMPLES {
-            let mut s = ScheduleState::new(schedule, 0.05);
+        for schedule in Schedule::examples() {
+            let mut s = ScheduleState::new(schedule.clone(), 0.05);
             for k in 0..200_000 {
                 assert!(s.temperature() >= 0.05, "{schedule:?} at {k}");
                 s.advance(k % 3 == 0);
@@ -427,17 +464,18 @@ mod tests {
 
     #[test]
     fn every_parameter_change_is_continuous() {
-        for from in Schedule::EXAMPLES {
-            for to in Schedule::EXAMPLES {
-                if matches!(to, Schedule::Constant { .. }) {
+        for from in Schedule::examples() {
+            for to in Schedule::examples() {
+                // Constant sets T by design; a drawn curve is absolute in the step count.
+                if matches!(to, Schedule::Constant { .. } | Schedule::Custom { .. }) {
                     continue;
                 }
-                let mut s = ScheduleState::new(from, 1e-3);
+                let mut s = ScheduleState::new(from.clone(), 1e-3);
                 for k in 0..1234 {
                     s.advance(k % 4 == 0);
                 }
                 let before = s.temperature();
-                s.set(to, 1e-3);
+                s.set(to.clone(), 1e-3);
                 let after = s.temperature();
                 let limit = if let Schedule::CosineRestarts { t0, .. } = to {
                     before.min(t0)
@@ -453,6 +491,27 @@ mod tests {
     }
 
     #[test]
+    fn a_drawn_schedule_interpolates_log_t_between_its_points() {
+        let points = vec![(0, 1.0), (100, 0.01), (150, 0.1), (300, 0.001)];
+        let mut s = ScheduleState::new(Schedule::Custom { points }, 1e-6);
+        let mut seen = Vec::new();
+        for _ in 0..400 {
+            seen.push(s.temperature());
+            s.advance(true);
+        }
+        assert!(close(seen[0], 1.0));
+        assert!(
+            close(seen[50], 0.1),
+            "halfway in log from 1 to 0.01: {}",
+            seen[50]
+        );
+        assert!(close(seen[100], 0.01));
+        assert!(seen[120] > seen[100], "a reheat");
+        assert!(close(seen[150], 0.1));
+        assert!(close(seen[399], 0.001), "constant after the last point");
+    }
+
+    #[test]
     fn lowering_t_min_while_clamped_does_not_jump() {
         let mut s = ScheduleState::new(
             Schedule::Geometric {
@@ -465,7 +524,7 @@ mod tests {
             s.advance(false);
         }
         assert_eq!(s.temperature(), 0.01);
-        s.set(*s.schedule(), 1e-4);
+        s.set(s.schedule().clone(), 1e-4);
         assert_eq!(s.temperature(), 0.01);
         s.advance(false);
         assert!(close(s.temperature(), 0.005));

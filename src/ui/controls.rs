@@ -68,13 +68,13 @@ fn temperature(ui: &mut Ui, label: &str, t: &mut f64, tip: &str) -> bool {
     .changed()
 }
 
-fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
+fn schedule_ui(ui: &mut Ui, s: &mut Schedule, dragging: &mut Option<usize>) -> bool {
     let mut changed = false;
     let current = s.label();
     ComboBox::from_label("Schedule")
         .selected_text(current)
         .show_ui(ui, |ui| {
-            for example in Schedule::EXAMPLES {
+            for example in Schedule::examples() {
                 if ui
                     .selectable_label(example.label() == current, example.label())
                     .clicked()
@@ -127,6 +127,9 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule) -> bool {
                 .on_hover_text("Steps between reheats: each period cools from T0 to T_min, then jumps back up, letting the system escape a poor minimum.")
                 .changed();
         }
+        Schedule::Custom { points } => {
+            changed |= schedule_editor(ui, points, dragging);
+        }
         Schedule::Adaptive { t0, target, gain } => {
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
@@ -165,7 +168,95 @@ fn with_t0(s: Schedule, t: f64) -> Schedule {
             target,
             gain,
         },
+        Schedule::Custom { mut points } => {
+            // Start the drawn curve at the current T0, keep its shape.
+            if let Some(first) = points.first_mut() {
+                first.1 = t;
+            }
+            Schedule::Custom { points }
+        }
     }
+}
+
+/// The editor of a drawn schedule: drag a point to move it, double-click to add one,
+/// right-click a point to remove it. Steps stay in order; `T` is on a log axis.
+fn schedule_editor(
+    ui: &mut Ui,
+    points: &mut Vec<(u64, f64)>,
+    dragging: &mut Option<usize>,
+) -> bool {
+    use egui_plot::{Line, Plot, PlotPoints, Points};
+    let mut changed = false;
+    let log = |p: &(u64, f64)| [p.0 as f64, p.1.max(1e-9).log10()];
+    let response = Plot::new("schedule-editor")
+        .height(150.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_double_click_reset(false)
+        .y_axis_formatter(|m, _| format!("{:.0e}", 10f64.powf(m.value)))
+        .show(ui, |p| {
+            let pts: Vec<[f64; 2]> = points.iter().map(log).collect();
+            p.line(Line::new("T(step)", PlotPoints::from(pts.clone())));
+            p.points(Points::new("control points", pts).radius(5.0).filled(true));
+            (p.pointer_coordinate(), *p.transform())
+        });
+    let (pointer, transform) = response.inner;
+    let r = &response.response;
+    let nearest = |points: &[(u64, f64)], pos: egui::Pos2| -> Option<usize> {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let l = log(p);
+                let s = transform.position_from_point(&egui_plot::PlotPoint::new(l[0], l[1]));
+                (i, s.distance(pos))
+            })
+            .filter(|(_, d)| *d < 12.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    };
+    // The drag starts where the button went down, not where the pointer is by the time
+    // the movement counts as a drag.
+    if r.drag_started()
+        && let Some(pos) = ui.input(|i| i.pointer.press_origin())
+    {
+        *dragging = nearest(points, pos);
+    }
+    if r.drag_stopped() {
+        *dragging = None;
+    }
+    if let (Some(i), Some(c), true) = (*dragging, pointer, r.dragged()) {
+        let lo = if i == 0 { 0 } else { points[i - 1].0 };
+        let hi = points.get(i + 1).map_or(u64::MAX / 4, |p| p.0);
+        let step = if i == 0 {
+            0
+        } else {
+            (c.x.max(0.0) as u64).clamp(lo, hi)
+        };
+        points[i] = (step, 10f64.powf(c.y).clamp(1e-6, 1e3));
+        changed = true;
+    }
+    if r.double_clicked()
+        && let Some(c) = pointer
+    {
+        let step = c.x.max(0.0) as u64;
+        let at = points.partition_point(|p| p.0 <= step);
+        points.insert(at, (step, 10f64.powf(c.y).clamp(1e-6, 1e3)));
+        changed = true;
+    }
+    if r.secondary_clicked()
+        && points.len() > 1
+        && let Some(i) = r
+            .interact_pointer_pos()
+            .and_then(|pos| nearest(points, pos))
+        && i > 0
+    {
+        points.remove(i);
+        changed = true;
+    }
+    ui.weak("Drag points; double-click to add one; right-click to remove one.");
+    changed
 }
 
 fn combo<T: Copy + PartialEq>(
@@ -341,7 +432,7 @@ impl App {
         ui.separator();
         ui.heading("Annealing");
         if shown(Control::Schedule) {
-            changed |= schedule_ui(ui, &mut run.annealer.schedule);
+            changed |= schedule_ui(ui, &mut run.annealer.schedule, &mut self.view.dragging);
             ui.horizontal(|ui| {
                 if ui
                     .button("Suggest schedule")

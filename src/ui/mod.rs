@@ -46,6 +46,8 @@ pub struct ViewState {
     pub slice_auto: bool,
     /// Show the predictive entropy instead of the class-1 probability.
     pub entropy_map: bool,
+    /// The control point being dragged in the schedule editor.
+    pub dragging: Option<usize>,
 }
 
 impl Default for ViewState {
@@ -61,6 +63,7 @@ impl Default for ViewState {
             slice_best: false,
             slice_auto: false,
             entropy_map: false,
+            dragging: None,
         }
     }
 }
