@@ -165,6 +165,8 @@ pub struct Preset {
     pub description: String,
     /// Everything that defines the run.
     pub run: RunConfig,
+    /// A second run compared side by side with the first (compare mode).
+    pub compare: Option<RunConfig>,
     /// How fast the trainer steps.
     pub speed: Speed,
     /// How the session is shown.
@@ -178,6 +180,7 @@ impl Default for Preset {
             title: "Untitled".into(),
             description: String::new(),
             run: RunConfig::default(),
+            compare: None,
             speed: Speed::Max,
             view: ViewConfig::default(),
         }
@@ -335,6 +338,15 @@ impl Preset {
                 ..error
             },
         })?;
+        if let Some(b) = &self.compare {
+            b.validate().map_err(|error| PresetError::Range {
+                file: file.to_owned(),
+                error: RangeError {
+                    field: format!("compare.{}", error.field),
+                    ..error
+                },
+            })?;
+        }
         let range = |error| PresetError::Range {
             file: file.to_owned(),
             error,

@@ -27,7 +27,7 @@ fn until(h: &mut Harness<'static, App>, pred: impl Fn(&App) -> bool) {
 }
 
 fn step_of(app: &App) -> u64 {
-    app.latest.as_ref().map_or(0, |l| l.record.step)
+    app.feed.latest.as_ref().map_or(0, |l| l.record.step)
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn a_thousand_frames_with_a_running_trainer() {
         h.step();
     }
     until(&mut h, |a| step_of(a) > 0);
-    assert!(!h.state().history.is_empty());
+    assert!(!h.state().feed.history.is_empty());
 }
 
 #[test]
@@ -143,7 +143,8 @@ fn loading_a_preset_from_the_panel_changes_the_running_session() {
     h.run_steps(2);
     until(&mut h, |a| {
         a.preset.run.annealer.step_size == 0.001
-            && a.latest
+            && a.feed
+                .latest
                 .as_ref()
                 .is_some_and(|l| l.record.step <= 500 && l.schedule.step() <= 500)
     });
@@ -267,4 +268,27 @@ fn a_suggested_schedule_can_be_applied() {
         annealscope::sim::Schedule::Geometric { .. }
     ));
     assert!(s.steps >= 100 && s.annealer.t_min < s.annealer.schedule.t0());
+}
+
+#[test]
+fn compare_mode_shows_two_runs_and_edits_each_side() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 0);
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    h.get_by_label("Compare with a copy of this run").click();
+    h.run_steps(2);
+    // Two legends' worth of curves and two boundaries.
+    until_label(&mut h, "B: energy E");
+    until_label(&mut h, "B: P(class 1)");
+    assert!(h.query_all_by_label_contains("A: P(class 1)").next().is_some());
+    // Edit B alone.
+    h.get_by_label("B").click();
+    h.step();
+    h.get_by_role_and_label(Role::SpinButton, "Step size").set_value_accesskit(0.3);
+    h.step();
+    let a = h.state().preset.run.annealer.step_size;
+    let b = h.state().compare.as_ref().map(|c| c.config.annealer.step_size);
+    assert_eq!(b, Some(0.3));
+    assert_ne!(a, 0.3, "A is untouched");
 }

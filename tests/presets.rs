@@ -104,6 +104,7 @@ prop_compose! {
                 seed,
                 steps,
             },
+            compare: None,
             speed: rate.map_or(Speed::Max, Speed::PerSecond),
             view: ViewConfig {
                 grid,

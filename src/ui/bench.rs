@@ -29,9 +29,9 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
     for _ in 0..steps {
         run.step();
         let r = run.record_with(f64::NAN, f64::NAN);
-        app.history.push(&r);
+        app.feed.history.push(&r);
     }
-    app.latest = Some(Latest {
+    app.feed.latest = Some(Latest {
         record: run.record(),
         schedule: run.annealer().schedule().clone(),
         data: Arc::new(run.data().clone()),
@@ -40,8 +40,8 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
         steps_per_second: 0.0,
         step_size: run.annealer().step_size(),
     });
-    app.grid = run.decision_grid(200).map(Arc::new);
-    app.grid_changed = true;
+    app.feed.grid = run.decision_grid(200).map(Arc::new);
+    app.feed.grid_changed = true;
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -92,7 +92,7 @@ pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
         )),
         ..Default::default()
     };
-    let step_now = |app: &App| app.latest.as_ref().map_or(0, |l| l.record.step);
+    let step_now = |app: &App| app.feed.latest.as_ref().map_or(0, |l| l.record.step);
     // Let the first snapshots arrive, then count from there.
     let mut warm = 0;
     while step_now(&app) == 0 && warm < 500 {

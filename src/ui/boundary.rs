@@ -42,11 +42,11 @@ pub fn entropy_image(grid: &DecisionGrid) -> egui::ColorImage {
 
 impl App {
     fn update_texture(&mut self, ctx: &egui::Context) {
-        if !self.grid_changed {
+        if !self.feed.grid_changed {
             return;
         }
-        self.grid_changed = false;
-        let Some(grid) = &self.grid else { return };
+        self.feed.grid_changed = false;
+        let Some(grid) = &self.feed.grid else { return };
         let image = if self.view.entropy_map {
             entropy_image(grid)
         } else {
@@ -169,80 +169,132 @@ impl App {
             ui.selectable_value(&mut self.view.entropy_map, true, "uncertainty H(p)")
                 .on_hover_text("The predictive entropy -p ln p - (1-p) ln(1-p), in bits: bright where the model is unsure");
             if before != self.view.entropy_map {
-                self.grid_changed = true;
+                self.feed.grid_changed = true;
             }
         });
         self.update_texture(ui.ctx());
-        let Some(latest) = &self.latest else { return };
-        let data = latest.data.clone();
-        let grid = self.grid.clone();
         let texture = self.texture.as_ref().map(|t| t.id());
-        let side = ui.available_width().min(ui.available_height());
-        Plot::new("boundary")
-            .data_aspect(1.0)
-            .width(side)
-            .height(side)
-            .show_grid(false)
-            .allow_scroll(false)
-            .legend(egui_plot::Legend::default())
-            .show(ui, |plot_ui| {
-                if let (Some(grid), Some(texture)) = (&grid, texture) {
-                    let [lo, hi] = grid.bounds;
-                    let centre = PlotPoint::new(
-                        f64::from(lo[0] + hi[0]) / 2.0,
-                        f64::from(lo[1] + hi[1]) / 2.0,
-                    );
-                    let size = egui::vec2(hi[0] - lo[0], hi[1] - lo[1]);
-                    plot_ui.image(PlotImage::new("P(class 1)", texture, centre, size));
+        let Some(b) = &mut self.compare else {
+            draw_boundary(ui, "boundary", "", &self.feed, texture);
+            return;
+        };
+        // Compare mode: A and B side by side.
+        if b.feed.grid_changed
+            && let Some(grid) = &b.feed.grid
+        {
+            b.feed.grid_changed = false;
+            let image = if self.view.entropy_map {
+                entropy_image(grid)
+            } else {
+                grid_image(grid)
+            };
+            match &mut b.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    b.texture = Some(ui.ctx().load_texture(
+                        "decision-grid-b",
+                        image,
+                        egui::TextureOptions::LINEAR,
+                    ))
                 }
-                let sets = [
-                    (&data.train, true, grid.as_ref().map(|g| &g.train_p)),
-                    (&data.test, false, grid.as_ref().map(|g| &g.test_p)),
-                ];
-                let mut wrong = Vec::new();
-                for (samples, filled, probs) in sets {
-                    for class in 0..2u8 {
-                        let pts: Vec<[f64; 2]> = samples
-                            .x
-                            .rows()
-                            .into_iter()
-                            .zip(samples.y.iter())
-                            .filter(|(_, y)| **y == class)
-                            .map(|(r, _)| [f64::from(r[0]), f64::from(r[1])])
-                            .collect();
-                        let name =
-                            format!("{} class {class}", if filled { "train" } else { "test" });
-                        plot_ui.points(
-                            Points::new(name, pts)
-                                .shape(MarkerShape::Circle)
-                                .filled(filled)
-                                .radius(4.0)
-                                .color(rgb(colors::CLASS[class as usize])),
-                        );
-                    }
-                    if let Some(probs) = probs {
-                        for ((r, y), p) in samples
-                            .x
-                            .rows()
-                            .into_iter()
-                            .zip(samples.y.iter())
-                            .zip(probs)
-                        {
-                            if (*p >= 0.5) != (*y == 1) {
-                                wrong.push([f64::from(r[0]), f64::from(r[1])]);
-                            }
+            }
+        }
+        let texture_b = b.texture.as_ref().map(|t| t.id());
+        let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui(egui::vec2(half, ui.available_height()), |ui| {
+                ui.strong("Run A");
+                draw_boundary(ui, "boundary", "A: ", &self.feed, texture);
+            });
+            ui.allocate_ui(egui::vec2(half, ui.available_height()), |ui| {
+                ui.strong("Run B");
+                draw_boundary(ui, "boundary-b", "B: ", &b.feed, texture_b);
+            });
+        });
+    }
+}
+
+/// One decision-boundary plot of a run: the probability (or entropy) image and the data,
+/// misclassified points ringed. `prefix` names the run in the legend.
+fn draw_boundary(
+    ui: &mut egui::Ui,
+    id: &str,
+    prefix: &str,
+    feed: &super::Feed,
+    texture: Option<egui::TextureId>,
+) {
+    let Some(latest) = &feed.latest else { return };
+    let data = latest.data.clone();
+    let grid = feed.grid.clone();
+    let side = ui.available_width().min(ui.available_height());
+    Plot::new(id)
+        .data_aspect(1.0)
+        .width(side)
+        .height(side)
+        .show_grid(false)
+        .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |plot_ui| {
+            if let (Some(grid), Some(texture)) = (&grid, texture) {
+                let [lo, hi] = grid.bounds;
+                let centre = PlotPoint::new(
+                    f64::from(lo[0] + hi[0]) / 2.0,
+                    f64::from(lo[1] + hi[1]) / 2.0,
+                );
+                let size = egui::vec2(hi[0] - lo[0], hi[1] - lo[1]);
+                plot_ui.image(PlotImage::new(
+                    format!("{prefix}P(class 1)"),
+                    texture,
+                    centre,
+                    size,
+                ));
+            }
+            let sets = [
+                (&data.train, true, grid.as_ref().map(|g| &g.train_p)),
+                (&data.test, false, grid.as_ref().map(|g| &g.test_p)),
+            ];
+            let mut wrong = Vec::new();
+            for (samples, filled, probs) in sets {
+                for class in 0..2u8 {
+                    let pts: Vec<[f64; 2]> = samples
+                        .x
+                        .rows()
+                        .into_iter()
+                        .zip(samples.y.iter())
+                        .filter(|(_, y)| **y == class)
+                        .map(|(r, _)| [f64::from(r[0]), f64::from(r[1])])
+                        .collect();
+                    let name = format!("{} class {class}", if filled { "train" } else { "test" });
+                    plot_ui.points(
+                        Points::new(name, pts)
+                            .shape(MarkerShape::Circle)
+                            .filled(filled)
+                            .radius(4.0)
+                            .color(rgb(colors::CLASS[class as usize])),
+                    );
+                }
+                if let Some(probs) = probs {
+                    for ((r, y), p) in samples
+                        .x
+                        .rows()
+                        .into_iter()
+                        .zip(samples.y.iter())
+                        .zip(probs)
+                    {
+                        if (*p >= 0.5) != (*y == 1) {
+                            wrong.push([f64::from(r[0]), f64::from(r[1])]);
                         }
                     }
                 }
-                if !wrong.is_empty() {
-                    plot_ui.points(
-                        Points::new("misclassified", wrong)
-                            .shape(MarkerShape::Circle)
-                            .filled(false)
-                            .radius(7.0)
-                            .color(rgb(colors::WRONG)),
-                    );
-                }
-            });
-    }
+            }
+            if !wrong.is_empty() {
+                plot_ui.points(
+                    Points::new("misclassified", wrong)
+                        .shape(MarkerShape::Circle)
+                        .filled(false)
+                        .radius(7.0)
+                        .color(rgb(colors::WRONG)),
+                );
+            }
+        });
 }

@@ -351,7 +351,15 @@ impl App {
 
     /// The control panel.
     pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
-        let mut run = self.preset.run.clone();
+        if let Some(c) = &mut self.compare {
+            ui.horizontal(|ui| {
+                ui.label("Editing:");
+                ui.selectable_value(&mut c.editing, false, "A");
+                ui.selectable_value(&mut c.editing, true, "B");
+            });
+            ui.separator();
+        }
+        let mut run = self.edited_run().clone();
         let mut changed = false;
         // A suggested schedule is a plan for a whole run: start it from step 0.
         let mut restart = false;
@@ -490,7 +498,7 @@ impl App {
                     run.annealer.adapt_step = None;
                 }
             });
-            if adapt && let Some(l) = &self.latest {
+            if adapt && let Some(l) = &self.feed.latest {
                 ui.weak(format!("step size now {:.3e}", l.step_size));
             }
         }
@@ -629,7 +637,7 @@ impl App {
                 }
             });
         }
-        if run.network != self.preset.run.network || run.data != self.preset.run.data {
+        if run.network != self.edited_run().network || run.data != self.edited_run().data {
             ui.label("Changing width, data or seed restarts the run.");
         }
 
@@ -638,9 +646,8 @@ impl App {
             ui.weak("Some controls are hidden by this preset (View > Show hidden controls).");
         }
 
-        if changed && run != self.preset.run {
-            self.preset.run = run;
-            self.push_config();
+        if changed && run != *self.edited_run() {
+            self.set_edited_run(run);
         }
         if restart {
             self.command(Command::Reset);

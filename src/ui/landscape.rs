@@ -131,6 +131,7 @@ impl App {
     /// The landscape with its walkers, and the density and histogram below it.
     pub(super) fn landscape_ui(&mut self, ui: &mut egui::Ui) {
         let t = self
+            .feed
             .latest
             .as_ref()
             .map_or(1.0, |l| l.schedule.temperature());
@@ -237,7 +238,9 @@ impl App {
         let Some(l) = self.landscape.latest.clone() else {
             return;
         };
-        let Some(latest) = &self.latest else { return };
+        let Some(latest) = &self.feed.latest else {
+            return;
+        };
         let t = latest.schedule.temperature();
         let exact = l.grid.thermo(t);
         let est = walker_thermo(&l.grid, &l.walkers, &l.energies, t);

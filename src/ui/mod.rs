@@ -8,6 +8,7 @@
 
 pub mod bench;
 mod boundary;
+mod compare;
 mod concepts;
 mod controls;
 mod landscape;
@@ -90,19 +91,71 @@ pub struct Latest {
     pub step_size: f64,
 }
 
-/// The annealscope app.
-pub struct App {
-    trainer: Trainer,
-    /// The settings the controls edit; sent to the trainer when they change.
-    pub preset: Preset,
+/// What the UI keeps of one trainer's stream: the plotted history, the latest snapshot's
+/// news and the decision grid.
+pub struct Feed {
     /// Plotted history of the current run.
     pub history: History,
     generation: u64,
     /// The latest snapshot's news.
     pub latest: Option<Latest>,
     grid: Option<Arc<DecisionGrid>>,
-    texture: Option<egui::TextureHandle>,
     grid_changed: bool,
+}
+
+impl Feed {
+    fn new() -> Self {
+        Self {
+            history: History::new(HISTORY_BUCKETS),
+            generation: 0,
+            latest: None,
+            grid: None,
+            grid_changed: false,
+        }
+    }
+
+    /// Takes in what every run reports; true when the run restarted from step 0.
+    fn absorb(&mut self, s: &Snapshot) -> bool {
+        let restarted = s.generation != self.generation;
+        if restarted {
+            self.history.clear();
+            self.generation = s.generation;
+        }
+        self.history.append(&s.history);
+        if let Some(g) = &s.grid {
+            self.grid = Some(Arc::clone(g));
+            self.grid_changed = true;
+        }
+        self.latest = Some(Latest {
+            record: s.latest,
+            schedule: s.schedule.clone(),
+            data: Arc::clone(&s.data),
+            playing: s.playing,
+            finished: s.finished,
+            steps_per_second: s.steps_per_second,
+            step_size: s.step_size,
+        });
+        restarted
+    }
+
+    /// Whether the trainer reported that it is stepping.
+    pub fn playing(&self) -> bool {
+        self.latest.as_ref().is_some_and(|l| l.playing)
+    }
+}
+
+/// The annealscope app.
+pub struct App {
+    trainer: Trainer,
+    /// The settings the controls edit; sent to the trainer when they change.
+    pub preset: Preset,
+    /// What the trainer has reported.
+    pub feed: Feed,
+    texture: Option<egui::TextureHandle>,
+    /// A second run compared with the first, when comparing.
+    pub compare: Option<compare::Compare>,
+    /// The context, for waking the UI from a second trainer.
+    ctx: egui::Context,
     /// Looks.
     pub view: ViewState,
     /// A message for the user.
@@ -143,12 +196,10 @@ impl App {
         Ok(Self {
             trainer,
             preset,
-            history: History::new(HISTORY_BUCKETS),
-            generation: 0,
-            latest: None,
-            grid: None,
+            feed: Feed::new(),
             texture: None,
-            grid_changed: false,
+            compare: None,
+            ctx: ctx.clone(),
             view: ViewState::default(),
             notice: None,
             commands: Vec::new(),
@@ -181,6 +232,28 @@ impl App {
             .push(Command::SetConfig(Box::new(self.preset.run.clone())));
     }
 
+    /// The settings the control panel edits: B's while editing B, else A's.
+    fn edited_run(&self) -> &crate::sim::RunConfig {
+        match &self.compare {
+            Some(c) if c.editing => &c.config,
+            _ => &self.preset.run,
+        }
+    }
+
+    /// Applies edited settings to the side being edited.
+    fn set_edited_run(&mut self, run: crate::sim::RunConfig) {
+        match &mut self.compare {
+            Some(c) if c.editing => {
+                c.config = run;
+                c.send(Command::SetConfig(Box::new(c.config.clone())));
+            }
+            _ => {
+                self.preset.run = run;
+                self.push_config();
+            }
+        }
+    }
+
     /// Drains the snapshots that arrived, without waiting.
     pub fn ingest(&mut self) {
         if let Ok(outcome) = self.saved_rx.try_recv() {
@@ -196,12 +269,9 @@ impl App {
     }
 
     fn absorb(&mut self, s: Snapshot) {
-        if s.generation != self.generation {
-            self.history.clear();
-            self.generation = s.generation;
+        if self.feed.absorb(&s) {
             self.view.follow = true;
         }
-        self.history.append(&s.history);
         self.landscape.absorb(s.landscape);
         if let Some(suggestion) = s.suggestion {
             match suggestion {
@@ -213,10 +283,6 @@ impl App {
             self.slice = Some(slice);
             self.slice_fresh = true;
         }
-        if let Some(g) = s.grid {
-            self.grid = Some(g);
-            self.grid_changed = true;
-        }
         if s.restarted {
             self.notice = Some((
                 "Hidden width, data or seed changed: the run restarted from step 0.".into(),
@@ -227,20 +293,11 @@ impl App {
             self.notice = Some((e, true));
             self.preset.run = s.config.clone();
         }
-        self.latest = Some(Latest {
-            record: s.latest,
-            schedule: s.schedule,
-            data: s.data,
-            playing: s.playing,
-            finished: s.finished,
-            steps_per_second: s.steps_per_second,
-            step_size: s.step_size,
-        });
     }
 
     /// Whether the trainer reported that it is stepping.
     pub fn playing(&self) -> bool {
-        self.latest.as_ref().is_some_and(|l| l.playing)
+        self.feed.playing()
     }
 
     fn toggle_play(&mut self) {
@@ -309,6 +366,9 @@ impl App {
         let ctx = ui.ctx().clone();
         self.apply_looks(&ctx);
         self.ingest();
+        if let Some(b) = &mut self.compare {
+            b.ingest();
+        }
         self.keyboard(&ctx);
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
@@ -325,6 +385,22 @@ impl App {
         self.presets_window(&ctx);
         self.help_window(&ctx);
         for c in self.commands.drain(..) {
+            // Running, stepping, resetting, speed and temperature act on both runs of a
+            // comparison, so they stay in step; settings go to the side being edited.
+            if let Some(b) = &self.compare
+                && matches!(
+                    c,
+                    Command::Play
+                        | Command::Pause
+                        | Command::Step(_)
+                        | Command::Reset
+                        | Command::SetSpeed(_)
+                        | Command::SetTemperature(_)
+                        | Command::SetGrid(_)
+                )
+            {
+                b.send(c.clone());
+            }
             self.trainer.send(c);
         }
     }
@@ -378,6 +454,21 @@ impl App {
                 }
                 if ui.button("Reset to default").clicked() {
                     self.load_preset(Preset::builtin_default());
+                }
+            });
+            ui.menu_button("Compare", |ui| {
+                if self.compare.is_none() {
+                    if ui
+                        .button("Compare with a copy of this run")
+                        .on_hover_text("Run B beside A on its own thread; then pick \"Editing: B\" in the controls and change anything")
+                        .clicked()
+                    {
+                        let config = self.preset.run.clone();
+                        self.start_compare(config);
+                    }
+                } else if ui.button("Stop comparing").clicked() {
+                    self.compare = None;
+                    self.preset.compare = None;
                 }
             });
             ui.menu_button("Run", |ui| {
@@ -446,7 +537,7 @@ impl App {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            let Some(l) = &self.latest else {
+            let Some(l) = &self.feed.latest else {
                 ui.label("Starting...");
                 return;
             };
@@ -511,11 +602,11 @@ impl App {
     fn save_csv(&mut self) {
         let mut text = String::from(StepRecord::CSV_HEADER);
         text.push('\n');
-        for b in self.history.buckets() {
+        for b in self.feed.history.buckets() {
             text.push_str(&b.end_record().csv_row());
             text.push('\n');
         }
-        let step = self.latest.as_ref().map_or(0, |l| l.record.step);
+        let step = self.feed.latest.as_ref().map_or(0, |l| l.record.step);
         let path = std::path::PathBuf::from(format!("annealscope-history-step{step}.csv"));
         self.notice = Some(
             match crate::preset::write_atomic(&path, text.as_bytes(), false) {
@@ -526,7 +617,7 @@ impl App {
     }
 
     fn request_screenshot(&mut self, ctx: &egui::Context) {
-        let step = self.latest.as_ref().map_or(0, |l| l.record.step);
+        let step = self.feed.latest.as_ref().map_or(0, |l| l.record.step);
         let path = std::path::PathBuf::from(format!("annealscope-step{step}.png"));
         self.notice = Some((format!("Saving {}...", path.display()), false));
         let report = self.saved_tx.clone();

@@ -126,7 +126,7 @@ fn log_axis(mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>) ->
 impl App {
     /// The four linked plots.
     pub(super) fn plots_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(latest) = self.latest.clone() else {
+        let Some(latest) = self.feed.latest.clone() else {
             return;
         };
         let last = latest.record.step.max(1) as f64;
@@ -157,7 +157,7 @@ impl App {
                 )
                 .clicked()
             {
-                self.plots.ghost = Some((self.preset.title.clone(), self.history.clone()));
+                self.plots.ghost = Some((self.preset.title.clone(), self.feed.history.clone()));
             }
             if self.plots.ghost.is_some() && ui.button("Clear ghost").clicked() {
                 self.plots.ghost = None;
@@ -182,7 +182,7 @@ impl App {
         let height =
             ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
         let link = Id::unique("step-axis");
-        let h = &self.history;
+        let h = &self.feed.history;
         // A log axis needs positive energies (a landscape's may be negative).
         let positive = latest.record.best_energy > 0.0;
         let (log_t, log_e) = (
@@ -240,6 +240,18 @@ impl App {
             view = Some([b.min()[0], b.max()[0]]);
         };
         let ghost = self.plots.ghost.as_ref();
+        // B's curves in compare mode: the same colours, dashed, named "B: ...".
+        let b_history = self.compare.as_ref().map(|c| &c.feed.history);
+        let b_line =
+            |metric: Metric, log: bool, name: &str, color: Color32| -> Option<Line<'static>> {
+                let h = b_history?;
+                let pts = series(h, metric, lo, hi, columns, log);
+                Some(
+                    Line::new(format!("B: {name}"), PlotPoints::from(pts))
+                        .color(color)
+                        .style(LineStyle::dashed_dense()),
+                )
+            };
         let ghost_line = |metric: Metric, log: bool| -> Option<Line<'static>> {
             let (title, h) = ghost?;
             let pts = series(h, metric, lo, hi, columns, log);
@@ -259,6 +271,7 @@ impl App {
             let lines = ghost_line(Metric::Temperature, log_t)
                 .into_iter()
                 .chain(lines)
+                .chain(b_line(Metric::Temperature, log_t, "temperature T", accent))
                 .collect();
             plot(ui, "temperature", log_t, None, lines);
         }
@@ -271,6 +284,18 @@ impl App {
             let lines = ghost_line(Metric::Energy, log_e)
                 .into_iter()
                 .chain(lines)
+                .chain(b_line(
+                    Metric::Energy,
+                    log_e,
+                    "energy E",
+                    Color32::from_rgb(80, 140, 230),
+                ))
+                .chain(b_line(
+                    Metric::BestEnergy,
+                    log_e,
+                    "best E",
+                    Color32::from_rgb(60, 180, 90),
+                ))
                 .collect();
             plot(ui, "energy", log_e, None, lines);
         }
@@ -282,6 +307,12 @@ impl App {
             let lines = ghost_line(Metric::Acceptance, false)
                 .into_iter()
                 .chain(lines)
+                .chain(b_line(
+                    Metric::Acceptance,
+                    false,
+                    "acceptance rate",
+                    Color32::from_rgb(170, 110, 220),
+                ))
                 .collect();
             plot(ui, "acceptance", false, Some([0.0, 1.0]), lines);
         }
@@ -295,11 +326,23 @@ impl App {
             let lines = ghost_line(Metric::TrainAccuracy, false)
                 .into_iter()
                 .chain(lines)
+                .chain(b_line(
+                    Metric::TrainAccuracy,
+                    false,
+                    "train accuracy",
+                    Color32::from_rgb(230, 160, 40),
+                ))
+                .chain(b_line(
+                    Metric::TestAccuracy,
+                    false,
+                    "test accuracy",
+                    Color32::from_rgb(40, 170, 170),
+                ))
                 .collect();
             plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
         }
         if shown.heat_capacity {
-            heat_capacity_plot(ui, &self.history, height);
+            heat_capacity_plot(ui, &self.feed.history, height);
         }
         if interacted {
             self.view.follow = false;

@@ -26,6 +26,11 @@ impl App {
     /// Replaces the session with `preset` and starts it from step 0.
     pub fn load_preset(&mut self, preset: Preset) {
         self.preset = preset;
+        self.compare = None;
+        if let Some(b) = self.preset.compare.clone() {
+            // `start_compare` resets A too, so both start together.
+            self.start_compare(b);
+        }
         self.command(Command::SetConfig(Box::new(self.preset.run.clone())));
         self.command(Command::SetSpeed(self.preset.speed));
         self.command(Command::SetGrid(self.preset.view.grid));
@@ -58,6 +63,7 @@ impl App {
             self.notice = Some((format!("{}: {e}", dir.display()), true));
             return;
         }
+        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
         match self.preset.save(&path, overwrite) {
             Ok(()) => {
                 self.notice = Some((format!("Saved {}", path.display()), false));
