@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 13] = [
+pub const BUILTIN: [(&str, &str); 16] = [
     ("default", include_str!("../assets/presets/default.ron")),
     (
         "seed-article",
@@ -52,6 +52,18 @@ pub const BUILTIN: [(&str, &str); 13] = [
     ),
     ("rastrigin", include_str!("../assets/presets/rastrigin.ron")),
     ("harmonic", include_str!("../assets/presets/harmonic.ron")),
+    (
+        "compare-anneal-vs-quench",
+        include_str!("../assets/presets/compare-anneal-vs-quench.ron"),
+    ),
+    (
+        "compare-sa-vs-langevin",
+        include_str!("../assets/presets/compare-sa-vs-langevin.ron"),
+    ),
+    (
+        "compare-langevin-vs-gd",
+        include_str!("../assets/presets/compare-langevin-vs-gd.ron"),
+    ),
 ];
 
 /// How the session is shown (kept with the run so a lecture looks the same on reload).

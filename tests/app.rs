@@ -281,14 +281,23 @@ fn compare_mode_shows_two_runs_and_edits_each_side() {
     // Two legends' worth of curves and two boundaries.
     until_label(&mut h, "B: energy E");
     until_label(&mut h, "B: P(class 1)");
-    assert!(h.query_all_by_label_contains("A: P(class 1)").next().is_some());
+    assert!(
+        h.query_all_by_label_contains("A: P(class 1)")
+            .next()
+            .is_some()
+    );
     // Edit B alone.
     h.get_by_label("B").click();
     h.step();
-    h.get_by_role_and_label(Role::SpinButton, "Step size").set_value_accesskit(0.3);
+    h.get_by_role_and_label(Role::SpinButton, "Step size")
+        .set_value_accesskit(0.3);
     h.step();
     let a = h.state().preset.run.annealer.step_size;
-    let b = h.state().compare.as_ref().map(|c| c.config.annealer.step_size);
+    let b = h
+        .state()
+        .compare
+        .as_ref()
+        .map(|c| c.config.annealer.step_size);
     assert_eq!(b, Some(0.3));
     assert_ne!(a, 0.3, "A is untouched");
 }

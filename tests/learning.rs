@@ -164,3 +164,35 @@ fn the_adaptive_thermostat_holds_its_target_acceptance() {
         assert!(run.accuracies().0 >= 0.95);
     }
 }
+
+#[test]
+fn comparison_presets_run_both_sides_as_described() {
+    let run_side = |config: &annealscope::sim::RunConfig| {
+        let mut run = Run::new(config.clone()).expect("valid");
+        let steps = run.config().steps;
+        run.run(steps);
+        run.accuracies().0
+    };
+    let p = Preset::builtin("compare-anneal-vs-quench").expect("shipped");
+    let b = p.compare.clone().expect("a B side");
+    assert!(
+        run_side(&p.run) >= 0.9 && run_side(&b) >= 0.9,
+        "both learn the quadrants"
+    );
+    let p = Preset::builtin("compare-langevin-vs-gd").expect("shipped");
+    let b = p.compare.clone().expect("a B side");
+    assert!(
+        matches!(b.annealer.schedule, annealscope::sim::Schedule::Constant { t0 } if t0 < 1e-6),
+        "B is gradient descent"
+    );
+    assert!(
+        run_side(&p.run) >= 0.95 && run_side(&b) >= 0.9,
+        "both learn the spirals"
+    );
+    let p = Preset::builtin("compare-sa-vs-langevin").expect("shipped");
+    let b = p.compare.clone().expect("a B side");
+    assert!(
+        run_side(&b) >= 0.95,
+        "Langevin learns the spirals in its 20k steps"
+    );
+}
