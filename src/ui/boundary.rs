@@ -175,7 +175,8 @@ impl App {
         self.update_texture(ui.ctx());
         let texture = self.texture.as_ref().map(|t| t.id());
         let Some(b) = &mut self.compare else {
-            draw_boundary(ui, "boundary", "", &self.feed, texture);
+            let side = ui.available_width().min(ui.available_height());
+            draw_boundary(ui, "boundary", "", &self.feed, texture, side);
             return;
         };
         // Compare mode: A and B side by side.
@@ -201,14 +202,15 @@ impl App {
         }
         let texture_b = b.texture.as_ref().map(|t| t.id());
         let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
+        let side = half.min(ui.available_height() - 24.0);
         ui.horizontal_top(|ui| {
             ui.allocate_ui(egui::vec2(half, ui.available_height()), |ui| {
                 ui.strong("Run A");
-                draw_boundary(ui, "boundary", "A: ", &self.feed, texture);
+                draw_boundary(ui, "boundary", "A: ", &self.feed, texture, side);
             });
             ui.allocate_ui(egui::vec2(half, ui.available_height()), |ui| {
                 ui.strong("Run B");
-                draw_boundary(ui, "boundary-b", "B: ", &b.feed, texture_b);
+                draw_boundary(ui, "boundary-b", "B: ", &b.feed, texture_b, side);
             });
         });
     }
@@ -222,11 +224,11 @@ fn draw_boundary(
     prefix: &str,
     feed: &super::Feed,
     texture: Option<egui::TextureId>,
+    side: f32,
 ) {
     let Some(latest) = &feed.latest else { return };
     let data = latest.data.clone();
     let grid = feed.grid.clone();
-    let side = ui.available_width().min(ui.available_height());
     Plot::new(id)
         .data_aspect(1.0)
         .width(side)

@@ -193,7 +193,7 @@ impl App {
         let trainer = Trainer::spawn(preset.run.clone(), preset.speed, Some(waker))?;
         trainer.send(Command::SetGrid(preset.view.grid));
         let (saved_tx, saved_rx) = crossbeam_channel::unbounded();
-        Ok(Self {
+        let mut app = Self {
             trainer,
             preset,
             feed: Feed::new(),
@@ -218,7 +218,11 @@ impl App {
             frozen: false,
             saved_tx,
             saved_rx,
-        })
+        };
+        if let Some(b) = app.preset.compare.clone() {
+            app.start_compare(b);
+        }
+        Ok(app)
     }
 
     /// Queues a command for the trainer (sent at the end of the frame).

@@ -174,6 +174,7 @@ impl App {
             shown.energy,
             shown.acceptance,
             shown.accuracy,
+            shown.heat_capacity,
         ]
         .iter()
         .filter(|&&s| s)
