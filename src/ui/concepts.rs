@@ -37,7 +37,9 @@ energy wins and it settles in a minimum.",
     (
         "Heat capacity and freezing",
         "C = Var(E) / T^2 peaks where the system freezes: there, small changes of T \
-reorganise it most, so cooling should be slowest. Watch the acceptance rate collapse.",
+reorganise it most, so cooling should be slowest. The heat capacity plot estimates C from \
+the energy's fluctuations over the acceptance window and marks its peak. Watch the \
+acceptance rate collapse there.",
     ),
     (
         "Annealing versus quenching",
