@@ -40,27 +40,31 @@ pub fn entropy_image(grid: &DecisionGrid) -> egui::ColorImage {
     egui::ColorImage::new([cols, rows], pixels)
 }
 
-impl App {
-    fn update_texture(&mut self, ctx: &egui::Context) {
-        if !self.feed.grid_changed {
-            return;
-        }
-        self.feed.grid_changed = false;
-        let Some(grid) = &self.feed.grid else { return };
-        let image = if self.view.entropy_map {
-            entropy_image(grid)
-        } else {
-            grid_image(grid)
-        };
-        match &mut self.texture {
-            Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-            None => {
-                self.texture =
-                    Some(ctx.load_texture("decision-grid", image, egui::TextureOptions::LINEAR));
-            }
-        }
+/// Re-draws a run's decision-grid texture when its grid (or the view) changed.
+fn refresh_texture(
+    ctx: &egui::Context,
+    feed: &mut super::Feed,
+    slot: &mut Option<egui::TextureHandle>,
+    entropy: bool,
+    name: &str,
+) {
+    if !feed.grid_changed {
+        return;
     }
+    feed.grid_changed = false;
+    let Some(grid) = &feed.grid else { return };
+    let image = if entropy {
+        entropy_image(grid)
+    } else {
+        grid_image(grid)
+    };
+    match slot {
+        Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+        None => *slot = Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR)),
+    }
+}
 
+impl App {
     /// The decision boundary, or a slice of the loss landscape.
     pub(super) fn network_view_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
@@ -170,9 +174,18 @@ impl App {
                 .on_hover_text("The predictive entropy -p ln p - (1-p) ln(1-p), in bits: bright where the model is unsure");
             if before != self.view.entropy_map {
                 self.feed.grid_changed = true;
+                if let Some(b) = &mut self.compare {
+                    b.feed.grid_changed = true;
+                }
             }
         });
-        self.update_texture(ui.ctx());
+        refresh_texture(
+            ui.ctx(),
+            &mut self.feed,
+            &mut self.texture,
+            self.view.entropy_map,
+            "decision-grid",
+        );
         let texture = self.texture.as_ref().map(|t| t.id());
         let Some(b) = &mut self.compare else {
             let side = ui.available_width().min(ui.available_height());
@@ -180,26 +193,13 @@ impl App {
             return;
         };
         // Compare mode: A and B side by side.
-        if b.feed.grid_changed
-            && let Some(grid) = &b.feed.grid
-        {
-            b.feed.grid_changed = false;
-            let image = if self.view.entropy_map {
-                entropy_image(grid)
-            } else {
-                grid_image(grid)
-            };
-            match &mut b.texture {
-                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                None => {
-                    b.texture = Some(ui.ctx().load_texture(
-                        "decision-grid-b",
-                        image,
-                        egui::TextureOptions::LINEAR,
-                    ))
-                }
-            }
-        }
+        refresh_texture(
+            ui.ctx(),
+            &mut b.feed,
+            &mut b.texture,
+            self.view.entropy_map,
+            "decision-grid-b",
+        );
         let texture_b = b.texture.as_ref().map(|t| t.id());
         let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
         let side = half.min(ui.available_height() - 24.0);
