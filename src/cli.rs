@@ -254,9 +254,13 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     );
     if args.ui {
         for steps in crate::ui::bench::LENGTHS {
-            let ms = crate::ui::bench::frame_ms(steps, 100)?;
+            let ms = crate::ui::bench::frame_ms(steps, 100, false)?;
             println!("history {steps} steps: {ms:.2} ms/frame");
         }
+        let ms = crate::ui::bench::frame_ms(1_000_000, 100, true)?;
+        println!("compare mode, two histories of 1000000 steps: {ms:.2} ms/frame");
+        let ms = crate::ui::bench::two_trainers_frame_ms(args.seconds.max(2.0))?;
+        println!("compare mode with both trainers running flat out: {ms:.2} ms/frame (wall clock)");
         let (headless, with_ui) = crate::ui::bench::trainer_throughput(args.seconds.max(2.0))?;
         println!(
             "trainer: {headless:.0} steps/s headless, {with_ui:.0} steps/s with the UI at 60 frames/s ({:.0}%)",

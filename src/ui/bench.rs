@@ -11,8 +11,9 @@ use std::time::Instant;
 /// History lengths measured.
 pub const LENGTHS: [u64; 3] = [10_000, 100_000, 1_000_000];
 
-/// Mean milliseconds per frame for an app showing `steps` steps of history.
-pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
+/// Mean milliseconds per frame for an app showing `steps` steps of history (in compare
+/// mode, for both runs).
+pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
     let config = RunConfig {
         steps,
         ..RunConfig::default()
@@ -42,6 +43,15 @@ pub fn frame_ms(steps: u64, frames: u32) -> anyhow::Result<f64> {
     });
     app.feed.grid = run.decision_grid(200).map(Arc::new);
     app.feed.grid_changed = true;
+    if compare {
+        app.start_compare(run.config().clone());
+        if let Some(b) = &mut app.compare {
+            b.feed.history = app.feed.history.clone();
+            b.feed.latest = app.feed.latest.clone();
+            b.feed.grid = app.feed.grid.clone();
+            b.feed.grid_changed = true;
+        }
+    }
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -115,4 +125,44 @@ pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
     }
     let with_ui = (step_now(&app) - s0) as f64 / t0.elapsed().as_secs_f64();
     Ok((headless, with_ui))
+}
+
+/// Mean wall-clock milliseconds per frame while two trainers (compare mode) run flat out
+/// on the default preset: what the UI costs when both cores are busy annealing.
+pub fn two_trainers_frame_ms(seconds: f64) -> anyhow::Result<f64> {
+    let config = RunConfig {
+        steps: *crate::sim::limits::STEPS.end(),
+        ..Preset::builtin_default().run
+    };
+    let ctx = egui::Context::default();
+    let preset = Preset {
+        run: config.clone(),
+        ..Preset::builtin_default()
+    };
+    let mut app = App::new(&ctx, preset)?;
+    app.start_compare(config);
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let mut frames = 0u32;
+    let mut busy = 0.0;
+    while start.elapsed().as_secs_f64() < seconds {
+        let t = Instant::now();
+        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
+        let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+        std::hint::black_box(&primitives);
+        out.textures_delta.clear();
+        let took = t.elapsed().as_secs_f64();
+        busy += took;
+        frames += 1;
+        if took < 1.0 / 60.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(1.0 / 60.0 - took));
+        }
+    }
+    Ok(1e3 * busy / f64::from(frames.max(1)))
 }

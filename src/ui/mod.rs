@@ -370,7 +370,9 @@ impl App {
         let ctx = ui.ctx().clone();
         self.apply_looks(&ctx);
         self.ingest();
-        if let Some(b) = &mut self.compare {
+        if let Some(b) = &mut self.compare
+            && !self.frozen
+        {
             b.ingest();
         }
         self.keyboard(&ctx);
