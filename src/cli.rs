@@ -148,7 +148,7 @@ pub fn run_to_end(
                 } else {
                     (f64::NAN, f64::NAN)
                 };
-                run.record_with(train, test)
+                run.record_with(train, test, run.heat_capacity())
             }
         };
         history.push(&record);

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 /// Snapshots sent per second at most.
 pub const SNAPSHOTS_PER_SECOND: f64 = 60.0;
-/// Accuracy is re-evaluated every this many steps (only when the state changed).
+/// Accuracy (only when the state changed) and the heat capacity are re-evaluated every
+/// this many steps.
 pub const ACCURACY_EVERY: u64 = 64;
 /// Buckets the trainer keeps for an unread receiver before merging them.
 const PENDING_BUCKETS: usize = 4096;
@@ -220,6 +221,8 @@ struct Worker {
     generation: u64,
     pending: History,
     accuracy: (f64, f64),
+    /// The heat-capacity estimate, refreshed with the accuracies.
+    heat_capacity: f64,
     grid_size: usize,
     grid_dirty: bool,
     last_grid: Option<Instant>,
@@ -259,6 +262,7 @@ impl Worker {
             generation: 0,
             pending: History::new(PENDING_BUCKETS),
             accuracy: (f64::NAN, f64::NAN),
+            heat_capacity: f64::NAN,
             grid_size: 128,
             grid_dirty: true,
             last_grid: None,
@@ -478,9 +482,12 @@ impl Worker {
             let step = self.run.annealer().steps();
             if step.is_multiple_of(ACCURACY_EVERY) {
                 self.accuracy = self.run.accuracies();
+                self.heat_capacity = self.run.heat_capacity();
             }
             self.grid_dirty |= outcome.accepted;
-            let record = self.run.record_with(self.accuracy.0, self.accuracy.1);
+            let record = self
+                .run
+                .record_with(self.accuracy.0, self.accuracy.1, self.heat_capacity);
             self.pending.push(&record);
             if let Some(land) = self.run.landscape()
                 && (step - 1).is_multiple_of(land.len() as u64)
@@ -550,7 +557,9 @@ impl Worker {
         if self.playing && matches!(self.speed, Speed::Max) && rate > 0.0 {
             self.measured_speed = rate;
         }
-        let mut latest = self.run.record_with(self.accuracy.0, self.accuracy.1);
+        let mut latest =
+            self.run
+                .record_with(self.accuracy.0, self.accuracy.1, self.run.heat_capacity());
         if !self.playing {
             let (train, test) = self.run.accuracies();
             latest.train_accuracy = train;

@@ -103,8 +103,22 @@ impl History {
         }
     }
 
-    /// Appends one step.
+    /// Appends one step. (The common case, a step joining the last bucket, updates it in
+    /// place: the trainer calls this for every step.)
     pub fn push(&mut self, r: &StepRecord) {
+        let v = r.metrics();
+        if let Some(last) = self.buckets.last_mut()
+            && r.step > last.last
+            && r.step - last.first < self.width
+        {
+            last.last = r.step;
+            for k in 0..M {
+                last.min[k] = last.min[k].min(v[k]);
+                last.max[k] = last.max[k].max(v[k]);
+            }
+            last.end = v;
+            return;
+        }
         self.push_bucket(Bucket::from_record(r));
     }
 

@@ -206,18 +206,33 @@ impl Run {
     /// The metrics of the current step, with accuracies evaluated if the state changed.
     pub fn record(&mut self) -> StepRecord {
         let (train_accuracy, test_accuracy) = self.accuracies();
-        self.record_with(train_accuracy, test_accuracy)
+        self.record_with(train_accuracy, test_accuracy, self.heat_capacity())
     }
 
-    /// The metrics of the current step with the given accuracies (for drivers that
-    /// evaluate accuracy less often than every step).
-    pub fn record_with(&self, train_accuracy: f64, test_accuracy: f64) -> StepRecord {
-        let a = &self.annealer;
-        // A landscape's energy is its walkers' total; records show the mean.
-        let per = match &self.problem {
+    /// The windowed heat-capacity estimate `Var(E)/T^2` (per walker on a landscape).
+    pub fn heat_capacity(&self) -> f64 {
+        self.annealer.heat_capacity() / self.particles()
+    }
+
+    /// How many independent particles the energy sums over (walkers; 1 for the network).
+    fn particles(&self) -> f64 {
+        match &self.problem {
             AnyProblem::Network(_) => 1.0,
             AnyProblem::Landscape(p) => p.len() as f64,
-        };
+        }
+    }
+
+    /// The metrics of the current step with the given accuracies and heat capacity (for
+    /// drivers that evaluate those less often than every step).
+    pub fn record_with(
+        &self,
+        train_accuracy: f64,
+        test_accuracy: f64,
+        heat_capacity: f64,
+    ) -> StepRecord {
+        let a = &self.annealer;
+        // A landscape's energy is its walkers' total; records show the mean.
+        let per = self.particles();
         StepRecord {
             step: a.steps(),
             temperature: a.last_temperature(),
@@ -226,8 +241,7 @@ impl Run {
             acceptance_rate: a.acceptance_window(),
             train_accuracy,
             test_accuracy,
-            // The walkers' total is extensive: per walker, divide by their number.
-            heat_capacity: a.heat_capacity() / per,
+            heat_capacity,
         }
     }
 

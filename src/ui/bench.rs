@@ -29,7 +29,7 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
     app.frozen = true;
     for _ in 0..steps {
         run.step();
-        let r = run.record_with(f64::NAN, f64::NAN);
+        let r = run.record_with(f64::NAN, f64::NAN, f64::NAN);
         app.feed.history.push(&r);
     }
     app.feed.latest = Some(Latest {

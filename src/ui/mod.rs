@@ -659,6 +659,7 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
         eframe::set_value(storage, SESSION_KEY, &self.preset);
     }
 }

@@ -54,9 +54,12 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
 /// `C = Var(E)/T^2` from the energy fluctuations, against `log10 T`, with its peak (where
 /// the run froze) marked. Cooling should be slowest there.
 fn heat_capacity_plot(ui: &mut egui::Ui, history: &History, height: f32) {
+    // At most about a thousand points: every k-th bucket's end values.
+    let stride = history.buckets().len().div_ceil(1000).max(1);
     let pts: Vec<[f64; 2]> = history
         .buckets()
         .iter()
+        .step_by(stride)
         .map(|b| {
             [
                 b.end[Metric::Temperature as usize],
