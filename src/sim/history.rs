@@ -112,9 +112,9 @@ impl History {
             && r.step - last.first < self.width
         {
             last.last = r.step;
-            for k in 0..M {
-                last.min[k] = last.min[k].min(v[k]);
-                last.max[k] = last.max[k].max(v[k]);
+            for ((lo, hi), &x) in last.min.iter_mut().zip(&mut last.max).zip(&v) {
+                *lo = lo.min(x);
+                *hi = hi.max(x);
             }
             last.end = v;
             return;
