@@ -1,5 +1,7 @@
 //! Walkers on 2D landscapes sample the exact Boltzmann distribution of the grid.
 
+mod common;
+
 use annealscope::sim::landscape::{LandscapeConfig, Surface};
 use annealscope::sim::{AnnealerConfig, Run, RunConfig, Schedule};
 
@@ -97,16 +99,6 @@ fn the_test_fails_against_the_wrong_temperature() {
     );
 }
 
-fn finished(name: &str, seed: u64) -> Run {
-    let preset = annealscope::preset::Preset::builtin(name).unwrap_or_else(|| panic!("{name}"));
-    let mut config = preset.run.clone();
-    config.seed = seed;
-    let mut run = Run::new(config).expect("valid");
-    let steps = run.config().steps;
-    run.run(steps);
-    run
-}
-
 fn share(run: &Run, pred: impl Fn(&[f64; 2], f64) -> bool) -> f64 {
     let land = run.landscape().expect("landscape");
     let n = land
@@ -121,8 +113,12 @@ fn share(run: &Run, pred: impl Fn(&[f64; 2], f64) -> bool) -> f64 {
 #[test]
 fn slow_cooling_finds_the_deep_well_and_a_quench_does_not() {
     for seed in 0..2 {
-        let slow = share(&finished("well-slow", seed), |w, _| w[0] < 0.0);
-        let fast = share(&finished("well-quench", seed), |w, _| w[0] < 0.0);
+        let slow = share(&common::finished_preset("well-slow", seed), |w, _| {
+            w[0] < 0.0
+        });
+        let fast = share(&common::finished_preset("well-quench", seed), |w, _| {
+            w[0] < 0.0
+        });
         assert!(slow >= 0.85, "seed {seed}: slow {slow}");
         assert!(fast <= 0.75, "seed {seed}: quench {fast}");
     }
@@ -130,7 +126,7 @@ fn slow_cooling_finds_the_deep_well_and_a_quench_does_not() {
 
 #[test]
 fn muller_brown_walkers_reach_the_middle_basin_but_not_the_deepest() {
-    let run = finished("muller-brown", 0);
+    let run = common::finished_preset("muller-brown", 0);
     assert!(share(&run, |_, e| e < -120.0) < 0.1, "deepest basin");
     assert!(
         share(&run, |_, e| (-120.0..-95.0).contains(&e)) > 0.5,
@@ -140,7 +136,7 @@ fn muller_brown_walkers_reach_the_middle_basin_but_not_the_deepest() {
 
 #[test]
 fn rastrigin_walkers_freeze_in_many_dimples() {
-    let run = finished("rastrigin", 0);
+    let run = common::finished_preset("rastrigin", 0);
     let land = run.landscape().expect("landscape");
     let mut dimples: Vec<(i64, i64)> = land
         .walkers()
@@ -155,7 +151,7 @@ fn rastrigin_walkers_freeze_in_many_dimples() {
 
 #[test]
 fn harmonic_walkers_estimate_the_exact_thermodynamics() {
-    let run = finished("harmonic", 0);
+    let run = common::finished_preset("harmonic", 0);
     let land = run.landscape().expect("landscape");
     let grid = land.surface().grid(land.bounds(), 100);
     let exact = grid.thermo(1.0);

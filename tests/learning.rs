@@ -1,5 +1,7 @@
 //! The shipped presets learn (or fail) as their descriptions say.
 
+mod common;
+
 use annealscope::preset::{BUILTIN, Preset};
 use annealscope::sim::Run;
 
@@ -77,16 +79,6 @@ fn same_config_same_trajectory_different_seed_different_one() {
     assert_ne!(a.1, c.1);
 }
 
-fn run_preset(name: &str, seed: u64) -> Run {
-    let preset = Preset::builtin(name).unwrap_or_else(|| panic!("{name} is shipped"));
-    let mut config = preset.run.clone();
-    config.seed = seed;
-    let mut run = Run::new(config).expect("valid");
-    let steps = run.config().steps;
-    run.run(steps);
-    run
-}
-
 #[test]
 fn at_least_eight_lecture_presets_with_descriptions_are_shipped() {
     assert!(BUILTIN.len() >= 8);
@@ -105,14 +97,14 @@ fn quench_freezes_within_fifteen_steps_and_greedy_descent_still_learns() {
     let mut run = Run::new(preset.run.clone()).expect("valid");
     run.run(15);
     assert_eq!(run.annealer().temperature(), preset.run.annealer.t_min);
-    let mut done = run_preset("quench", 0);
+    let mut done = common::finished_preset("quench", 0);
     assert!(done.accuracies().0 >= 0.9);
 }
 
 #[test]
 fn too_hot_never_freezes_and_accuracy_wanders() {
     for seed in 0..3 {
-        let mut run = run_preset("too-hot", seed);
+        let mut run = common::finished_preset("too-hot", seed);
         assert!(run.annealer().temperature() > 0.3, "still hot");
         assert!(
             run.annealer().acceptance_window() > 0.8,
@@ -145,7 +137,7 @@ fn cosine_restarts_reheat_every_period_and_learn() {
 fn spirals_and_circles_are_learned() {
     for (name, seeds) in [("spirals-wide", 0..2), ("circles-tanh", 0..3)] {
         for seed in seeds {
-            let mut run = run_preset(name, seed);
+            let mut run = common::finished_preset(name, seed);
             let (train, test) = run.accuracies();
             assert!(
                 train >= 0.95 && test >= 0.85,
@@ -158,7 +150,7 @@ fn spirals_and_circles_are_learned() {
 #[test]
 fn the_adaptive_thermostat_holds_its_target_acceptance() {
     for seed in 0..3 {
-        let mut run = run_preset("adaptive", seed);
+        let mut run = common::finished_preset("adaptive", seed);
         let rate = run.annealer().acceptance_window();
         assert!((rate - 0.2).abs() < 0.05, "seed {seed}: {rate}");
         assert!(run.accuracies().0 >= 0.95);
