@@ -57,6 +57,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
             sampler: crate::sim::anneal::Sampler::RandomWalk,
         },
         landscape: None,
+        tempering: None,
         seed: 0,
         steps: *crate::sim::limits::STEPS.end(),
     }

@@ -1,6 +1,7 @@
 //! Presets: round trips, malformed files, atomic and consented saves.
 
 use annealscope::preset::{Control, PlotSet, Preset, PresetError, ViewConfig};
+use annealscope::sim::tempering::TemperingConfig;
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
     ProposalKind, RunConfig, Sampler, Schedule, Surface,
@@ -90,6 +91,7 @@ prop_compose! {
         title in "[ -~]{0,40}",
         description in "\\PC{0,200}",
         landscape in landscape(),
+        tempering in prop::option::of((2usize..=32, 1.5f64..100.0, 1u64..1000)),
         hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
     ) -> Preset {
         Preset {
@@ -101,6 +103,11 @@ prop_compose! {
                 network: NetworkConfig { hidden, activation, init_scale, weight_decay },
                 annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window, adapt_step, sampler },
                 landscape,
+                tempering: tempering.map(|(replicas, factor, swap_every)| TemperingConfig {
+                    replicas,
+                    t_max: t_min * factor,
+                    swap_every,
+                }),
                 seed,
                 steps,
             },

@@ -26,6 +26,9 @@ pub struct RunConfig {
     /// Anneal walkers on this landscape instead of the network (the data and network
     /// settings are then unused).
     pub landscape: Option<LandscapeConfig>,
+    /// Parallel tempering: replicas on a ladder from `annealer.t_min` to `t_max` (the
+    /// schedule is then unused; the coldest replica is the one reported).
+    pub tempering: Option<super::tempering::TemperingConfig>,
     /// Seed of the network's initialisation and of every proposal and acceptance draw.
     pub seed: u64,
     /// Length of the run in steps.
@@ -40,6 +43,7 @@ impl Default for RunConfig {
             network: NetworkConfig::default(),
             annealer: AnnealerConfig::default(),
             landscape: None,
+            tempering: None,
             seed: 0,
             steps: 20_000,
         }
@@ -90,6 +94,10 @@ pub mod limits {
     pub const STEP_SIZE: RangeInclusive<f64> = 1e-6..=10.0;
     /// Acceptance window.
     pub const WINDOW: RangeInclusive<usize> = 1..=1_000_000;
+    /// Parallel-tempering replicas.
+    pub const REPLICAS: RangeInclusive<usize> = 2..=32;
+    /// Steps between replica exchanges.
+    pub const SWAP_EVERY: RangeInclusive<u64> = 1..=1_000_000;
     /// Walkers on a landscape.
     pub const WALKERS: RangeInclusive<usize> = 1..=1000;
     /// Side of the decision-boundary grid.
@@ -153,6 +161,18 @@ impl RunConfig {
                     }
                 }
             }
+        }
+        if let Some(t) = &self.tempering {
+            check("tempering.replicas", t.replicas, REPLICAS)?;
+            check("tempering.t_max", t.t_max, TEMPERATURE)?;
+            if t.t_max <= a.t_min {
+                return Err(RangeError {
+                    field: "tempering.t_max".into(),
+                    value: t.t_max.to_string(),
+                    allowed: format!("above annealer.t_min = {}", a.t_min),
+                });
+            }
+            check("tempering.swap_every", t.swap_every, SWAP_EVERY)?;
         }
         check("steps", self.steps, STEPS)?;
         Ok(())

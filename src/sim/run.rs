@@ -9,6 +9,7 @@ use super::config::{RangeError, RunConfig};
 use super::data::Dataset;
 use super::landscape::LandscapeProblem;
 use super::network::NetworkProblem;
+use super::tempering::{Tempering, geometric_ladder};
 use super::problem::{Problem, ProposalKind};
 use ndarray::Array2;
 use rand::Rng;
@@ -157,8 +158,8 @@ impl Problem for AnyProblem {
 pub struct Run {
     config: RunConfig,
     data: Dataset,
-    problem: AnyProblem,
-    annealer: Annealer,
+    /// One chain, or replicas on a temperature ladder; slot 0 is the one reported.
+    engine: Tempering<AnyProblem>,
     rng: Pcg64Mcg,
     /// Train and test accuracy of the current state, while still valid.
     accuracy: Option<(f64, f64)>,
@@ -170,18 +171,32 @@ impl Run {
         config.validate()?;
         let data = Dataset::generate(&config.data);
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let problem = match &config.landscape {
-            None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, &mut rng)),
-            Some(l) => AnyProblem::Landscape(Box::new(
-                LandscapeProblem::new(l, &mut rng).map_err(super::config::surface_error)?,
-            )),
+        let make = |rng: &mut Pcg64Mcg| -> Result<AnyProblem, RangeError> {
+            Ok(match &config.landscape {
+                None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, rng)),
+                Some(l) => AnyProblem::Landscape(Box::new(
+                    LandscapeProblem::new(l, rng).map_err(super::config::surface_error)?,
+                )),
+            })
         };
-        let annealer = Annealer::new(config.annealer.clone(), problem.energy());
+        let engine = match &config.tempering {
+            None => {
+                let problem = make(&mut rng)?;
+                let annealer = Annealer::new(config.annealer.clone(), problem.energy());
+                Tempering::single(problem, annealer)
+            }
+            Some(t) => {
+                let replicas = (0..t.replicas)
+                    .map(|_| make(&mut rng))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let ladder = geometric_ladder(config.annealer.t_min, t.t_max, t.replicas);
+                Tempering::from_replicas(ladder, &config.annealer, t.swap_every, replicas)
+            }
+        };
         Ok(Self {
             config,
             data,
-            problem,
-            annealer,
+            engine,
             rng,
             accuracy: None,
         })
@@ -189,7 +204,7 @@ impl Run {
 
     /// One annealing step.
     pub fn step(&mut self) -> StepOutcome {
-        let outcome = self.annealer.step(&mut self.problem, &mut self.rng);
+        let outcome = self.engine.step(&mut self.rng);
         if outcome.accepted {
             self.accuracy = None;
         }
@@ -211,12 +226,12 @@ impl Run {
 
     /// The windowed heat-capacity estimate `Var(E)/T^2` (per walker on a landscape).
     pub fn heat_capacity(&self) -> f64 {
-        self.annealer.heat_capacity() / self.particles()
+        self.annealer().heat_capacity() / self.particles()
     }
 
     /// How many independent particles the energy sums over (walkers; 1 for the network).
     fn particles(&self) -> f64 {
-        match &self.problem {
+        match self.problem() {
             AnyProblem::Network(_) => 1.0,
             AnyProblem::Landscape(p) => p.len() as f64,
         }
@@ -230,7 +245,7 @@ impl Run {
         test_accuracy: f64,
         heat_capacity: f64,
     ) -> StepRecord {
-        let a = &self.annealer;
+        let a = self.annealer();
         // A landscape's energy is its walkers' total; records show the mean.
         let per = self.particles();
         StepRecord {
@@ -247,10 +262,15 @@ impl Run {
 
     /// Train and test accuracy of the current state (cached until the next accepted move).
     pub fn accuracies(&mut self) -> (f64, f64) {
-        *self.accuracy.get_or_insert_with(|| match &self.problem {
+        if let Some(a) = self.accuracy {
+            return a;
+        }
+        let a = match self.problem() {
             AnyProblem::Network(p) => (p.train_accuracy(), p.test_accuracy()),
             AnyProblem::Landscape(_) => (f64::NAN, f64::NAN),
-        })
+        };
+        self.accuracy = Some(a);
+        a
     }
 
     /// Applies a new config: annealer settings and the run length change live; a change
@@ -261,11 +281,13 @@ impl Run {
             || config.network != self.config.network
             || config.landscape != self.config.landscape
             || config.seed != self.config.seed
+            || config.tempering != self.config.tempering
+            || (config.tempering.is_some() && config.annealer != self.config.annealer)
         {
             *self = Self::new(config)?;
             return Ok(Applied::Restarted);
         }
-        self.annealer.set_config(config.annealer.clone());
+        self.engine.slot_mut(0).1.set_config(config.annealer.clone());
         self.config = config;
         Ok(Applied::Live)
     }
@@ -274,12 +296,13 @@ impl Run {
     /// increases of the uphill ones (the run's random stream advances; use a copy).
     pub fn uphill_sample(&mut self, n: usize) -> Vec<f64> {
         let kind = self.config.annealer.proposal;
-        let sigma = self.annealer.step_size();
-        let e = self.problem.energy();
+        let (problem, annealer) = self.engine.slot_mut(0);
+        let sigma = annealer.step_size();
+        let e = problem.energy();
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let c = self.problem.propose(kind, sigma, &mut self.rng);
-            self.problem.reject();
+            let c = problem.propose(kind, sigma, &mut self.rng);
+            problem.reject();
             if c.is_finite() && c > e {
                 out.push(c - e);
             }
@@ -287,14 +310,16 @@ impl Run {
         out
     }
 
-    /// Sets the temperature now (reheat or quench).
+    /// Sets the temperature now (reheat or quench). A tempering ladder is fixed: ignored.
     pub fn set_temperature(&mut self, t: f64) {
-        self.annealer.set_temperature(t);
+        if self.engine.len() == 1 {
+            self.engine.slot_mut(0).1.set_temperature(t);
+        }
     }
 
     /// Whether the configured number of steps has been taken.
     pub fn finished(&self) -> bool {
-        self.annealer.steps() >= self.config.steps
+        self.annealer().steps() >= self.config.steps
     }
 
     /// The config in force.
@@ -307,14 +332,19 @@ impl Run {
         &self.data
     }
 
-    /// What is annealed.
+    /// What is annealed (the coldest replica, when tempering).
     pub fn problem(&self) -> &AnyProblem {
-        &self.problem
+        self.engine.slot(0).0
+    }
+
+    /// The replicas, when tempering (else a single chain).
+    pub fn engine(&self) -> &Tempering<AnyProblem> {
+        &self.engine
     }
 
     /// The network, unless this is a landscape run.
     pub fn network(&self) -> Option<&NetworkProblem> {
-        match &self.problem {
+        match self.problem() {
             AnyProblem::Network(p) => Some(p),
             AnyProblem::Landscape(_) => None,
         }
@@ -322,15 +352,15 @@ impl Run {
 
     /// The walkers, in a landscape run.
     pub fn landscape(&self) -> Option<&LandscapeProblem> {
-        match &self.problem {
+        match self.problem() {
             AnyProblem::Network(_) => None,
             AnyProblem::Landscape(p) => Some(p),
         }
     }
 
-    /// The annealer.
+    /// The annealer (of the coldest replica, when tempering).
     pub fn annealer(&self) -> &Annealer {
-        &self.annealer
+        self.engine.slot(0).1
     }
 
     /// The class-1 probability of the current network on a `g x g` grid over the data

@@ -5,10 +5,34 @@
 //! the Boltzmann distributions invariant, so each temperature's marginal stays
 //! `exp(-E/T_i)/Z_i`, while hot replicas carry cold ones over barriers.
 
-use super::anneal::{Annealer, AnnealerConfig};
+use super::anneal::{Annealer, AnnealerConfig, StepOutcome};
 use super::problem::Problem;
 use super::schedule::Schedule;
 use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+/// Parallel tempering settings of a run: `replicas` copies on a geometric ladder from the
+/// annealer's `t_min` (the coldest, the one shown) to `t_max`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TemperingConfig {
+    /// Number of replicas `K` (2 to 32).
+    pub replicas: usize,
+    /// The hottest temperature.
+    pub t_max: f64,
+    /// Steps between exchange attempts.
+    pub swap_every: u64,
+}
+
+impl Default for TemperingConfig {
+    fn default() -> Self {
+        Self {
+            replicas: 8,
+            t_max: 1.0,
+            swap_every: 10,
+        }
+    }
+}
 
 /// A geometric ladder of `k` temperatures from `t_min` to `t_max` (coldest first).
 pub fn geometric_ladder(t_min: f64, t_max: f64, k: usize) -> Vec<f64> {
@@ -47,14 +71,24 @@ impl<P: Problem> Tempering<P> {
         ladder: Vec<f64>,
         config: &AnnealerConfig,
         swap_every: u64,
-        mut make: impl FnMut(usize) -> P,
+        make: impl FnMut(usize) -> P,
     ) -> Self {
-        let k = ladder.len();
+        let replicas = (0..ladder.len()).map(make).collect();
+        Self::from_replicas(ladder, config, swap_every, replicas)
+    }
+
+    /// Like [`Tempering::new`], with the replicas given (one per temperature).
+    pub fn from_replicas(
+        ladder: Vec<f64>,
+        config: &AnnealerConfig,
+        swap_every: u64,
+        replicas: Vec<P>,
+    ) -> Self {
+        let k = ladder.len().min(replicas.len());
         let slots = ladder
             .iter()
-            .enumerate()
-            .map(|(i, &t)| {
-                let p = make(i);
+            .zip(replicas)
+            .map(|(&t, p)| {
                 let c = AnnealerConfig {
                     schedule: Schedule::Constant { t0: t },
                     t_min: t.min(config.t_min),
@@ -75,15 +109,39 @@ impl<P: Problem> Tempering<P> {
         }
     }
 
+    /// A single chain with its own annealer and schedule (no exchanges): the common case,
+    /// so that one driver serves both.
+    pub fn single(problem: P, annealer: Annealer) -> Self {
+        Self {
+            ladder: vec![annealer.temperature()],
+            slots: vec![(problem, annealer)],
+            identity: vec![0],
+            swap_every: u64::MAX,
+            tried: Vec::new(),
+            accepted: Vec::new(),
+            steps: 0,
+        }
+    }
+
     /// One Metropolis step of every replica, then (every `swap_every` steps) exchange
     /// attempts between neighbours: even pairs on even rounds, odd pairs on odd ones.
-    pub fn step<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+    /// Returns what happened to the coldest slot (accepted also when an exchange brought
+    /// it a new configuration).
+    pub fn step<R: Rng + ?Sized>(&mut self, rng: &mut R) -> StepOutcome {
+        let mut first = None;
         for (p, a) in &mut self.slots {
-            a.step(p, rng);
+            let o = a.step(p, rng);
+            first.get_or_insert(o);
         }
+        let mut outcome = first.unwrap_or(StepOutcome {
+            accepted: false,
+            non_finite: false,
+            improved: false,
+            temperature: self.ladder[0],
+        });
         self.steps += 1;
         if !self.steps.is_multiple_of(self.swap_every) {
-            return;
+            return outcome;
         }
         let round = self.steps / self.swap_every;
         let first = (round % 2) as usize;
@@ -96,8 +154,32 @@ impl<P: Problem> Tempering<P> {
                 let (lo, hi) = self.slots.split_at_mut(i + 1);
                 std::mem::swap(&mut lo[i].0, &mut hi[0].0);
                 self.identity.swap(i, i + 1);
+                outcome.accepted |= i == 0;
             }
         }
+        outcome
+    }
+
+    /// The replica at slot `i` with its annealer.
+    pub fn slot(&self, i: usize) -> (&P, &Annealer) {
+        let (p, a) = &self.slots[i];
+        (p, a)
+    }
+
+    /// The replica at slot `i` with its annealer, mutably.
+    pub fn slot_mut(&mut self, i: usize) -> (&mut P, &mut Annealer) {
+        let (p, a) = &mut self.slots[i];
+        (p, a)
+    }
+
+    /// Number of replicas.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Always false: there is at least one replica.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
     }
 
     /// The temperatures, coldest first.
