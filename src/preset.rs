@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 16] = [
+pub const BUILTIN: [(&str, &str); 17] = [
     ("default", include_str!("../assets/presets/default.ron")),
     (
         "seed-article",
@@ -63,6 +63,10 @@ pub const BUILTIN: [(&str, &str); 16] = [
     (
         "compare-langevin-vs-gd",
         include_str!("../assets/presets/compare-langevin-vs-gd.ron"),
+    ),
+    (
+        "compare-sa-vs-tempering",
+        include_str!("../assets/presets/compare-sa-vs-tempering.ron"),
     ),
 ];
 

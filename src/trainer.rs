@@ -102,6 +102,8 @@ pub struct Snapshot {
     pub landscape: Option<LandscapeSnapshot>,
     /// A loss slice computed since the last snapshot.
     pub slice: Option<Arc<LossSlice>>,
+    /// In a parallel-tempering run: the ladder, exchange rates and who sits where.
+    pub tempering: Option<TemperingSnapshot>,
     /// A schedule suggested since the last snapshot (or why none could be).
     pub suggestion: Option<Result<crate::sim::suggest::Suggestion, String>>,
     /// Accepted moves so far.
@@ -127,6 +129,21 @@ pub struct LandscapeSnapshot {
     pub trail: Vec<[f64; 2]>,
     /// The last proposal: from, to, accepted.
     pub last_move: Option<([f64; 2], [f64; 2], bool)>,
+}
+
+/// The state of a parallel-tempering run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemperingSnapshot {
+    /// The temperatures, coldest first.
+    pub ladder: Vec<f64>,
+    /// Exchange acceptance rate of each neighbouring pair.
+    pub swap_rates: Vec<f64>,
+    /// Which replica (by its starting slot) sits at each temperature.
+    pub identity: Vec<usize>,
+    /// Each temperature's current energy (per walker on a landscape).
+    pub energies: Vec<f64>,
+    /// Each temperature's walkers, in a landscape run.
+    pub walkers: Vec<Vec<[f64; 2]>>,
 }
 
 /// A 2D slice of the network's loss.
@@ -436,6 +453,34 @@ impl Worker {
         }
     }
 
+    fn tempering_snapshot(&self) -> Option<TemperingSnapshot> {
+        let e = self.run.engine();
+        if e.len() < 2 {
+            return None;
+        }
+        let per_walker = |p: &crate::sim::AnyProblem| match p {
+            crate::sim::AnyProblem::Landscape(l) => l.len() as f64,
+            crate::sim::AnyProblem::Network(_) => 1.0,
+        };
+        Some(TemperingSnapshot {
+            ladder: e.ladder().to_vec(),
+            swap_rates: e.swap_rates(),
+            identity: e.identity().to_vec(),
+            energies: (0..e.len())
+                .map(|i| {
+                    let (p, _) = e.slot(i);
+                    crate::sim::Problem::energy(p) / per_walker(p)
+                })
+                .collect(),
+            walkers: (0..e.len())
+                .filter_map(|i| match e.slot(i).0 {
+                    crate::sim::AnyProblem::Landscape(l) => Some(l.walkers().to_vec()),
+                    crate::sim::AnyProblem::Network(_) => None,
+                })
+                .collect(),
+        })
+    }
+
     fn landscape_snapshot(&self) -> Option<LandscapeSnapshot> {
         let land = self.run.landscape()?;
         Some(LandscapeSnapshot {
@@ -580,6 +625,7 @@ impl Worker {
             grid: self.grid.clone(),
             landscape: self.landscape_snapshot(),
             slice: self.slice.clone(),
+            tempering: self.tempering_snapshot(),
             suggestion: self.suggestion.clone(),
             accepted: self.run.annealer().accepted(),
             non_finite: self.run.annealer().non_finite(),

@@ -199,3 +199,39 @@ fn the_heat_capacity_estimator_matches_the_exact_value_on_the_harmonic_bowl() {
         assert!((c - 1.0).abs() < 0.08, "T = {t}: C = {c}");
     }
 }
+
+#[test]
+fn parallel_tempering_finds_the_deepest_muller_brown_basin_that_annealing_misses() {
+    let preset = annealscope::preset::Preset::builtin("compare-sa-vs-tempering").expect("shipped");
+    let mut sa = Run::new(preset.run.clone()).expect("valid");
+    sa.run(preset.run.steps);
+    let b = preset.compare.clone().expect("a B side");
+    let mut pt = Run::new(b.clone()).expect("valid");
+    // Over the last quarter, how often B's coldest replica sits in the deepest basin.
+    pt.run(b.steps * 3 / 4);
+    let (mut deep, mut n) = (0, 0);
+    for _ in 0..1000 {
+        pt.run(b.steps / 4000);
+        let e = pt.landscape().expect("landscape").energies()[0];
+        deep += usize::from(e < -120.0);
+        n += 1;
+    }
+    let pt_share = deep as f64 / n as f64;
+    let sa_share = {
+        let land = sa.landscape().expect("landscape");
+        land.energies().iter().filter(|&&e| e < -120.0).count() as f64 / land.len() as f64
+    };
+    assert!(
+        pt_share > 0.8,
+        "tempering's cold replica in the deep basin {pt_share}"
+    );
+    assert!(
+        sa_share < 0.5,
+        "annealed walkers in the deep basin {sa_share}"
+    );
+    let rates = pt.engine().swap_rates();
+    assert!(
+        rates.iter().all(|&r| r > 0.05),
+        "exchanges happen along the ladder: {rates:?}"
+    );
+}

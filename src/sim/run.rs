@@ -9,8 +9,8 @@ use super::config::{RangeError, RunConfig};
 use super::data::Dataset;
 use super::landscape::LandscapeProblem;
 use super::network::NetworkProblem;
-use super::tempering::{Tempering, geometric_ladder};
 use super::problem::{Problem, ProposalKind};
+use super::tempering::{Tempering, geometric_ladder};
 use ndarray::Array2;
 use rand::Rng;
 use rand::SeedableRng;
@@ -287,7 +287,10 @@ impl Run {
             *self = Self::new(config)?;
             return Ok(Applied::Restarted);
         }
-        self.engine.slot_mut(0).1.set_config(config.annealer.clone());
+        self.engine
+            .slot_mut(0)
+            .1
+            .set_config(config.annealer.clone());
         self.config = config;
         Ok(Applied::Live)
     }

@@ -472,6 +472,44 @@ impl App {
                 });
             }
         }
+        let mut tempering = run.tempering.is_some();
+        ui.horizontal(|ui| {
+            changed |= ui
+                .checkbox(&mut tempering, "Parallel tempering")
+                .on_hover_text("Replicas at fixed temperatures from T_min to T_max exchange configurations with their neighbours; the coldest one is shown. The schedule is then unused. Changing it restarts the run.")
+                .changed();
+        });
+        if tempering {
+            let t = run
+                .tempering
+                .get_or_insert_with(|| crate::sim::tempering::TemperingConfig {
+                    t_max: run.annealer.schedule.t0().max(run.annealer.t_min * 10.0),
+                    ..Default::default()
+                });
+            changed |= ui
+                .add(
+                    Slider::new(&mut t.replicas, limits::REPLICAS)
+                        .clamping(SliderClamping::Never)
+                        .text("Replicas"),
+                )
+                .changed();
+            changed |= temperature(
+                ui,
+                "T_max",
+                &mut t.t_max,
+                "The hottest replica's temperature: hot enough to cross the landscape's barriers.",
+            );
+            changed |= ui
+                .add(
+                    Slider::new(&mut t.swap_every, 1..=1000)
+                        .logarithmic(true)
+                        .clamping(SliderClamping::Never)
+                        .text("Swap every"),
+                )
+                .changed();
+        } else {
+            run.tempering = None;
+        }
         if shown(Control::TMin) {
             changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
         }

@@ -148,6 +148,7 @@ impl App {
         };
         let bounds = l.grid.bounds;
         let slow = matches!(self.preset.speed, Speed::PerSecond(r) if r <= SLOW);
+        let tempering = self.tempering.latest.clone();
         ui.strong(format!(
             "{}: {} walkers at T = {:.3e}",
             self.preset
@@ -190,6 +191,19 @@ impl App {
                     )
                     .color(Color32::from_rgb(255, 210, 60)),
                 );
+                if let Some(t) = &tempering {
+                    let k = t.ladder.len();
+                    for (i, ws) in t.walkers.iter().enumerate().skip(1).rev() {
+                        p.points(
+                            Points::new(
+                                format!("T = {:.2e}", t.ladder[i]),
+                                ws.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>(),
+                            )
+                            .radius(2.0)
+                            .color(super::tempering::slot_color(i, k).gamma_multiply(0.7)),
+                        );
+                    }
+                }
                 p.points(
                     Points::new(
                         "walkers",

@@ -14,6 +14,7 @@ mod controls;
 mod landscape;
 mod plots;
 mod presets;
+mod tempering;
 
 use crate::preset::Preset;
 use crate::sim::{Dataset, DecisionGrid, History, ScheduleState, StepRecord};
@@ -164,6 +165,7 @@ pub struct App {
     plots: plots::PlotsState,
     presets: presets::PresetsState,
     landscape: landscape::LandscapeState,
+    tempering: tempering::TemperingState,
     /// The formula being typed, before it is applied.
     formula_edit: Option<String>,
     /// The latest loss slice, its texture (when current) and when one was last asked for.
@@ -206,6 +208,7 @@ impl App {
             plots: plots::PlotsState::default(),
             presets: presets::PresetsState::default(),
             landscape: landscape::LandscapeState::default(),
+            tempering: tempering::TemperingState::default(),
             formula_edit: None,
             slice: None,
             slice_texture: None,
@@ -273,9 +276,12 @@ impl App {
     }
 
     fn absorb(&mut self, s: Snapshot) {
-        if self.feed.absorb(&s) {
+        let restarted = self.feed.absorb(&s);
+        if restarted {
             self.view.follow = true;
         }
+        self.tempering
+            .absorb(s.latest.step, s.tempering.clone(), restarted);
         self.landscape.absorb(s.landscape);
         if let Some(suggestion) = s.suggestion {
             match suggestion {

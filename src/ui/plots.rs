@@ -169,6 +169,7 @@ impl App {
         if self.landscape.latest.is_some() {
             self.thermo_ui(ui);
         }
+        self.tempering_ui(ui);
         let mut shown = self.preset.view.plots;
         // Accuracy means nothing for walkers on a landscape.
         shown.accuracy &= self.landscape.latest.is_none();
