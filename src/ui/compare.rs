@@ -16,6 +16,8 @@ pub struct Compare {
     pub(super) texture: Option<egui::TextureHandle>,
     /// The control panel edits B instead of A.
     pub editing: bool,
+    /// B's parallel-tempering panel, when B tempers.
+    pub(super) tempering: super::tempering::TemperingState,
 }
 
 impl Compare {
@@ -37,6 +39,7 @@ impl Compare {
             feed: Feed::new(),
             texture: None,
             editing: false,
+            tempering: super::tempering::TemperingState::default(),
         })
     }
 
@@ -44,7 +47,9 @@ impl Compare {
     pub(super) fn ingest(&mut self) {
         let snapshots: Vec<_> = self.trainer.snapshots().collect();
         for s in snapshots {
-            self.feed.absorb(&s);
+            let restarted = self.feed.absorb(&s);
+            self.tempering
+                .absorb(s.latest.step, s.tempering.clone(), restarted);
             if s.error.is_some() {
                 self.config = s.config.clone();
             }

@@ -47,54 +47,62 @@ pub fn slot_color(i: usize, k: usize) -> Color32 {
 
 impl App {
     pub(super) fn tempering_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(t) = &self.tempering.latest else {
-            return;
-        };
-        ui.strong("Parallel tempering")
-            .on_hover_text("Replicas at fixed temperatures exchange configurations with their neighbours, accepted with min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot replicas cross barriers and hand what they find down the ladder.");
-        egui::Grid::new("ladder")
-            .striped(true)
-            .num_columns(4)
-            .show(ui, |ui| {
-                ui.strong("T");
-                ui.strong("replica");
-                ui.strong("E");
-                ui.strong("swap with next");
-                ui.end_row();
-                let k = t.ladder.len();
-                for i in 0..k {
-                    ui.colored_label(slot_color(i, k), format!("{:.3e}", t.ladder[i]));
-                    ui.label(t.identity[i].to_string());
-                    ui.monospace(format!("{:.4}", t.energies[i]));
-                    match t.swap_rates.get(i) {
-                        Some(r) if r.is_finite() => ui.monospace(format!("{:.1}%", 100.0 * r)),
-                        _ => ui.label(""),
-                    };
-                    ui.end_row();
-                }
-            });
-        let k = t.ladder.len();
-        Plot::new("replica-ladder")
-            .height(120.0)
-            .legend(Legend::default())
-            .y_axis_formatter(|m, _| format!("T{}", m.value as i64))
-            .show(ui, |p| {
-                for replica in 0..k {
-                    let pts: Vec<[f64; 2]> = self
-                        .tempering
-                        .history
-                        .iter()
-                        .filter_map(|(step, id)| {
-                            id.iter()
-                                .position(|&r| r == replica)
-                                .map(|slot| [*step as f64, slot as f64])
-                        })
-                        .collect();
-                    p.line(
-                        Line::new(format!("replica {replica}"), PlotPoints::from(pts))
-                            .color(slot_color(replica, k)),
-                    );
-                }
-            });
+        if self.tempering.latest.is_some() {
+            ladder_ui(ui, &self.tempering, "Parallel tempering", "ladder-a");
+        }
+        if let Some(b) = &self.compare
+            && b.tempering.latest.is_some()
+        {
+            ladder_ui(ui, &b.tempering, "Run B: parallel tempering", "ladder-b");
+        }
     }
+}
+
+/// The ladder table and the replicas-over-time plot of one run.
+fn ladder_ui(ui: &mut egui::Ui, state: &TemperingState, title: &str, id: &str) {
+    let Some(t) = &state.latest else { return };
+    ui.strong(title)
+        .on_hover_text("Replicas at fixed temperatures exchange configurations with their neighbours, accepted with min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot replicas cross barriers and hand what they find down the ladder.");
+    let k = t.ladder.len();
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(4)
+        .show(ui, |ui| {
+            ui.strong("T");
+            ui.strong("replica");
+            ui.strong("E");
+            ui.strong("swap with next");
+            ui.end_row();
+            for i in 0..k {
+                ui.colored_label(slot_color(i, k), format!("{:.3e}", t.ladder[i]));
+                ui.label(t.identity[i].to_string());
+                ui.monospace(format!("{:.4}", t.energies[i]));
+                match t.swap_rates.get(i) {
+                    Some(r) if r.is_finite() => ui.monospace(format!("{:.1}%", 100.0 * r)),
+                    _ => ui.label(""),
+                };
+                ui.end_row();
+            }
+        });
+    Plot::new(format!("{id}-over-time"))
+        .height(110.0)
+        .legend(Legend::default())
+        .y_axis_formatter(|m, _| format!("T{}", m.value as i64))
+        .show(ui, |p| {
+            for replica in 0..k {
+                let pts: Vec<[f64; 2]> = state
+                    .history
+                    .iter()
+                    .filter_map(|(step, id)| {
+                        id.iter()
+                            .position(|&r| r == replica)
+                            .map(|slot| [*step as f64, slot as f64])
+                    })
+                    .collect();
+                p.line(
+                    Line::new(format!("replica {replica}"), PlotPoints::from(pts))
+                        .color(slot_color(replica, k)),
+                );
+            }
+        });
 }
