@@ -235,3 +235,81 @@ fn parallel_tempering_finds_the_deepest_muller_brown_basin_that_annealing_misses
         "exchanges happen along the ladder: {rates:?}"
     );
 }
+
+#[test]
+fn each_tempering_replica_samples_its_own_boltzmann_distribution_on_a_landscape() {
+    use annealscope::sim::tempering::TemperingConfig;
+    let config = RunConfig {
+        landscape: Some(LandscapeConfig {
+            surface: Surface::DoubleWell { tilt: 0.3 },
+            walkers: 1,
+            ..LandscapeConfig::default()
+        }),
+        annealer: AnnealerConfig {
+            t_min: 0.3,
+            step_size: 0.5,
+            ..AnnealerConfig::default()
+        },
+        tempering: Some(TemperingConfig {
+            replicas: 4,
+            t_max: 1.2,
+            swap_every: 5,
+        }),
+        seed: 5,
+        steps: 10_000_000_000,
+        ..RunConfig::default()
+    };
+    let mut run = Run::new(config).expect("valid");
+    let (ladder, coarse, fine) = {
+        let land = run.landscape().expect("landscape");
+        let b = land.bounds();
+        (
+            run.engine().ladder().to_vec(),
+            land.surface().grid(b, 8),
+            land.surface().grid(b, 200),
+        )
+    };
+    let mut counts = vec![vec![0u64; 64]; ladder.len()];
+    run.run(5000);
+    for _ in 0..30_000 {
+        run.run(10);
+        for (slot, c) in counts.iter_mut().enumerate() {
+            if let annealscope::sim::AnyProblem::Landscape(l) = run.engine().slot(slot).0 {
+                let w = l.walkers()[0];
+                if let Some(cell) = coarse.cell(w[0], w[1]) {
+                    c[cell] += 1;
+                }
+            }
+        }
+    }
+    for (slot, &t) in ladder.iter().enumerate() {
+        let p_fine = fine.boltzmann(t);
+        let mut expected = vec![0.0; 64];
+        for r in 0..200 {
+            for c in 0..200 {
+                expected[(r / 25) * 8 + c / 25] += p_fine[r * 200 + c];
+            }
+        }
+        let total: u64 = counts[slot].iter().sum();
+        let (mut chi2, mut dof, mut rest_e, mut rest_c) = (0.0, 0usize, 0.0, 0.0);
+        for (&c, &p) in counts[slot].iter().zip(&expected) {
+            let e = p * total as f64;
+            if e >= 5.0 {
+                chi2 += (c as f64 - e).powi(2) / e;
+                dof += 1;
+            } else {
+                rest_e += e;
+                rest_c += c as f64;
+            }
+        }
+        if rest_e > 0.0 {
+            chi2 += (rest_c - rest_e).powi(2) / rest_e;
+            dof += 1;
+        }
+        assert!(
+            chi2 < critical(dof - 1),
+            "T = {t}: chi-square {chi2:.1} with {} dof",
+            dof - 1
+        );
+    }
+}
