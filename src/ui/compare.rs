@@ -18,6 +18,8 @@ pub struct Compare {
     pub editing: bool,
     /// B's parallel-tempering panel, when B tempers.
     pub(super) tempering: super::tempering::TemperingState,
+    /// B's walkers and their textures, when B is a landscape run.
+    pub(super) landscape: super::landscape::LandscapeState,
 }
 
 impl Compare {
@@ -40,6 +42,7 @@ impl Compare {
             texture: None,
             editing: false,
             tempering: super::tempering::TemperingState::default(),
+            landscape: super::landscape::LandscapeState::default(),
         })
     }
 
@@ -50,6 +53,7 @@ impl Compare {
             let restarted = self.feed.absorb(&s);
             self.tempering
                 .absorb(s.latest.step, s.tempering.clone(), restarted);
+            self.landscape.absorb(s.landscape.clone());
             if s.error.is_some() {
                 self.config = s.config.clone();
             }

@@ -31,6 +31,56 @@ pub struct LandscapeState {
 }
 
 impl LandscapeState {
+    /// Re-draws the energy, density and histogram textures when they changed.
+    pub(super) fn update_textures(&mut self, ctx: &egui::Context, t: f64, log: bool) {
+        let Some(l) = &self.latest else {
+            return;
+        };
+        let grid = Arc::clone(&l.grid);
+        if self
+            .energy_texture
+            .as_ref()
+            .is_none_or(|(g, was_log, _)| !Arc::ptr_eq(g, &grid) || *was_log != log)
+        {
+            let pixels = colors::energy_pixels(&grid.energy, grid.side, log)
+                .into_iter()
+                .map(rgb)
+                .collect();
+            let image = egui::ColorImage::new([grid.side, grid.side], pixels);
+            let tex = ctx.load_texture("landscape", image, egui::TextureOptions::LINEAR);
+            self.energy_texture = Some((Arc::clone(&grid), log, tex));
+        }
+        if !self.fresh {
+            return;
+        }
+        self.fresh = false;
+        texture(
+            ctx,
+            &mut self.density,
+            "boltzmann",
+            density_image(&grid.boltzmann(t), grid.side),
+        );
+        // About two walkers per occupied cell keeps the histogram readable.
+        let side = ((l.walkers.len() as f64 / 2.0).sqrt() as usize).clamp(6, 48);
+        let bins = EnergyGrid {
+            bounds: grid.bounds,
+            side,
+            energy: Vec::new(),
+        };
+        let mut counts = vec![0.0; side * side];
+        for w in &l.walkers {
+            if let Some(c) = bins.cell(w[0], w[1]) {
+                counts[c] += 1.0;
+            }
+        }
+        texture(
+            ctx,
+            &mut self.histogram,
+            "histogram",
+            density_image(&counts, side),
+        );
+    }
+
     /// Takes in a snapshot's landscape part.
     pub fn absorb(&mut self, l: Option<LandscapeSnapshot>) {
         self.fresh = l.is_some();
@@ -76,58 +126,71 @@ fn image_item(name: &str, tex: &egui::TextureHandle, bounds: [[f64; 2]; 2]) -> P
     )
 }
 
-impl App {
-    fn update_landscape_textures(&mut self, ctx: &egui::Context, t: f64) {
-        let Some(l) = &self.landscape.latest else {
-            return;
-        };
-        let grid = Arc::clone(&l.grid);
-        let log = self.preset.view.log_landscape;
-        if self
-            .landscape
-            .energy_texture
-            .as_ref()
-            .is_none_or(|(g, was_log, _)| !Arc::ptr_eq(g, &grid) || *was_log != log)
-        {
-            let pixels = colors::energy_pixels(&grid.energy, grid.side, log)
-                .into_iter()
-                .map(rgb)
-                .collect();
-            let image = egui::ColorImage::new([grid.side, grid.side], pixels);
-            let tex = ctx.load_texture("landscape", image, egui::TextureOptions::LINEAR);
-            self.landscape.energy_texture = Some((Arc::clone(&grid), log, tex));
-        }
-        if !self.landscape.fresh {
-            return;
-        }
-        self.landscape.fresh = false;
-        texture(
-            ctx,
-            &mut self.landscape.density,
-            "boltzmann",
-            density_image(&grid.boltzmann(t), grid.side),
-        );
-        // About two walkers per occupied cell keeps the histogram readable.
-        let side = ((l.walkers.len() as f64 / 2.0).sqrt() as usize).clamp(6, 48);
-        let bins = EnergyGrid {
-            bounds: grid.bounds,
-            side,
-            energy: Vec::new(),
-        };
-        let mut counts = vec![0.0; side * side];
-        for w in &l.walkers {
-            if let Some(c) = bins.cell(w[0], w[1]) {
-                counts[c] += 1.0;
+/// One run's walkers on its landscape: the underlay, the trail of walker 0, the other
+/// tempering replicas in their temperatures' colours, the walkers, and (when slow) the
+/// last proposal.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a drawing routine with its inputs spelled out"
+)]
+fn walkers_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    l: &LandscapeSnapshot,
+    underlay: &egui::TextureHandle,
+    underlay_name: &str,
+    [width, height]: [f32; 2],
+    slow: bool,
+    tempering: Option<&crate::trainer::TemperingSnapshot>,
+) {
+    let bounds = l.grid.bounds;
+    Plot::new(id)
+        .data_aspect(1.0)
+        .width(width)
+        .height(height)
+        .legend(Legend::default())
+        .show(ui, |p| {
+            p.image(image_item(underlay_name, underlay, bounds));
+            p.line(
+                Line::new(
+                    "trail of walker 0",
+                    PlotPoints::from(l.trail.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>()),
+                )
+                .color(Color32::from_rgb(255, 210, 60)),
+            );
+            if let Some(t) = tempering {
+                let k = t.ladder.len();
+                for (i, ws) in t.walkers.iter().enumerate().skip(1).rev() {
+                    p.points(
+                        Points::new(
+                            format!("T = {:.2e}", t.ladder[i]),
+                            ws.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>(),
+                        )
+                        .radius(2.0)
+                        .color(super::tempering::slot_color(i, k).gamma_multiply(0.7)),
+                    );
+                }
             }
-        }
-        texture(
-            ctx,
-            &mut self.landscape.histogram,
-            "histogram",
-            density_image(&counts, side),
-        );
-    }
+            p.points(
+                Points::new(
+                    "walkers",
+                    l.walkers.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>(),
+                )
+                .radius(2.5)
+                .color(rgb(colors::WALKER)),
+            );
+            if slow && let Some((from, to, accepted)) = l.last_move {
+                let color = if accepted {
+                    Color32::from_rgb(60, 200, 80)
+                } else {
+                    Color32::from_rgb(230, 60, 60)
+                };
+                p.arrows(Arrows::new("last proposal", vec![from], vec![to]).color(color));
+            }
+        });
+}
 
+impl App {
     /// The landscape with its walkers, and the density and histogram below it.
     pub(super) fn landscape_ui(&mut self, ui: &mut egui::Ui) {
         let t = self
@@ -135,7 +198,8 @@ impl App {
             .latest
             .as_ref()
             .map_or(1.0, |l| l.schedule.temperature());
-        self.update_landscape_textures(ui.ctx(), t);
+        let log = self.preset.view.log_landscape;
+        self.landscape.update_textures(ui.ctx(), t, log);
         let Some(l) = self.landscape.latest.clone() else {
             return;
         };
@@ -172,55 +236,70 @@ impl App {
         });
         let width = ui.available_width();
         let side = width.min(ui.available_height() * 0.62);
-        Plot::new("landscape")
-            .data_aspect(1.0)
-            .width(width)
-            .height(side)
-            .legend(Legend::default())
-            .show(ui, |p| {
-                let name = if self.preset.view.density_underlay {
-                    "exp(-E/T)/Z"
-                } else {
-                    "E(x, y)"
-                };
-                p.image(image_item(name, &underlay, bounds));
-                p.line(
-                    Line::new(
-                        "trail of walker 0",
-                        PlotPoints::from(l.trail.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>()),
-                    )
-                    .color(Color32::from_rgb(255, 210, 60)),
-                );
-                if let Some(t) = &tempering {
-                    let k = t.ladder.len();
-                    for (i, ws) in t.walkers.iter().enumerate().skip(1).rev() {
-                        p.points(
-                            Points::new(
-                                format!("T = {:.2e}", t.ladder[i]),
-                                ws.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>(),
-                            )
-                            .radius(2.0)
-                            .color(super::tempering::slot_color(i, k).gamma_multiply(0.7)),
+        let underlay_name = if self.preset.view.density_underlay {
+            "exp(-E/T)/Z"
+        } else {
+            "E(x, y)"
+        };
+        // Compare mode: B's walkers beside A's.
+        let b_side = self.compare.as_mut().and_then(|b| {
+            let t_b = b
+                .feed
+                .latest
+                .as_ref()
+                .map_or(1.0, |l| l.schedule.temperature());
+            b.landscape.update_textures(ui.ctx(), t_b, log);
+            let tex = b
+                .landscape
+                .energy_texture
+                .as_ref()
+                .map(|(_, _, t)| t.clone())?;
+            Some((b.landscape.latest.clone()?, tex, b.tempering.latest.clone()))
+        });
+        match b_side {
+            None => walkers_plot(
+                ui,
+                "landscape",
+                &l,
+                &underlay,
+                underlay_name,
+                [width, side],
+                slow,
+                tempering.as_ref(),
+            ),
+            Some((lb, tex_b, tempering_b)) => {
+                let half = (width - ui.spacing().item_spacing.x) / 2.0;
+                let h = half.min(side);
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| {
+                        ui.label("Run A");
+                        walkers_plot(
+                            ui,
+                            "landscape",
+                            &l,
+                            &underlay,
+                            underlay_name,
+                            [half, h],
+                            slow,
+                            tempering.as_ref(),
                         );
-                    }
-                }
-                p.points(
-                    Points::new(
-                        "walkers",
-                        l.walkers.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>(),
-                    )
-                    .radius(2.5)
-                    .color(rgb(colors::WALKER)),
-                );
-                if slow && let Some((from, to, accepted)) = l.last_move {
-                    let color = if accepted {
-                        Color32::from_rgb(60, 200, 80)
-                    } else {
-                        Color32::from_rgb(230, 60, 60)
-                    };
-                    p.arrows(Arrows::new("last proposal", vec![from], vec![to]).color(color));
-                }
-            });
+                    });
+                    ui.vertical(|ui| {
+                        ui.label("Run B");
+                        walkers_plot(
+                            ui,
+                            "landscape-b",
+                            &lb,
+                            &tex_b,
+                            "E(x, y)",
+                            [half, h],
+                            slow,
+                            tempering_b.as_ref(),
+                        );
+                    });
+                });
+            }
+        }
         let half = (width - ui.spacing().item_spacing.x) / 2.0;
         let small = half.min(ui.available_height() - 24.0).max(60.0);
         ui.horizontal(|ui| {
