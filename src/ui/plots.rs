@@ -9,6 +9,17 @@ use crate::sim::{History, Metric, ScheduleState};
 use egui::{Color32, Id};
 use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
+/// Colours of run B's curves in compare mode (T, E, best E, acceptance, train and test
+/// accuracy): warm tones, to tell them from A's at a glance.
+const B_COLORS: [Color32; 6] = [
+    Color32::from_rgb(255, 170, 60),
+    Color32::from_rgb(255, 120, 200),
+    Color32::from_rgb(255, 220, 100),
+    Color32::from_rgb(250, 140, 110),
+    Color32::from_rgb(255, 200, 150),
+    Color32::from_rgb(200, 240, 120),
+];
+
 /// What the plots remember between frames.
 #[derive(Clone, Debug, Default)]
 pub struct PlotsState {
@@ -245,7 +256,7 @@ impl App {
             view = Some([b.min()[0], b.max()[0]]);
         };
         let ghost = self.plots.ghost.as_ref();
-        // B's curves in compare mode: the same colours, dashed, named "B: ...".
+        // B's curves in compare mode: a second colour family, dashed, named "B: ...".
         let b_history = self.compare.as_ref().map(|c| &c.feed.history);
         let b_line =
             |metric: Metric, log: bool, name: &str, color: Color32| -> Option<Line<'static>> {
@@ -276,7 +287,12 @@ impl App {
             let lines = ghost_line(Metric::Temperature, log_t)
                 .into_iter()
                 .chain(lines)
-                .chain(b_line(Metric::Temperature, log_t, "temperature T", accent))
+                .chain(b_line(
+                    Metric::Temperature,
+                    log_t,
+                    "temperature T",
+                    B_COLORS[0],
+                ))
                 .collect();
             plot(ui, "temperature", log_t, None, lines);
         }
@@ -289,18 +305,8 @@ impl App {
             let lines = ghost_line(Metric::Energy, log_e)
                 .into_iter()
                 .chain(lines)
-                .chain(b_line(
-                    Metric::Energy,
-                    log_e,
-                    "energy E",
-                    Color32::from_rgb(80, 140, 230),
-                ))
-                .chain(b_line(
-                    Metric::BestEnergy,
-                    log_e,
-                    "best E",
-                    Color32::from_rgb(60, 180, 90),
-                ))
+                .chain(b_line(Metric::Energy, log_e, "energy E", B_COLORS[1]))
+                .chain(b_line(Metric::BestEnergy, log_e, "best E", B_COLORS[2]))
                 .collect();
             plot(ui, "energy", log_e, None, lines);
         }
@@ -316,7 +322,7 @@ impl App {
                     Metric::Acceptance,
                     false,
                     "acceptance rate",
-                    Color32::from_rgb(170, 110, 220),
+                    B_COLORS[3],
                 ))
                 .collect();
             plot(ui, "acceptance", false, Some([0.0, 1.0]), lines);
@@ -335,13 +341,13 @@ impl App {
                     Metric::TrainAccuracy,
                     false,
                     "train accuracy",
-                    Color32::from_rgb(230, 160, 40),
+                    B_COLORS[4],
                 ))
                 .chain(b_line(
                     Metric::TestAccuracy,
                     false,
                     "test accuracy",
-                    Color32::from_rgb(40, 170, 170),
+                    B_COLORS[5],
                 ))
                 .collect();
             plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
