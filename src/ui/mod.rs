@@ -239,6 +239,12 @@ impl App {
             .push(Command::SetConfig(Box::new(self.preset.run.clone())));
     }
 
+    /// The whole session as a preset, run B included when comparing.
+    pub fn session(&mut self) -> &Preset {
+        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
+        &self.preset
+    }
+
     /// The settings the control panel edits: B's while editing B, else A's.
     fn edited_run(&self) -> &crate::sim::RunConfig {
         match &self.compare {
@@ -665,8 +671,7 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
-        eframe::set_value(storage, SESSION_KEY, &self.preset);
+        eframe::set_value(storage, SESSION_KEY, self.session());
     }
 }
 

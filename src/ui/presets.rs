@@ -63,8 +63,7 @@ impl App {
             self.notice = Some((format!("{}: {e}", dir.display()), true));
             return;
         }
-        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
-        match self.preset.save(&path, overwrite) {
+        match self.session().save(&path, overwrite) {
             Ok(()) => {
                 self.notice = Some((format!("Saved {}", path.display()), false));
                 self.presets.confirm = None;
