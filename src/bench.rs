@@ -7,8 +7,8 @@
 //! compared on one machine.
 
 use crate::sim::{
-    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProposalKind, Run, RunConfig,
-    Schedule,
+    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProblemConfig, ProposalKind,
+    Run, RunConfig, Schedule,
 };
 use serde::Serialize;
 use std::time::Instant;
@@ -32,17 +32,17 @@ pub struct BenchResult {
 /// The config of one benchmark case.
 pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> RunConfig {
     RunConfig {
-        data: DataConfig {
-            kind: DataKind::Quadrants,
-            samples,
-            noise: 0.0,
-            test_fraction: 0.0,
-            seed: 42,
-        },
-        network: NetworkConfig {
+        problem: ProblemConfig::Network(NetworkConfig {
+            data: DataConfig {
+                kind: DataKind::Quadrants,
+                samples,
+                noise: 0.0,
+                test_fraction: 0.0,
+                seed: 42,
+            },
             hidden,
             ..NetworkConfig::default()
-        },
+        }),
         annealer: AnnealerConfig {
             schedule: Schedule::Geometric {
                 t0: 1.0,
@@ -56,7 +56,6 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
             adapt_step: None,
             sampler: crate::sim::anneal::Sampler::RandomWalk,
         },
-        landscape: None,
         tempering: None,
         seed: 0,
         steps: *crate::sim::limits::STEPS.end(),
@@ -119,25 +118,18 @@ pub fn measure_tempering(
     k: usize,
     seconds: f64,
 ) -> anyhow::Result<f64> {
-    use crate::sim::tempering::{Tempering, geometric_ladder};
-    use crate::sim::{Dataset, NetworkProblem};
-    use rand::SeedableRng;
-    let config = case_config(hidden, samples, ProposalKind::All);
-    let data = Dataset::generate(&config.data);
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0);
-    let mut pt = Tempering::new(geometric_ladder(1e-3, 1.0, k), &config.annealer, 10, |_| {
-        NetworkProblem::new(&config.network, &data, &mut rng)
+    let mut config = case_config(hidden, samples, ProposalKind::All);
+    config.tempering = Some(crate::sim::TemperingConfig {
+        replicas: k,
+        t_max: 1.0,
+        swap_every: 10,
     });
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
-    for _ in 0..1000 {
-        pt.step(&mut rng);
-    }
+    let mut pt = Run::new(config)?;
+    pt.run(1000);
     let start = Instant::now();
     let mut steps = 0u64;
     while start.elapsed().as_secs_f64() < seconds {
-        for _ in 0..256 {
-            pt.step(&mut rng);
-        }
+        pt.run(256);
         steps += 256;
     }
     Ok((steps * k as u64) as f64 / start.elapsed().as_secs_f64())

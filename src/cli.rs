@@ -3,7 +3,7 @@
 //! Errors end here: each is printed once, as one line, and the process exits non-zero.
 
 use crate::preset::Preset;
-use crate::sim::{History, Run, StepRecord};
+use crate::sim::{History, Kind, PlotKind, Run, StepRecord};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,12 +21,12 @@ pub struct Cli {
     pub preset: Option<PathBuf>,
     /// What to do (default: open the GUI).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub task: Option<Task>,
 }
 
-/// Subcommands.
+/// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum Task {
     /// Anneal headless, print a summary and optionally write every K-th step as CSV.
     Run(RunArgs),
     /// Measure proposals per second.
@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// In a landscape run, write the walkers' positions (`step,walker,x,y,energy`) every K-th step.
     #[arg(long, value_name = "FILE.csv")]
     pub samples: Option<PathBuf>,
+    /// Write the final state of the problem as JSON (the network's weights and data, the
+    /// walkers), so that an independent program can recompute the results.
+    #[arg(long, value_name = "FILE.json")]
+    pub state: Option<PathBuf>,
     /// Write a figure for slides: the final decision boundary and the T, E and acceptance curves.
     #[arg(long, value_name = "FIG.png")]
     pub png: Option<PathBuf>,
@@ -95,15 +99,15 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    match cli.task {
         None => {
             let preset = cli.preset.as_deref().map(Preset::load).transpose()?;
             crate::gui(preset)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Run(args)) => run(&args).map(|()| ExitCode::SUCCESS),
-        Some(Command::Bench(args)) => bench(&args).map(|()| ExitCode::SUCCESS),
-        Some(Command::Check { files }) => Ok(check(&files)),
+        Some(Task::Run(args)) => run(&args).map(|()| ExitCode::SUCCESS),
+        Some(Task::Bench(args)) => bench(&args).map(|()| ExitCode::SUCCESS),
+        Some(Task::Check { files }) => Ok(check(&files)),
     }
 }
 
@@ -114,8 +118,9 @@ fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
     })
 }
 
-/// Runs to the end, writing every `every`-th step (and the last) as CSV to `csv` if given
-/// and keeping every step's metrics in `history`.
+/// Runs to the end, writing every `every`-th step (and the last) as CSV to `csv` and the
+/// problem's per-particle samples to `samples` if given, and keeping every step's metrics
+/// in `history`. Returns the last step's record, with its observables evaluated.
 pub fn run_to_end(
     run: &mut Run,
     every: u64,
@@ -123,45 +128,46 @@ pub fn run_to_end(
     mut samples: Option<&mut dyn Write>,
     history: &mut History,
     bar: &ProgressBar,
-) -> std::io::Result<()> {
+) -> std::io::Result<StepRecord> {
+    let observables = run.observables().len();
     if let Some(out) = csv.as_deref_mut() {
-        writeln!(out, "{}", StepRecord::CSV_HEADER)?;
+        writeln!(out, "{}", StepRecord::csv_header(run.observables()))?;
     }
-    if let Some(out) = samples.as_deref_mut() {
-        writeln!(out, "step,walker,x,y,energy")?;
+    if let (Some(out), Some((columns, _))) = (samples.as_deref_mut(), run.problem().samples()) {
+        writeln!(out, "step,{columns}")?;
     }
     let total = run.config().steps;
     while !run.finished() {
-        run.step();
-        let step = run.annealer().steps();
-        let written = step.is_multiple_of(every) || step == total;
-        let record = match (csv.as_deref_mut(), written) {
-            (Some(out), true) => {
-                let r = run.record();
-                writeln!(out, "{}", r.csv_row())?;
-                r
+        let mut record = run.step_recorded();
+        let step = record.step;
+        if step.is_multiple_of(every) || step == total {
+            if let Some(out) = csv.as_deref_mut() {
+                record = run.record();
+                writeln!(out, "{}", record.csv_row(observables))?;
             }
-            // Accuracy only where it is cheap to keep (as the trainer does).
-            _ => {
-                let (train, test) = if step.is_multiple_of(crate::trainer::ACCURACY_EVERY) {
-                    run.accuracies()
-                } else {
-                    (f64::NAN, f64::NAN)
-                };
-                run.record_with(train, test, run.heat_capacity())
-            }
-        };
-        history.push(&record);
-        if let (Some(out), true, Some(land)) = (samples.as_deref_mut(), written, run.landscape()) {
-            for (i, (w, e)) in land.walkers().iter().zip(land.energies()).enumerate() {
-                writeln!(out, "{step},{i},{},{},{e}", w[0], w[1])?;
+            if let (Some(out), Some((_, rows))) = (samples.as_deref_mut(), run.problem().samples())
+            {
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(f64::to_string).collect();
+                    writeln!(out, "{step},{}", cells.join(","))?;
+                }
             }
         }
+        history.push(&record);
         if step.is_multiple_of(1024) {
             bar.set_position(step);
         }
     }
-    Ok(())
+    Ok(run.record())
+}
+
+/// A value of an observable as people read it (percent for shares).
+fn observable_text(plot: PlotKind, v: f64) -> String {
+    match plot {
+        PlotKind::Steps { fraction: true, .. } if v.is_finite() => format!("{:.2}%", 100.0 * v),
+        _ if v.is_nan() => "-".into(),
+        _ => format!("{v:.6}"),
+    }
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
@@ -173,6 +179,10 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         preset.run.seed = seed;
     }
     let mut run = Run::new(preset.run.clone())?;
+    anyhow::ensure!(
+        args.samples.is_none() || run.problem().samples().is_some(),
+        "--samples needs a problem with particles, such as a landscape preset (this one anneals the network)"
+    );
     let bar = ProgressBar::new(preset.run.steps);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} eta {eta}")
@@ -180,17 +190,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut history = History::new(4096);
-    anyhow::ensure!(
-        args.samples.is_none() || run.landscape().is_some(),
-        "--samples needs a landscape preset (this one anneals the network)"
-    );
     let (mut csv, mut samples) = (Vec::new(), Vec::new());
     let csv_out: Option<&mut dyn Write> = args.csv.as_ref().map(|_| &mut csv as &mut dyn Write);
     let samples_out: Option<&mut dyn Write> = args
         .samples
         .as_ref()
         .map(|_| &mut samples as &mut dyn Write);
-    run_to_end(
+    let r = run_to_end(
         &mut run,
         args.every,
         csv_out,
@@ -204,8 +210,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
+    if let Some(path) = &args.state {
+        let json = serde_json::to_string_pretty(&run.state())?;
+        crate::preset::write_atomic(path, json.as_bytes(), true)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if let Some(path) = &args.png {
-        let figure = crate::figure::render(&run, &history, &preset.title);
+        let figure = crate::figure::render(&run, &r, &history, &preset.title);
         let mut png = std::io::Cursor::new(Vec::new());
         figure.write_to(&mut png, image::ImageFormat::Png)?;
         crate::preset::write_atomic(path, png.get_ref(), true)
@@ -213,12 +224,12 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let r = run.record();
     let a = run.annealer();
+    let particles = run.problem().particles();
     println!("preset          {}", preset.title);
     println!("steps           {}", r.step);
     println!("temperature     {:.6e}", a.temperature());
-    let per = if run.landscape().is_some() {
+    let per = if particles > 1 {
         " (mean per walker)"
     } else {
         ""
@@ -232,15 +243,11 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         a.config().window
     );
     println!("non-finite      {}", a.non_finite());
-    if let Some(land) = run.landscape() {
-        println!("walkers         {}", land.len());
-    } else {
-        println!("train accuracy  {:.4}", r.train_accuracy);
-        if r.test_accuracy.is_nan() {
-            println!("test accuracy   - (no test set)");
-        } else {
-            println!("test accuracy   {:.4}", r.test_accuracy);
-        }
+    if particles > 1 {
+        println!("walkers         {particles}");
+    }
+    for (o, v) in run.observables().iter().zip(r.observables) {
+        println!("{:<15} {}", o.label, observable_text(o.plot, v));
     }
     println!("steps/s         {:.0}", r.step as f64 / seconds.max(1e-9));
     Ok(())

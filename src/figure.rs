@@ -3,7 +3,11 @@
 //! the CPU with `imageproc`, text in the app's own font; no display needed.
 
 use crate::colors;
-use crate::sim::{DecisionGrid, History, LandscapeProblem, Metric, Run};
+use crate::sim::landscape::LandscapeView;
+use crate::sim::network::NetworkView;
+use crate::sim::{
+    DecisionGrid, History, Metric, PlotKind, ProblemView, Run, StepRecord, ViewRequest,
+};
 use ab_glyph::FontRef;
 use image::{Rgb, RgbImage};
 use imageproc::drawing::{
@@ -147,7 +151,14 @@ fn square(x: i32, y: i32, side: u32, bounds: [[f64; 2]; 2]) -> Panel {
     }
 }
 
-fn boundary_panel(img: &mut RgbImage, run: &Run, grid: &DecisionGrid, x: i32, y: i32, side: u32) {
+fn boundary_panel(
+    img: &mut RgbImage,
+    view: &NetworkView,
+    grid: &DecisionGrid,
+    x: i32,
+    y: i32,
+    side: u32,
+) {
     let (rows, cols) = grid.p.dim();
     blit(img, &colors::grid_pixels(&grid.p), rows, cols, x, y, side);
     let [lo, hi] = grid.bounds;
@@ -156,7 +167,7 @@ fn boundary_panel(img: &mut RgbImage, run: &Run, grid: &DecisionGrid, x: i32, y:
         [f64::from(hi[0]), f64::from(hi[1])],
     ];
     let panel = square(x, y, side, bounds);
-    let data = run.data();
+    let data = &view.data;
     for (samples, probs, filled) in [
         (&data.train, &grid.train_p, true),
         (&data.test, &grid.test_p, false),
@@ -184,13 +195,12 @@ fn boundary_panel(img: &mut RgbImage, run: &Run, grid: &DecisionGrid, x: i32, y:
     }
 }
 
-fn landscape_panel(img: &mut RgbImage, land: &LandscapeProblem, x: i32, y: i32, side: u32) {
-    let g = 190;
-    let grid = land.surface().grid(land.bounds(), g);
-    let pixels = colors::energy_pixels(&grid.energy, g, true);
-    blit(img, &pixels, g, g, x, y, side);
-    let panel = square(x, y, side, land.bounds());
-    for w in land.walkers() {
+fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, side: u32) {
+    let grid = &land.grid;
+    let pixels = colors::energy_pixels(&grid.energy, grid.side, true);
+    blit(img, &pixels, grid.side, grid.side, x, y, side);
+    let panel = square(x, y, side, grid.bounds);
+    for w in &land.walkers {
         let (px, py) = panel.px(w[0], w[1]);
         let at = (px.round() as i32, py.round() as i32);
         draw_filled_circle_mut(img, at, 4, Rgb(colors::WALKER));
@@ -198,8 +208,9 @@ fn landscape_panel(img: &mut RgbImage, land: &LandscapeProblem, x: i32, y: i32, 
     }
 }
 
-/// Draws the figure of a finished `run` whose steps are in `history`.
-pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
+/// Draws the figure of a finished `run` whose steps are in `history` and whose last
+/// step's metrics are `record`.
+pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
     let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
     let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
         return img;
@@ -209,28 +220,31 @@ pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
     // The decision boundary, or the landscape, square, on the left.
     let side = 760u32;
     let (bx, by) = (40i32, 80i32);
-    let caption = match (run.decision_grid(side as usize / 4), run.landscape()) {
-        (Some(grid), _) => {
-            boundary_panel(&mut img, run, &grid, bx, by, side);
-            format!(
-                "step {}   train accuracy {:.1}%   best energy {:.4}",
-                run.annealer().steps(),
-                100.0 * run.network().map_or(f64::NAN, |n| n.train_accuracy()),
-                run.annealer().best_energy()
-            )
+    let view = run.view(&ViewRequest {
+        grid: side as usize / 4,
+        replica: false,
+    });
+    match &view {
+        ProblemView::Network(v) => {
+            if let Some(grid) = &v.grid {
+                boundary_panel(&mut img, v, grid, bx, by, side);
+            }
         }
-        (None, Some(land)) => {
-            landscape_panel(&mut img, land, bx, by, side);
-            format!(
-                "step {}   {} walkers   mean energy {:.4}   T = {:.3e}",
-                run.annealer().steps(),
-                land.len(),
-                run.annealer().energy() / land.len() as f64,
-                run.annealer().temperature()
-            )
+        ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
+    }
+    let mut caption = format!(
+        "step {}   T = {:.3e}   energy {:.4}   best {:.4}",
+        record.step, record.temperature, record.energy, record.best_energy
+    );
+    for (o, v) in run.observables().iter().zip(record.observables) {
+        if o.status {
+            let value = match o.plot {
+                PlotKind::Steps { fraction: true, .. } => format!("{:.1}%", 100.0 * v),
+                _ => format!("{v:.4}"),
+            };
+            caption.push_str(&format!("   {} {value}", o.label));
         }
-        (None, None) => String::new(),
-    };
+    }
     draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
     label(&mut img, &font, bx, by + side as i32 + 8, 20.0, &caption);
 
@@ -246,15 +260,15 @@ pub fn render(run: &Run, history: &History, title: &str) -> RgbImage {
         pts
     };
     let (px, pw, ph) = (900i32, 660u32, 215u32);
-    let t = env(Metric::Temperature, true);
+    let t = env(Metric::TEMPERATURE, true);
     // A log axis only when every energy is positive (a landscape's may not be).
     let log_e = history
         .buckets()
         .iter()
-        .all(|b| b.min[Metric::Energy as usize] > 0.0);
-    let e = env(Metric::Energy, log_e);
-    let b = env(Metric::BestEnergy, log_e);
-    let a = env(Metric::Acceptance, false);
+        .all(|b| b.min[Metric::ENERGY.0] > 0.0);
+    let e = env(Metric::ENERGY, log_e);
+    let b = env(Metric::BEST_ENERGY, log_e);
+    let a = env(Metric::ACCEPTANCE, false);
     let specs: [CurveSpec; 3] = [
         ("temperature T (log)", true, None, vec![([220, 80, 60], t)]),
         (

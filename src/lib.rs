@@ -1,24 +1,38 @@
-//! annealscope: watch simulated annealing train a tiny neural network.
+//! annealscope: watch simulated annealing, temperature and the Boltzmann distribution at
+//! work, on a tiny neural network's loss and on 2D energy landscapes.
 //!
 //! # Data flow
 //!
-//! * [`sim`] is the physics: a [`sim::Run`] owns a data set, a network whose loss is the
-//!   energy, and an [`sim::Annealer`] that proposes moves and accepts them with the
-//!   Metropolis rule at a temperature set by a cooling [`sim::Schedule`]. It is pure and
-//!   deterministic given the seeds in its [`sim::RunConfig`].
+//! * [`sim`] is the physics, pure and deterministic given the seeds in a
+//!   [`sim::RunConfig`]. The config names a problem kind ([`sim::ProblemConfig`]: the
+//!   network with its data set, or walkers on a landscape), the annealing dynamics
+//!   ([`sim::AnnealerConfig`]: schedule, step size, proposal, Metropolis or Barker,
+//!   random walk, Langevin or MALA) and optionally a parallel-tempering ladder. A
+//!   [`sim::Run`] builds the problem and its [`sim::Engine`] (one chain, or replicas
+//!   exchanging configurations) and steps it, recording each step as a
+//!   [`sim::StepRecord`]: temperature, energy, best energy, acceptance rate, then the
+//!   problem's own observables (accuracy for the network, the walkers' heat capacity for
+//!   a landscape). A problem describes itself through [`sim::Kind`]: its observables,
+//!   what the UI draws of it ([`sim::ProblemView`]), its state for export.
 //! * [`trainer`] runs a `Run` on a background thread. The UI sends it
 //!   [`trainer::Command`]s; it streams [`trainer::Snapshot`]s back, about 60 a second,
 //!   each holding every step's metrics since the last (summarised losslessly at the
-//!   extremes in a [`sim::History`]) and the latest decision boundary.
-//! * [`preset`] saves and loads a whole session as versioned RON.
-//! * [`ui`] is the desktop app (eframe/egui): it drains snapshots each frame without
-//!   waiting and turns every user action into a command.
-//! * [`cli`] is the command line: the GUI, headless runs and the benchmark.
+//!   extremes in a [`sim::History`]), the problem's latest view and what happened
+//!   ([`trainer::Event`]: a restart, a refused config with its typed error, an answer, a
+//!   suggested schedule). Neither side ever waits for the other.
+//! * [`preset`] saves and loads a whole session (run A, an optional run B to compare,
+//!   the pace and the view) as versioned RON, reading every older version.
+//! * [`ui`] is the desktop app (eframe/egui): one [`ui::RunPane`] per run, views that
+//!   emit [`ui::Action`]s, applied in one place each frame.
+//! * [`figure`] draws a run for slides without a display; [`cli`] is the command line:
+//!   the GUI, headless runs (`run`), presets' validation (`check`) and the benchmark
+//!   ([`mod@bench`], and the UI's frame time in [`ui::bench`]).
 
 pub mod bench;
 pub mod cli;
 pub mod colors;
 pub mod figure;
+pub mod pace;
 pub mod preset;
 pub mod sim;
 pub mod trainer;

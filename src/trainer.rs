@@ -9,36 +9,26 @@
 //! the run.
 //!
 //! The trajectory depends only on the run's config: snapshots, pauses and the speed
-//! setting decide *when* steps happen, never *which*.
+//! setting decide *when* steps happen, never *which*. The trainer knows no problem kind:
+//! what it sends of the problem is the problem's own [`ProblemView`].
 
+use crate::pace::Speed;
+use crate::sim::suggest::Suggestion;
 use crate::sim::{
-    Applied, Dataset, DecisionGrid, EnergyGrid, History, Run, RunConfig, ScheduleState, StepRecord,
+    Applied, History, Kind, Observable, ProblemView, RangeError, Reply, Request, Run, RunConfig,
+    ScheduleState, StepRecord, ViewRequest,
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Snapshots sent per second at most.
 pub const SNAPSHOTS_PER_SECOND: f64 = 60.0;
-/// Accuracy (only when the state changed) and the heat capacity are re-evaluated every
-/// this many steps.
-pub const ACCURACY_EVERY: u64 = 64;
 /// Buckets the trainer keeps for an unread receiver before merging them.
 const PENDING_BUCKETS: usize = 4096;
-/// Decision grids are recomputed at most this often.
-const GRID_INTERVAL: Duration = Duration::from_millis(50);
-
-/// How fast the trainer steps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub enum Speed {
-    /// As fast as the machine allows.
-    #[default]
-    Max,
-    /// At most this many steps per second of wall time.
-    PerSecond(f64),
-}
+/// Views of the problem are recomputed at most this often.
+const VIEW_INTERVAL: Duration = Duration::from_millis(33);
 
 /// What the UI (or a test) asks of the trainer.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,26 +41,40 @@ pub enum Command {
     Step(u64),
     /// Rebuild the run at step 0 with the current config.
     Reset,
-    /// Apply a new config: annealer settings live, data/network/seed by restarting.
+    /// Apply a new config: annealer settings live, a new problem, seed or ladder by
+    /// restarting. A refused config is answered with [`Event::Refused`].
     SetConfig(Box<RunConfig>),
     /// Set the temperature now (reheat or quench).
     SetTemperature(f64),
     /// Change the speed.
     SetSpeed(Speed),
-    /// Side of the decision grid (0 turns it off).
-    SetGrid(usize),
-    /// Compute a 2D slice of the network's loss around its current (or best) parameters
-    /// along two fresh filter-normalised random directions, `span` units each way.
-    LossSlice {
-        /// Half-width of the slice in units of the directions.
-        span: f64,
-        /// Centre on the best parameters instead of the current ones.
-        best: bool,
-    },
-    /// Suggest a schedule that fits this many seconds at the current speed.
+    /// What to draw of the problem (the decision grid's side; 0 turns it off).
+    SetView(ViewRequest),
+    /// A question to the problem, answered with [`Event::Answer`].
+    Ask(Request),
+    /// Suggest a schedule that fits this many seconds at the current speed, answered with
+    /// [`Event::Suggested`].
     Suggest(f64),
     /// Stop the thread.
     Shutdown,
+}
+
+/// Something that happened since the previous snapshot.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A config changed the problem, the seed or the ladder: the run restarted at step 0.
+    Restarted,
+    /// A config was refused; the run goes on with the config in force.
+    Refused {
+        /// Why.
+        error: RangeError,
+        /// The config the run goes on with.
+        in_force: Box<RunConfig>,
+    },
+    /// The problem's answer to an [`Command::Ask`].
+    Answer(Arc<Reply>),
+    /// A suggested schedule, or why none could be made.
+    Suggested(Result<Suggestion, RangeError>),
 }
 
 /// What the trainer reports, about 60 times a second while anything happens.
@@ -82,57 +86,32 @@ pub struct Snapshot {
     pub history: History,
     /// The metrics of the latest step.
     pub latest: StepRecord,
+    /// The observables of the run's problem (the metrics after the core ones).
+    pub observables: &'static [Observable],
     /// Whether the trainer is stepping.
     pub playing: bool,
     /// Whether the configured number of steps has been reached.
     pub finished: bool,
     /// Steps per second of wall time, measured over the last snapshot interval.
     pub steps_per_second: f64,
-    /// The config in force.
-    pub config: RunConfig,
     /// The schedule in motion (to draw the planned temperature curve).
     pub schedule: ScheduleState,
     /// The step size in force (differs from the config's while it adapts).
     pub step_size: f64,
-    /// The data set.
-    pub data: Arc<Dataset>,
-    /// The latest decision boundary, if any was computed since the last snapshot.
-    pub grid: Option<Arc<DecisionGrid>>,
-    /// In a landscape run: the surface, the walkers and the trail of walker 0.
-    pub landscape: Option<LandscapeSnapshot>,
-    /// A loss slice computed since the last snapshot.
-    pub slice: Option<Arc<LossSlice>>,
+    /// The problem as the UI draws it, when it changed since the last snapshot.
+    pub view: Option<Arc<ProblemView>>,
     /// In a parallel-tempering run: the ladder, exchange rates and who sits where.
     pub tempering: Option<TemperingSnapshot>,
-    /// A schedule suggested since the last snapshot (or why none could be).
-    pub suggestion: Option<Result<crate::sim::suggest::Suggestion, String>>,
     /// Accepted moves so far.
     pub accepted: u64,
     /// Candidates rejected for a non-finite energy so far.
     pub non_finite: u64,
-    /// Set when a command changed data, network or seed and the run restarted.
-    pub restarted: bool,
-    /// Set when a command was refused (an out-of-range config).
-    pub error: Option<String>,
-}
-
-/// What the UI needs to draw a landscape run.
-#[derive(Clone, Debug)]
-pub struct LandscapeSnapshot {
-    /// `E` on a grid over the box (the same for the whole run).
-    pub grid: Arc<EnergyGrid>,
-    /// Walker positions.
-    pub walkers: Vec<[f64; 2]>,
-    /// Walker energies.
-    pub energies: Vec<f64>,
-    /// Recent positions of walker 0, oldest first.
-    pub trail: Vec<[f64; 2]>,
-    /// The last proposal: from, to, accepted.
-    pub last_move: Option<([f64; 2], [f64; 2], bool)>,
+    /// What happened since the previous snapshot.
+    pub events: Vec<Event>,
 }
 
 /// The state of a parallel-tempering run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct TemperingSnapshot {
     /// The temperatures, coldest first.
     pub ladder: Vec<f64>,
@@ -140,34 +119,11 @@ pub struct TemperingSnapshot {
     pub swap_rates: Vec<f64>,
     /// Which replica (by its starting slot) sits at each temperature.
     pub identity: Vec<usize>,
-    /// Each temperature's current energy (per walker on a landscape).
+    /// Each temperature's current energy (per particle).
     pub energies: Vec<f64>,
-    /// Each temperature's walkers, in a landscape run.
-    pub walkers: Vec<Vec<[f64; 2]>>,
+    /// What each temperature's replica looks like (cheap views), coldest first.
+    pub views: Vec<ProblemView>,
 }
-
-/// A 2D slice of the network's loss.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LossSlice {
-    /// Loss on a `side x side` grid of `(a, b)` in `[-span, span]^2`, rows from `b = -span`.
-    pub values: Vec<f64>,
-    /// Cells per side.
-    pub side: usize,
-    /// Half-width.
-    pub span: f64,
-    /// Centred on the best parameters (else the current ones).
-    pub best: bool,
-    /// The step it was taken at.
-    pub step: u64,
-}
-
-/// Cells per side of a loss slice.
-pub const SLICE_GRID: usize = 61;
-
-/// Cells per side of the landscape grid sent to the UI.
-pub const LANDSCAPE_GRID: usize = 160;
-/// Positions of walker 0 kept for its trail.
-const TRAIL: usize = 400;
 
 /// Handle to the trainer thread. Dropping it shuts the thread down and joins it.
 pub struct Trainer {
@@ -179,10 +135,20 @@ pub struct Trainer {
 /// A callback the trainer calls after sending a snapshot (the UI's repaint request).
 pub type Waker = Box<dyn Fn() + Send>;
 
+/// The trainer thread ended without being asked to.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the trainer stopped unexpectedly: {0}")]
+pub struct Crashed(pub String);
+
 impl Trainer {
     /// Starts a trainer on `config`, playing.
     pub fn spawn(config: RunConfig, speed: Speed, waker: Option<Waker>) -> anyhow::Result<Self> {
         let run = Run::new(config)?;
+        Self::spawn_run(run, speed, waker)
+    }
+
+    /// Starts a trainer on a built run, playing.
+    pub fn spawn_run(run: Run, speed: Speed, waker: Option<Waker>) -> anyhow::Result<Self> {
         let (commands, command_rx) = unbounded();
         let (snapshot_tx, snapshots) = bounded(4);
         let thread = std::thread::Builder::new()
@@ -197,7 +163,7 @@ impl Trainer {
 
     /// Sends a command; never blocks.
     pub fn send(&self, command: Command) {
-        // Fails only if the thread is gone, and then there is nothing left to command.
+        // Fails only if the thread is gone, which `crashed` reports.
         let _ = self.commands.send(command);
     }
 
@@ -211,24 +177,42 @@ impl Trainer {
         self.snapshots.recv_timeout(timeout).ok()
     }
 
-    /// Stops the thread and waits for it.
-    pub fn shutdown(&mut self) {
+    /// If the thread has ended without being told to (a panic), joins it and says why;
+    /// never blocks.
+    pub fn crashed(&mut self) -> Option<Crashed> {
+        if !self.thread.as_ref().is_some_and(|t| t.is_finished()) {
+            return None;
+        }
+        let thread = self.thread.take()?;
+        Some(Crashed(match thread.join() {
+            Ok(()) => "the thread ended".into(),
+            Err(payload) => payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "it panicked".into()),
+        }))
+    }
+
+    /// Stops the thread and waits for it. A panic in the thread is returned, not swallowed.
+    pub fn shutdown(&mut self) -> Result<(), Crashed> {
         let _ = self.commands.send(Command::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(_)) => Err(Crashed("it panicked".into())),
+            _ => Ok(()),
         }
     }
 }
 
 impl Drop for Trainer {
     fn drop(&mut self) {
-        self.shutdown();
+        // A panic was shown while the app ran (`crashed`); at exit there is no one to tell.
+        let _ = self.shutdown();
     }
 }
 
 struct Worker {
     run: Run,
-    data: Arc<Dataset>,
     speed: Speed,
     playing: bool,
     /// The step at which playing stops by itself (`None`: never).
@@ -237,23 +221,16 @@ struct Worker {
     step_budget: u64,
     generation: u64,
     pending: History,
-    accuracy: (f64, f64),
-    /// The heat-capacity estimate, refreshed with the accuracies.
-    heat_capacity: f64,
-    grid_size: usize,
-    grid_dirty: bool,
-    last_grid: Option<Instant>,
-    grid: Option<Arc<DecisionGrid>>,
-    /// The landscape's energy grid, in a landscape run.
-    energy_grid: Option<Arc<EnergyGrid>>,
-    trail: std::collections::VecDeque<[f64; 2]>,
-    slice: Option<Arc<LossSlice>>,
-    slices_made: u64,
-    suggestion: Option<Result<crate::sim::suggest::Suggestion, String>>,
+    view_request: ViewRequest,
+    /// The problem changed since the last view.
+    view_dirty: bool,
+    last_view: Option<Instant>,
+    view: Option<Arc<ProblemView>>,
+    /// Answers given so far (each answer's randomness gets its own stream).
+    answers: u64,
     /// Steps per second measured while playing flat out, for sizing suggested runs.
     measured_speed: f64,
-    restarted: bool,
-    error: Option<String>,
+    events: Vec<Event>,
     /// Something changed that the UI has not been told.
     dirty: bool,
     tx: Sender<Snapshot>,
@@ -269,8 +246,7 @@ struct Worker {
 impl Worker {
     fn new(run: Run, speed: Speed, tx: Sender<Snapshot>, waker: Option<Waker>) -> Self {
         let now = Instant::now();
-        let mut w = Self {
-            data: Arc::new(run.data().clone()),
+        Self {
             stop_at: Some(run.config().steps),
             run,
             speed,
@@ -278,20 +254,16 @@ impl Worker {
             step_budget: 0,
             generation: 0,
             pending: History::new(PENDING_BUCKETS),
-            accuracy: (f64::NAN, f64::NAN),
-            heat_capacity: f64::NAN,
-            grid_size: 128,
-            grid_dirty: true,
-            last_grid: None,
-            grid: None,
-            energy_grid: None,
-            trail: std::collections::VecDeque::with_capacity(TRAIL),
-            slice: None,
-            slices_made: 0,
-            suggestion: None,
+            view_request: ViewRequest {
+                grid: 128,
+                replica: false,
+            },
+            view_dirty: true,
+            last_view: None,
+            view: None,
+            answers: 0,
             measured_speed: 0.0,
-            restarted: false,
-            error: None,
+            events: Vec::new(),
             dirty: true,
             tx,
             waker,
@@ -300,10 +272,7 @@ impl Worker {
             rate_epoch: now,
             rate_steps: 0,
             batch: 64,
-        };
-        w.accuracy = w.run.accuracies();
-        w.energy_grid = energy_grid(&w.run);
-        w
+        }
     }
 
     fn main(mut self, commands: Receiver<Command>) {
@@ -314,8 +283,7 @@ impl Worker {
                     return;
                 }
             }
-            let active = self.playing || self.step_budget > 0;
-            if active {
+            if self.playing || self.step_budget > 0 {
                 self.work();
             }
             let now = Instant::now();
@@ -367,54 +335,35 @@ impl Worker {
                 self.playing = false;
                 self.step_budget += n;
             }
-            Command::Reset => {
-                let config = self.run.config().clone();
-                self.restart(config);
-            }
-            Command::SetConfig(config) => match self.run.set_config((*config).clone()) {
+            Command::Reset => match self.run.reset() {
+                Ok(()) => self.restarted(),
+                Err(error) => self.refused(error),
+            },
+            Command::SetConfig(config) => match self.run.set_config(*config) {
                 Ok(Applied::Live) => {
                     self.stop_at = self.stop_at.map(|_| self.run.config().steps);
-                    self.grid_dirty = true;
+                    self.view_dirty = true;
                 }
                 Ok(Applied::Restarted) => {
-                    self.restart(*config);
-                    self.restarted = true;
+                    self.restarted();
+                    self.events.push(Event::Restarted);
                 }
-                Err(e) => self.error = Some(e.to_string()),
+                Err(error) => self.refused(error),
             },
             Command::SetTemperature(t) => self.run.set_temperature(t),
             Command::SetSpeed(speed) => {
                 self.speed = speed;
                 self.restart_rate();
             }
-            Command::SetGrid(g) => {
-                self.grid_size = g.min(crate::sim::limits::GRID_MAX);
-                self.grid_dirty = true;
-                self.last_grid = None;
+            Command::SetView(request) => {
+                self.view_request = request;
+                self.view_dirty = true;
+                self.last_view = None;
             }
-            Command::LossSlice { span, best } => {
-                if let Some(net) = self.run.network() {
-                    use rand::SeedableRng;
-                    // Its own random stream: slices never disturb the run's trajectory.
-                    self.slices_made += 1;
-                    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(
-                        self.run.config().seed
-                            ^ self.slices_made.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                    );
-                    let theta = if best {
-                        net.best_params()
-                    } else {
-                        net.params()
-                    }
-                    .to_vec();
-                    let dirs = net.filter_normalised_directions(&theta, &mut rng);
-                    self.slice = Some(Arc::new(LossSlice {
-                        values: net.loss_slice(&theta, &dirs, span, SLICE_GRID),
-                        side: SLICE_GRID,
-                        span,
-                        best,
-                        step: self.run.annealer().steps(),
-                    }));
+            Command::Ask(request) => {
+                self.answers += 1;
+                if let Some(reply) = self.run.answer(&request, self.answers) {
+                    self.events.push(Event::Answer(Arc::new(reply)));
                 }
             }
             Command::Suggest(seconds) => {
@@ -423,34 +372,34 @@ impl Worker {
                 } else {
                     1e5
                 };
-                self.suggestion = Some(
-                    crate::sim::suggest::suggest(self.run.config(), seconds, speed)
-                        .map_err(|e| e.to_string()),
-                );
+                self.events
+                    .push(Event::Suggested(crate::sim::suggest::suggest(
+                        self.run.config(),
+                        seconds,
+                        speed,
+                    )));
             }
             Command::Shutdown => return false,
         }
         true
     }
 
-    fn restart(&mut self, config: RunConfig) {
-        match Run::new(config) {
-            Ok(run) => {
-                self.run = run;
-                self.data = Arc::new(self.run.data().clone());
-                self.energy_grid = energy_grid(&self.run);
-                self.trail.clear();
-                self.generation += 1;
-                self.pending.clear();
-                self.stop_at = Some(self.run.config().steps);
-                self.accuracy = self.run.accuracies();
-                self.steps_at_last_sent = 0;
-                self.grid_dirty = true;
-                self.last_grid = None;
-                self.restart_rate();
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
+    fn refused(&mut self, error: RangeError) {
+        self.events.push(Event::Refused {
+            error,
+            in_force: Box::new(self.run.config().clone()),
+        });
+    }
+
+    /// The bookkeeping after the run was rebuilt at step 0.
+    fn restarted(&mut self) {
+        self.generation += 1;
+        self.pending.clear();
+        self.stop_at = Some(self.run.config().steps);
+        self.steps_at_last_sent = 0;
+        self.view_dirty = true;
+        self.last_view = None;
+        self.restart_rate();
     }
 
     fn tempering_snapshot(&self) -> Option<TemperingSnapshot> {
@@ -458,9 +407,9 @@ impl Worker {
         if e.len() < 2 {
             return None;
         }
-        let per_walker = |p: &crate::sim::AnyProblem| match p {
-            crate::sim::AnyProblem::Landscape(l) => l.len() as f64,
-            crate::sim::AnyProblem::Network(_) => 1.0,
+        let cheap = ViewRequest {
+            grid: 0,
+            replica: true,
         };
         Some(TemperingSnapshot {
             ladder: e.ladder().to_vec(),
@@ -468,27 +417,11 @@ impl Worker {
             identity: e.identity().to_vec(),
             energies: (0..e.len())
                 .map(|i| {
-                    let (p, _) = e.slot(i);
-                    crate::sim::Problem::energy(p) / per_walker(p)
+                    let (p, a) = e.slot(i);
+                    a.energy() / p.particles() as f64
                 })
                 .collect(),
-            walkers: (0..e.len())
-                .filter_map(|i| match e.slot(i).0 {
-                    crate::sim::AnyProblem::Landscape(l) => Some(l.walkers().to_vec()),
-                    crate::sim::AnyProblem::Network(_) => None,
-                })
-                .collect(),
-        })
-    }
-
-    fn landscape_snapshot(&self) -> Option<LandscapeSnapshot> {
-        let land = self.run.landscape()?;
-        Some(LandscapeSnapshot {
-            grid: Arc::clone(self.energy_grid.as_ref()?),
-            walkers: land.walkers().to_vec(),
-            energies: land.energies().to_vec(),
-            trail: self.trail.iter().copied().collect(),
-            last_move: land.last_move(),
+            views: (0..e.len()).map(|i| e.slot(i).0.view(&cheap)).collect(),
         })
     }
 
@@ -522,35 +455,17 @@ impl Worker {
     fn work(&mut self) {
         let n = self.due();
         let started = Instant::now();
+        let accepted = self.run.annealer().accepted();
         for _ in 0..n {
-            let outcome = self.run.step();
-            let step = self.run.annealer().steps();
-            if step.is_multiple_of(ACCURACY_EVERY) {
-                self.accuracy = self.run.accuracies();
-                self.heat_capacity = self.run.heat_capacity();
-            }
-            self.grid_dirty |= outcome.accepted;
-            let record = self
-                .run
-                .record_with(self.accuracy.0, self.accuracy.1, self.heat_capacity);
+            let record = self.run.step_recorded();
             self.pending.push(&record);
-            if let Some(land) = self.run.landscape()
-                && (step - 1).is_multiple_of(land.len() as u64)
-            {
-                // Walker 0 just had its turn.
-                if self.trail.len() == TRAIL {
-                    self.trail.pop_front();
-                }
-                self.trail.push_back(land.walkers()[0]);
-            }
         }
+        self.view_dirty |= self.run.annealer().accepted() != accepted;
         if n > 0 {
             self.dirty = true;
             self.rate_steps += n;
             if !self.playing {
                 self.step_budget -= n.min(self.step_budget);
-                // Exact values at the end of a manual step.
-                self.accuracy = self.run.accuracies();
             }
             if let Speed::Max = self.speed {
                 // Aim at batches of about a millisecond, to stay responsive to commands.
@@ -568,7 +483,6 @@ impl Worker {
                 .is_some_and(|s| self.run.annealer().steps() >= s)
         {
             self.playing = false;
-            self.accuracy = self.run.accuracies();
             self.dirty = true;
         }
     }
@@ -586,15 +500,14 @@ impl Worker {
     }
 
     fn send(&mut self, now: Instant) {
-        if self.grid_size > 0
-            && self.grid_dirty
+        if self.view_dirty
             && self
-                .last_grid
-                .is_none_or(|t| now.duration_since(t) >= GRID_INTERVAL)
+                .last_view
+                .is_none_or(|t| now.duration_since(t) >= VIEW_INTERVAL)
         {
-            self.grid = self.run.decision_grid(self.grid_size).map(Arc::new);
-            self.grid_dirty = false;
-            self.last_grid = Some(now);
+            self.view = Some(Arc::new(self.run.view(&self.view_request)));
+            self.view_dirty = false;
+            self.last_view = Some(now);
         }
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();
@@ -602,61 +515,49 @@ impl Worker {
         if self.playing && matches!(self.speed, Speed::Max) && rate > 0.0 {
             self.measured_speed = rate;
         }
-        let mut latest =
-            self.run
-                .record_with(self.accuracy.0, self.accuracy.1, self.run.heat_capacity());
-        if !self.playing {
-            let (train, test) = self.run.accuracies();
-            latest.train_accuracy = train;
-            latest.test_accuracy = test;
-        }
+        // While stepping, the latest observables; when stopped, exact ones.
+        let latest = if self.playing || self.step_budget > 0 {
+            self.run.record_cached()
+        } else {
+            self.run.record()
+        };
+        let annealer = self.run.annealer();
         let snapshot = Snapshot {
             generation: self.generation,
             history: self.pending.take(),
             latest,
+            observables: self.run.observables(),
             playing: self.playing,
             finished: self.run.finished(),
-            steps_per_second: steps.saturating_sub(self.steps_at_last_sent) as f64
-                / elapsed.max(1e-9),
-            config: self.run.config().clone(),
-            schedule: self.run.annealer().schedule().clone(),
-            step_size: self.run.annealer().step_size(),
-            data: Arc::clone(&self.data),
-            grid: self.grid.clone(),
-            landscape: self.landscape_snapshot(),
-            slice: self.slice.clone(),
+            steps_per_second: rate,
+            schedule: annealer.schedule().clone(),
+            step_size: annealer.step_size(),
+            view: self.view.clone(),
             tempering: self.tempering_snapshot(),
-            suggestion: self.suggestion.clone(),
-            accepted: self.run.annealer().accepted(),
-            non_finite: self.run.annealer().non_finite(),
-            restarted: self.restarted,
-            error: self.error.clone(),
+            accepted: annealer.accepted(),
+            non_finite: annealer.non_finite(),
+            events: std::mem::take(&mut self.events),
         };
         match self.tx.try_send(snapshot) {
             Ok(()) => {
                 self.dirty = false;
-                self.grid = None;
-                self.slice = None;
-                self.suggestion = None;
-                self.restarted = false;
-                self.error = None;
+                self.view = None;
                 if let Some(w) = &self.waker {
                     w();
                 }
             }
             Err(TrySendError::Full(snapshot)) | Err(TrySendError::Disconnected(snapshot)) => {
-                // Keep the steps for the next try; `pending` merges them if it fills up.
+                // Keep the steps and the news for the next try; `pending` merges the
+                // steps if it fills up.
                 let mut back = snapshot.history;
                 back.append(&self.pending);
                 self.pending = back;
+                let mut events = snapshot.events;
+                events.append(&mut self.events);
+                self.events = events;
             }
         }
         self.last_sent = now;
         self.steps_at_last_sent = steps;
     }
-}
-
-fn energy_grid(run: &Run) -> Option<Arc<EnergyGrid>> {
-    let land = run.landscape()?;
-    Some(Arc::new(land.surface().grid(land.bounds(), LANDSCAPE_GRID)))
 }

@@ -1,7 +1,8 @@
 //! The desktop app, driven headlessly through AccessKit (no display, no GPU).
 
 use annealscope::preset::Preset;
-use annealscope::ui::App;
+use annealscope::sim::ProblemConfig;
+use annealscope::ui::{App, Side};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -27,7 +28,14 @@ fn until(h: &mut Harness<'static, App>, pred: impl Fn(&App) -> bool) {
 }
 
 fn step_of(app: &App) -> u64 {
-    app.feed.latest.as_ref().map_or(0, |l| l.record.step)
+    app.a.step()
+}
+
+/// Whether a notice about `side` whose text contains `text` is shown.
+fn has_notice(app: &App, side: Option<Side>, text: &str) -> bool {
+    app.notices
+        .iter()
+        .any(|n| n.side == side && n.text.contains(text))
 }
 
 #[test]
@@ -55,8 +63,8 @@ fn sliders_change_the_running_trainer() {
     h.get_by_role_and_label(Role::SpinButton, "Step size")
         .set_value_accesskit(0.2);
     h.step();
-    until(&mut h, |a| a.preset.run.annealer.step_size == 0.2);
-    let alpha_before = match h.state().preset.run.annealer.schedule {
+    until(&mut h, |a| a.a.config.annealer.step_size == 0.2);
+    let alpha_before = match h.state().a.config.annealer.schedule {
         annealscope::sim::Schedule::Geometric { alpha, .. } => alpha,
         _ => unreachable!(),
     };
@@ -64,7 +72,7 @@ fn sliders_change_the_running_trainer() {
     h.get_by_role_and_label(Role::SpinButton, "Cooling rate")
         .set_value_accesskit(2.0);
     h.step();
-    let alpha = match h.state().preset.run.annealer.schedule {
+    let alpha = match h.state().a.config.annealer.schedule {
         annealscope::sim::Schedule::Geometric { alpha, .. } => alpha,
         _ => unreachable!(),
     };
@@ -76,13 +84,9 @@ fn sliders_change_the_running_trainer() {
     h.get_by_role_and_label(Role::SpinButton, "Hidden width")
         .set_value_accesskit(16.0);
     h.step();
-    assert_eq!(h.state().preset.run.network.hidden, 16);
+    assert!(matches!(&h.state().a.config.problem, ProblemConfig::Network(n) if n.hidden == 16));
     // A width change restarts the run: the step count starts again from 0.
-    until(&mut h, |a| {
-        a.notice
-            .as_ref()
-            .is_some_and(|(t, _)| t.contains("restarted"))
-    });
+    until(&mut h, |a| has_notice(a, Some(Side::A), "restarted"));
     assert!(step_of(h.state()) < generation_steps.max(1) || generation_steps == 0);
 }
 
@@ -111,7 +115,7 @@ fn the_concepts_window_opens_from_the_help_menu() {
     h.run_steps(3);
     h.get_by_label("Concepts").click();
     h.run_steps(3);
-    assert!(h.state().view.concepts);
+    assert!(h.state().state.concepts);
     assert!(h.query_by_label("Energy = loss").is_some());
 }
 
@@ -122,7 +126,7 @@ fn a_thousand_frames_with_a_running_trainer() {
         h.step();
     }
     until(&mut h, |a| step_of(a) > 0);
-    assert!(!h.state().feed.history.is_empty());
+    assert!(!h.state().a.history.is_empty());
 }
 
 #[test]
@@ -142,36 +146,44 @@ fn loading_a_preset_from_the_panel_changes_the_running_session() {
         .click();
     h.run_steps(2);
     until(&mut h, |a| {
-        a.preset.run.annealer.step_size == 0.001
-            && a.feed
+        a.a.config.annealer.step_size == 0.001
+            && a.a
                 .latest
                 .as_ref()
                 .is_some_and(|l| l.record.step <= 500 && l.schedule.step() <= 500)
     });
-    assert!(h.state().preset.title.contains("article"));
+    assert!(h.state().title.contains("article"));
 }
 
 #[test]
 fn a_bad_preset_file_shows_an_error_and_keeps_the_session() {
     let mut h = harness();
     until(&mut h, |a| step_of(a) > 0);
-    let before = h.state().preset.clone();
+    let before = h.state().session();
     let bad =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed/wrong-type.ron");
     h.state_mut().load_file(&bad);
     h.run_steps(2);
-    let notice = h.state().notice.clone().expect("an error is shown");
+    let notice = h
+        .state()
+        .notices
+        .last()
+        .cloned()
+        .expect("an error is shown");
     assert!(
-        notice.1 && notice.0.contains("wrong-type.ron") && notice.0.contains("run.network.hidden")
+        notice.error
+            && notice.text.contains("wrong-type.ron")
+            && notice.text.contains("run.network.hidden"),
+        "{notice:?}"
     );
-    assert_eq!(h.state().preset, before);
+    assert_eq!(h.state().session(), before);
     assert!(
         h.query_by_label_contains("wrong-type.ron").is_some(),
         "visible in the UI"
     );
     h.get_by_label("Dismiss").click();
     h.run_steps(2);
-    assert!(h.state().notice.is_none());
+    assert!(h.state().notices.is_empty());
 }
 
 #[test]
@@ -183,7 +195,7 @@ fn a_preset_can_hide_controls_and_the_view_menu_shows_them_again() {
             .is_some()
     );
     let quench = Preset::builtin("quench").expect("shipped");
-    assert!(!quench.view.hidden.is_empty());
+    assert!(!quench.view.hidden_controls.is_empty());
     h.state_mut().load_preset(quench);
     h.run_steps(2);
     assert!(
@@ -224,10 +236,10 @@ fn a_landscape_preset_shows_its_view_and_the_walker_slider_works() {
     h.get_by_role_and_label(Role::SpinButton, "Walkers")
         .set_value_accesskit(50.0);
     h.step();
-    assert_eq!(
-        h.state().preset.run.landscape.as_ref().map(|l| l.walkers),
-        Some(50)
-    );
+    assert!(matches!(
+        &h.state().a.config.problem,
+        ProblemConfig::Landscape(l) if l.walkers == 50
+    ));
     until_label(&mut h, "50 walkers at");
 }
 
@@ -237,7 +249,7 @@ fn the_loss_landscape_slice_is_computed_off_the_ui_thread_and_shown() {
     until(&mut h, |a| step_of(a) > 0);
     h.get_by_label("Loss landscape").click();
     h.step();
-    until_label(&mut h, "L(theta + a d1 + b d2) at step");
+    until_label(&mut h, "L(theta + a d1 + b d2) around the");
 }
 
 #[test]
@@ -262,7 +274,7 @@ fn a_suggested_schedule_can_be_applied() {
     until_label(&mut h, "Suggested: T0 =");
     h.get_by_label("Apply").click();
     h.step();
-    let s = &h.state().preset.run;
+    let s = &h.state().a.config;
     assert!(matches!(
         s.annealer.schedule,
         annealscope::sim::Schedule::Geometric { .. }
@@ -278,13 +290,14 @@ fn compare_mode_shows_two_runs_and_edits_each_side() {
     h.run_steps(2);
     h.get_by_label("Compare with a copy of this run").click();
     h.run_steps(2);
-    // Two legends' worth of curves and two boundaries.
+    // B's curves over A's, and two boundaries.
     until_label(&mut h, "B: energy E");
-    until_label(&mut h, "B: P(class 1)");
-    assert!(
-        h.query_all_by_label_contains("A: P(class 1)")
-            .next()
-            .is_some()
+    until(&mut h, |a| a.b.as_ref().is_some_and(|b| b.view.is_some()));
+    h.run_steps(2);
+    assert_eq!(
+        h.query_all_by_label("P(class 1)").count(),
+        2,
+        "two boundaries"
     );
     // Edit B alone.
     h.get_by_label("B").click();
@@ -292,12 +305,87 @@ fn compare_mode_shows_two_runs_and_edits_each_side() {
     h.get_by_role_and_label(Role::SpinButton, "Step size")
         .set_value_accesskit(0.3);
     h.step();
-    let a = h.state().preset.run.annealer.step_size;
-    let b = h
-        .state()
-        .compare
-        .as_ref()
-        .map(|c| c.config.annealer.step_size);
+    let a = h.state().a.config.annealer.step_size;
+    let b = h.state().b.as_ref().map(|b| b.config.annealer.step_size);
     assert_eq!(b, Some(0.3));
     assert_ne!(a, 0.3, "A is untouched");
+}
+
+/// An app comparing the default network (A) with walkers on the harmonic bowl (B),
+/// with the controls editing B.
+fn network_vs_landscape() -> Harness<'static, App> {
+    let mut h = harness();
+    let bowl = Preset::builtin("harmonic").expect("shipped").run;
+    h.state_mut().start_compare(bowl);
+    h.state_mut().editing = Side::B;
+    until(&mut h, |a| a.b.as_ref().is_some_and(|b| b.step() > 0));
+    h
+}
+
+#[test]
+fn suggest_schedule_measures_the_run_being_edited() {
+    let mut h = network_vs_landscape();
+    h.get_by_label("Suggest schedule").click();
+    h.step();
+    until(&mut h, |a| {
+        a.b.as_ref().is_some_and(|b| b.suggestion.is_some())
+    });
+    assert!(h.state().a.suggestion.is_none(), "A was not asked");
+    let b = h.state().b.as_ref().expect("comparing");
+    let got = b.suggestion.expect("suggested");
+    // The same trial runs on B's problem, independently: T0 and T_min depend only on it.
+    let want = annealscope::sim::suggest::suggest(&b.config, 10.0, 1e5).expect("valid");
+    assert_eq!((got.t0, got.t_min), (want.t0, want.t_min));
+    let on_a = annealscope::sim::suggest::suggest(&h.state().a.config, 10.0, 1e5).expect("valid");
+    assert_ne!(got.t0, on_a.t0, "not A's problem");
+    // Applying it writes to B, from step 0.
+    h.get_by_label("Apply").click();
+    h.step();
+    let b = h.state().b.as_ref().expect("comparing");
+    assert!(matches!(b.config.problem, ProblemConfig::Landscape(_)));
+    assert_eq!(b.config.annealer.schedule.t0(), got.t0);
+    assert_ne!(h.state().a.config.annealer.schedule.t0(), got.t0);
+}
+
+#[test]
+fn a_refused_edit_of_run_b_shows_its_error_and_b_goes_on_as_it_was() {
+    let mut h = network_vs_landscape();
+    let before = h.state().b.as_ref().expect("comparing").config.clone();
+    // Beyond the allowed 1e-6 ..= 10: the slider lets it through, B's trainer refuses it.
+    h.get_by_role_and_label(Role::SpinButton, "Step size")
+        .set_value_accesskit(50.0);
+    h.step();
+    until(&mut h, |a| {
+        has_notice(a, Some(Side::B), "annealer.step_size")
+    });
+    let n = h.state().notices.last().cloned().expect("a notice");
+    assert!(n.error && n.text.contains("allowed"), "{n:?}");
+    assert_eq!(h.state().b.as_ref().map(|b| &b.config), Some(&before));
+    assert!(
+        h.query_by_label_contains("Run B: `annealer.step_size`")
+            .is_some(),
+        "shown in the UI, naming the run"
+    );
+}
+
+#[test]
+fn run_b_answers_its_own_loss_slice_and_restart_notices() {
+    let mut h = harness();
+    h.state_mut().start_compare(Preset::builtin_default().run);
+    until(&mut h, |a| a.b.as_ref().is_some_and(|b| b.step() > 0));
+    h.get_all_by_label("Loss landscape")
+        .next()
+        .expect("a tab")
+        .click();
+    h.step();
+    until(&mut h, |a| {
+        a.b.as_ref().is_some_and(|b| b.kind.network.has_slice()) && a.a.kind.network.has_slice()
+    });
+    // A restart of B is B's news.
+    h.state_mut().editing = Side::B;
+    h.get_by_role_and_label(Role::SpinButton, "Hidden width")
+        .set_value_accesskit(8.0);
+    h.step();
+    until(&mut h, |a| has_notice(a, Some(Side::B), "restarted"));
+    assert!(!has_notice(h.state(), Some(Side::A), "restarted"));
 }

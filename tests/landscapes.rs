@@ -3,7 +3,7 @@
 mod common;
 
 use annealscope::sim::landscape::{LandscapeConfig, Surface};
-use annealscope::sim::{AnnealerConfig, Run, RunConfig, Schedule};
+use annealscope::sim::{AnnealerConfig, ProblemConfig, Run, RunConfig, Schedule};
 
 /// Pooled histogram of walkers sampling at `t`, on a `bins x bins` grid, against the exact
 /// distribution at `t_expected` from quadrature on a fine grid; returns the chi-square and
@@ -11,7 +11,7 @@ use annealscope::sim::{AnnealerConfig, Run, RunConfig, Schedule};
 fn chi_square(surface: Surface, t: f64, t_expected: f64, sigma: f64, seed: u64) -> (f64, usize) {
     let walkers = 40;
     let config = RunConfig {
-        landscape: Some(LandscapeConfig {
+        problem: ProblemConfig::Landscape(LandscapeConfig {
             surface,
             walkers,
             ..LandscapeConfig::default()
@@ -184,7 +184,7 @@ fn the_heat_capacity_estimator_matches_the_exact_value_on_the_harmonic_bowl() {
     // One walker on E = (x^2 + y^2)/2 at T = 1: C = 1 (two quadratic degrees of freedom).
     for t in [0.5, 1.0] {
         let config = RunConfig {
-            landscape: Some(LandscapeConfig {
+            problem: ProblemConfig::Landscape(LandscapeConfig {
                 surface: Surface::Harmonic,
                 walkers: 1,
                 bounds: Some([[-8.0, -8.0], [8.0, 8.0]]),
@@ -201,7 +201,7 @@ fn the_heat_capacity_estimator_matches_the_exact_value_on_the_harmonic_bowl() {
         };
         let mut run = Run::new(config).expect("valid");
         run.run(400_000);
-        let c = run.record().heat_capacity;
+        let c = common::observable(&mut run, "heat_capacity");
         assert!((c - 1.0).abs() < 0.08, "T = {t}: C = {c}");
     }
 }
@@ -244,9 +244,9 @@ fn parallel_tempering_finds_the_deepest_muller_brown_basin_that_annealing_misses
 
 #[test]
 fn each_tempering_replica_samples_its_own_boltzmann_distribution_on_a_landscape() {
-    use annealscope::sim::tempering::TemperingConfig;
+    use annealscope::sim::TemperingConfig;
     let config = RunConfig {
-        landscape: Some(LandscapeConfig {
+        problem: ProblemConfig::Landscape(LandscapeConfig {
             surface: Surface::DoubleWell { tilt: 0.3 },
             walkers: 1,
             ..LandscapeConfig::default()
@@ -263,7 +263,6 @@ fn each_tempering_replica_samples_its_own_boltzmann_distribution_on_a_landscape(
         }),
         seed: 5,
         steps: 10_000_000_000,
-        ..RunConfig::default()
     };
     let mut run = Run::new(config).expect("valid");
     let (ladder, coarse, fine) = {

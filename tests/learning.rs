@@ -11,7 +11,7 @@ fn final_accuracy(preset: &Preset, seed: u64, steps: u64) -> f64 {
     config.steps = steps;
     let mut run = Run::new(config).expect("valid preset");
     run.run(steps);
-    run.accuracies().0
+    common::accuracies(&run).0
 }
 
 #[test]
@@ -97,20 +97,23 @@ fn quench_freezes_within_fifteen_steps_and_greedy_descent_still_learns() {
     let mut run = Run::new(preset.run.clone()).expect("valid");
     run.run(15);
     assert_eq!(run.annealer().temperature(), preset.run.annealer.t_min);
-    let mut done = common::finished_preset("quench", 0);
-    assert!(done.accuracies().0 >= 0.9);
+    let done = common::finished_preset("quench", 0);
+    assert!(common::accuracies(&done).0 >= 0.9);
 }
 
 #[test]
 fn too_hot_never_freezes_and_accuracy_wanders() {
     for seed in 0..3 {
-        let mut run = common::finished_preset("too-hot", seed);
+        let run = common::finished_preset("too-hot", seed);
         assert!(run.annealer().temperature() > 0.3, "still hot");
         assert!(
             run.annealer().acceptance_window() > 0.8,
             "uphill moves keep being taken"
         );
-        assert!(run.accuracies().0 < 0.9, "seed {seed}: it never settles");
+        assert!(
+            common::accuracies(&run).0 < 0.9,
+            "seed {seed}: it never settles"
+        );
     }
 }
 
@@ -130,15 +133,15 @@ fn cosine_restarts_reheat_every_period_and_learn() {
     }
     // The temperature for the next step jumps back to T0 at steps 4000, 8000, ..., 20000.
     assert_eq!(reheats, 5);
-    assert!(run.accuracies().0 >= 0.95);
+    assert!(common::accuracies(&run).0 >= 0.95);
 }
 
 #[test]
 fn spirals_and_circles_are_learned() {
     for (name, seeds) in [("spirals-wide", 0..2), ("circles-tanh", 0..3)] {
         for seed in seeds {
-            let mut run = common::finished_preset(name, seed);
-            let (train, test) = run.accuracies();
+            let run = common::finished_preset(name, seed);
+            let (train, test) = common::accuracies(&run);
             assert!(
                 train >= 0.95 && test >= 0.85,
                 "{name} seed {seed}: {train} {test}"
@@ -150,10 +153,10 @@ fn spirals_and_circles_are_learned() {
 #[test]
 fn the_adaptive_thermostat_holds_its_target_acceptance() {
     for seed in 0..3 {
-        let mut run = common::finished_preset("adaptive", seed);
+        let run = common::finished_preset("adaptive", seed);
         let rate = run.annealer().acceptance_window();
         assert!((rate - 0.2).abs() < 0.05, "seed {seed}: {rate}");
-        assert!(run.accuracies().0 >= 0.95);
+        assert!(common::accuracies(&run).0 >= 0.95);
     }
 }
 
@@ -163,7 +166,7 @@ fn comparison_presets_run_both_sides_as_described() {
         let mut run = Run::new(config.clone()).expect("valid");
         let steps = run.config().steps;
         run.run(steps);
-        run.accuracies().0
+        common::accuracies(&run).0
     };
     let p = Preset::builtin("compare-anneal-vs-quench").expect("shipped");
     let b = p.compare.clone().expect("a B side");

@@ -1,5 +1,7 @@
 //! Physics checks of the annealing engine against exact, independently computed answers.
 
+mod common;
+
 use annealscope::sim::{
     Acceptance, Activation, Annealer, AnnealerConfig, DataConfig, Dataset, NetworkConfig,
     NetworkProblem, Problem, ProposalKind, Schedule,
@@ -40,7 +42,7 @@ impl Problem for Ring {
         let k = self.energy.len() as i64;
         let jump = rng.random_range(-4i64..=4);
         self.pending = (self.at as i64 + jump).rem_euclid(k) as usize;
-        self.energy[self.pending]
+        self.energy[self.pending] - self.energy[self.at]
     }
     fn accept(&mut self) {
         self.at = self.pending;
@@ -249,6 +251,7 @@ fn incremental_matches_full(kind: ProposalKind, activation: Activation, hidden: 
         activation,
         init_scale: 0.5,
         weight_decay: 1e-3,
+        ..NetworkConfig::default()
     };
     let mut rng = Pcg64Mcg::seed_from_u64(3);
     let mut net = NetworkProblem::new(&config, &data, &mut rng);
@@ -337,7 +340,7 @@ fn adapted_acceptance(config: annealscope::sim::RunConfig, steps: u64) -> (f64, 
 
 #[test]
 fn adaptive_step_size_converges_to_its_target_acceptance() {
-    use annealscope::sim::{LandscapeConfig, RunConfig, Surface};
+    use annealscope::sim::{LandscapeConfig, ProblemConfig, RunConfig, Surface};
     for (target, start) in [(0.234, 0.5), (0.234, 0.005), (0.44, 0.05)] {
         let config = RunConfig {
             annealer: AnnealerConfig {
@@ -357,7 +360,7 @@ fn adaptive_step_size_converges_to_its_target_acceptance() {
         );
     }
     let bowl = RunConfig {
-        landscape: Some(LandscapeConfig {
+        problem: ProblemConfig::Landscape(LandscapeConfig {
             surface: Surface::Harmonic,
             walkers: 20,
             ..LandscapeConfig::default()
@@ -379,9 +382,9 @@ fn adaptive_step_size_converges_to_its_target_acceptance() {
 
 #[test]
 fn replica_exchange_accepts_swaps_at_the_exact_expected_rate() {
-    use annealscope::sim::tempering::{Tempering, swap_probability};
+    use annealscope::sim::engine::{Engine, swap_probability};
     let (t1, t2) = (0.4, 0.9);
-    let mut pt = Tempering::new(vec![t1, t2], &AnnealerConfig::default(), 5, |_| {
+    let mut pt = Engine::new(vec![t1, t2], &AnnealerConfig::default(), 5, |_| {
         Ring::double_well(24)
     });
     let mut rng = Pcg64Mcg::seed_from_u64(11);
@@ -412,9 +415,9 @@ fn replica_exchange_accepts_swaps_at_the_exact_expected_rate() {
 
 #[test]
 fn each_replica_samples_the_boltzmann_distribution_at_its_temperature() {
-    use annealscope::sim::tempering::{Tempering, geometric_ladder};
+    use annealscope::sim::engine::{Engine, geometric_ladder};
     let ladder = geometric_ladder(0.3, 1.2, 4);
-    let mut pt = Tempering::new(ladder.clone(), &AnnealerConfig::default(), 3, |_| {
+    let mut pt = Engine::new(ladder.clone(), &AnnealerConfig::default(), 3, |_| {
         Ring::double_well(24)
     });
     let mut rng = Pcg64Mcg::seed_from_u64(12);
@@ -461,6 +464,7 @@ fn network_gradients_match_finite_differences() {
             activation,
             init_scale: 0.8,
             weight_decay: 0.01,
+            ..NetworkConfig::default()
         };
         let net = NetworkProblem::new(&config, &data, &mut Pcg64Mcg::seed_from_u64(4));
         let theta = net.params().to_vec();
@@ -493,9 +497,9 @@ fn network_gradients_match_finite_differences() {
 }
 
 fn bowl_variance(sampler: annealscope::sim::Sampler, eta: f64) -> f64 {
-    use annealscope::sim::{LandscapeConfig, Run, RunConfig, Surface};
+    use annealscope::sim::{LandscapeConfig, ProblemConfig, Run, RunConfig, Surface};
     let config = RunConfig {
-        landscape: Some(LandscapeConfig {
+        problem: ProblemConfig::Landscape(LandscapeConfig {
             surface: Surface::Harmonic,
             walkers: 50,
             bounds: Some([[-10.0, -10.0], [10.0, 10.0]]),
@@ -545,7 +549,7 @@ fn langevin_and_mala_sample_the_gaussian_of_the_harmonic_bowl() {
 
 #[test]
 fn langevin_at_zero_temperature_is_gradient_descent() {
-    use annealscope::sim::{Run, RunConfig, Sampler};
+    use annealscope::sim::{ProblemConfig, Run, RunConfig, Sampler};
     let config = RunConfig {
         annealer: AnnealerConfig {
             schedule: Schedule::Constant { t0: 1e-9 },
@@ -554,10 +558,10 @@ fn langevin_at_zero_temperature_is_gradient_descent() {
             sampler: Sampler::Langevin,
             ..AnnealerConfig::default()
         },
-        network: NetworkConfig {
+        problem: ProblemConfig::Network(NetworkConfig {
             init_scale: 0.5,
             ..NetworkConfig::default()
-        },
+        }),
         steps: 10_000_000_000,
         ..RunConfig::default()
     };
@@ -594,5 +598,5 @@ fn the_suggested_schedule_starts_hot_and_ends_frozen() {
     // And the suggestion learns.
     let mut run = annealscope::sim::Run::new(s.apply(&config)).expect("valid");
     run.run(s.steps);
-    assert!(run.accuracies().0 >= 0.95);
+    assert!(common::accuracies(&run).0 >= 0.95);
 }

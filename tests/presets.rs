@@ -1,12 +1,11 @@
 //! Presets: round trips, malformed files, atomic and consented saves.
 
-use annealscope::preset::{Control, PlotSet, Preset, PresetError, ViewConfig};
-use annealscope::sim::tempering::TemperingConfig;
+use annealscope::pace::Speed;
+use annealscope::preset::{Control, FORMAT_VERSION, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
-    ProposalKind, RunConfig, Sampler, Schedule, Surface,
+    ProblemConfig, ProposalKind, RunConfig, Sampler, Schedule, Surface, TemperingConfig,
 };
-use annealscope::trainer::Speed;
 use proptest::prelude::*;
 use std::path::Path;
 use std::process::Command;
@@ -95,14 +94,21 @@ prop_compose! {
         hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
     ) -> Preset {
         Preset {
-            version: 1,
+            version: FORMAT_VERSION,
             title,
             description,
             run: RunConfig {
-                data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
-                network: NetworkConfig { hidden, activation, init_scale, weight_decay },
+                problem: match landscape {
+                    Some(l) => ProblemConfig::Landscape(l),
+                    None => ProblemConfig::Network(NetworkConfig {
+                        data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
+                        hidden,
+                        activation,
+                        init_scale,
+                        weight_decay,
+                    }),
+                },
                 annealer: AnnealerConfig { schedule, t_min, step_size, proposal, acceptance, window, adapt_step, sampler },
-                landscape,
                 tempering: tempering.map(|(replicas, factor, swap_every)| TemperingConfig {
                     replicas,
                     t_max: t_min * factor,
@@ -120,8 +126,8 @@ prop_compose! {
                 presenter: flags[1],
                 log_temperature: flags[2],
                 log_energy: flags[3],
-                hidden: hidden_controls,
-                plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], accuracy: shown[3], heat_capacity: flags[2] },
+                hidden_controls,
+                plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], observables: shown[3], heat_capacity: flags[2] },
                 log_landscape: shown[0] ^ flags[0],
                 density_underlay: shown[1] ^ flags[1],
             },
@@ -246,4 +252,65 @@ fn a_failed_write_leaves_the_old_file_intact() {
     let bad = path.join("inside.ron");
     assert!(matches!(old.save(&bad, true), Err(PresetError::Io { .. })));
     assert_eq!(Preset::load(&path).expect("intact"), old);
+}
+
+/// Every shipped preset of format version 1, kept as it was released, loads unchanged in
+/// meaning: both runs follow exactly the trajectories recorded before the format changed
+/// (the step, temperature, energy, best energy and acceptance columns of every
+/// `steps/1000`-th step, and the last).
+#[test]
+fn version_1_presets_load_and_run_the_same_trajectories() {
+    use annealscope::cli::run_to_end;
+    use annealscope::sim::{History, Run};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 17, "the whole corpus");
+    let mut sides = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("read");
+        assert!(text.contains("version: 1,"), "{f:?} is a version-1 file");
+        let preset = Preset::load(f).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(preset.version, FORMAT_VERSION, "converted");
+        let stem = f.file_stem().and_then(|s| s.to_str()).expect("name");
+        for (config, csv) in [
+            (Some(&preset.run), format!("{stem}.csv")),
+            (preset.compare.as_ref(), format!("{stem}-b.csv")),
+        ] {
+            let Some(config) = config else { continue };
+            let expected =
+                std::fs::read_to_string(dir.join(&csv)).unwrap_or_else(|_| panic!("{csv}"));
+            let mut run = Run::new(config.clone()).expect("valid");
+            let every = (config.steps / 1000).max(1);
+            let mut out = Vec::new();
+            let bar = indicatif::ProgressBar::hidden();
+            run_to_end(
+                &mut run,
+                every,
+                Some(&mut out),
+                None,
+                &mut History::new(64),
+                &bar,
+            )
+            .expect("runs");
+            let got = String::from_utf8(out).expect("text");
+            let core = |line: &str| line.split(',').take(5).collect::<Vec<_>>().join(",");
+            let got: Vec<String> = got.lines().map(core).collect();
+            let want: Vec<String> = expected.lines().map(core).collect();
+            assert_eq!(got.len(), want.len(), "{csv}: rows");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{csv}");
+            }
+            sides += 1;
+        }
+    }
+    assert_eq!(
+        sides,
+        files.len() + 4,
+        "A of every preset and B of the four comparisons"
+    );
 }

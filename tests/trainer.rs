@@ -1,7 +1,8 @@
 //! The trainer thread obeys its commands and never waits on its receiver.
 
-use annealscope::sim::{RunConfig, Schedule};
-use annealscope::trainer::{Command, Snapshot, Speed, Trainer};
+use annealscope::pace::Speed;
+use annealscope::sim::{ProblemConfig, RunConfig, Schedule};
+use annealscope::trainer::{Command, Event, Snapshot, Trainer};
 use std::time::{Duration, Instant};
 
 fn long_config() -> RunConfig {
@@ -58,41 +59,49 @@ fn pause_stops_stepping_and_step_n_advances_exactly_n() {
 fn live_parameter_changes_show_in_the_next_snapshot_without_restarting() {
     let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
     let first = wait_for(&trainer, |s| s.latest.step > 1000);
-    let mut config = first.config.clone();
+    let mut config = long_config();
     config.annealer.step_size = 0.0123;
-    config.annealer.schedule = Schedule::Geometric {
+    let schedule = Schedule::Geometric {
         t0: 1.0,
         alpha: 0.9,
     };
-    trainer.send(Command::SetConfig(Box::new(config)));
-    let s = wait_for(&trainer, |s| s.config.annealer.step_size == 0.0123);
+    config.annealer.schedule = schedule.clone();
+    trainer.send(Command::SetConfig(Box::new(config.clone())));
+    let s = wait_for(&trainer, |s| s.step_size == 0.0123);
+    assert_eq!(s.schedule.schedule(), &schedule);
     assert_eq!(
         s.generation, first.generation,
         "a live change does not restart"
     );
     assert!(s.latest.step > 1000);
-    // Width changes restart.
-    let mut wider = s.config.clone();
-    wider.network.hidden = 8;
+    // A new problem (a wider network) restarts, once.
+    let mut wider = config;
+    let ProblemConfig::Network(net) = &mut wider.problem else {
+        panic!("the default is a network")
+    };
+    net.hidden = 8;
     trainer.send(Command::SetConfig(Box::new(wider)));
-    let r = wait_for(&trainer, |s| s.config.network.hidden == 8);
-    assert!(r.restarted && r.generation == first.generation + 1);
+    let r = wait_for(&trainer, |s| {
+        s.events.iter().any(|e| matches!(e, Event::Restarted))
+    });
+    assert_eq!(r.generation, first.generation + 1);
 }
 
 #[test]
 fn out_of_range_configs_are_refused_with_an_error() {
     let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
-    let first = wait_for(&trainer, |_| true);
-    let mut bad = first.config.clone();
-    bad.network.hidden = 999;
+    wait_for(&trainer, |_| true);
+    let mut bad = long_config();
+    if let ProblemConfig::Network(net) = &mut bad.problem {
+        net.hidden = 999;
+    }
     trainer.send(Command::SetConfig(Box::new(bad)));
-    let s = wait_for(&trainer, |s| s.error.is_some());
-    assert!(
-        s.error
-            .as_deref()
-            .is_some_and(|e| e.contains("network.hidden"))
-    );
-    assert_eq!(s.config.network.hidden, 4);
+    let s = wait_for(&trainer, |s| !s.events.is_empty());
+    let [Event::Refused { error, in_force }] = &s.events[..] else {
+        panic!("a refusal, not {:?}", s.events)
+    };
+    assert_eq!(error.field, "problem.Network.hidden");
+    assert_eq!(**in_force, long_config(), "the run goes on as it was");
 }
 
 #[test]

@@ -8,9 +8,10 @@
 //! * Barker: `1 / (1 + exp(dE / T))`: never certain, but also satisfies detailed balance.
 //!
 //! Both leave the Boltzmann distribution `p(x) ~ exp(-E(x)/T)` invariant at fixed `T`.
-//! A candidate whose energy is not finite is always rejected and counted.
+//! A candidate whose energy change is not finite is always rejected and counted. A problem
+//! that moves itself (a lattice or Gibbs sweep) makes its own step at the temperature.
 
-use super::problem::{Problem, ProposalKind};
+use super::problem::{Problem, ProposalKind, Sweep};
 use super::schedule::{Schedule, ScheduleState};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -111,12 +112,16 @@ pub struct StepOutcome {
     pub temperature: f64,
 }
 
-/// Acceptance counts over the last `len` steps.
+/// A whole step accepted, in the units of the acceptance window (a self-moving
+/// problem's step counts the accepted share of its moves).
+const WHOLE: u16 = u16::MAX;
+
+/// Accepted shares over the last `len` steps.
 #[derive(Clone, Debug, PartialEq)]
 struct AcceptWindow {
     len: usize,
-    recent: VecDeque<bool>,
-    accepted: usize,
+    recent: VecDeque<u16>,
+    accepted: u64,
 }
 
 impl AcceptWindow {
@@ -128,19 +133,21 @@ impl AcceptWindow {
         }
     }
 
-    fn push(&mut self, accepted: bool) {
-        if self.recent.len() == self.len && self.recent.pop_front() == Some(true) {
-            self.accepted -= 1;
+    fn push(&mut self, share: u16) {
+        if self.recent.len() == self.len
+            && let Some(old) = self.recent.pop_front()
+        {
+            self.accepted -= u64::from(old);
         }
-        self.recent.push_back(accepted);
-        self.accepted += usize::from(accepted);
+        self.recent.push_back(share);
+        self.accepted += u64::from(share);
     }
 
     fn resize(&mut self, len: usize) {
         self.len = len.max(1);
         while self.recent.len() > self.len {
-            if let Some(true) = self.recent.pop_front() {
-                self.accepted -= 1;
+            if let Some(old) = self.recent.pop_front() {
+                self.accepted -= u64::from(old);
             }
         }
     }
@@ -149,7 +156,8 @@ impl AcceptWindow {
         if self.recent.is_empty() {
             0.0
         } else {
-            self.accepted as f64 / self.recent.len() as f64
+            // Both exact integers, so for whole steps this equals accepted / len exactly.
+            self.accepted as f64 / (f64::from(WHOLE) * self.recent.len() as f64)
         }
     }
 }
@@ -256,21 +264,24 @@ impl Annealer {
         }
     }
 
-    /// One step: propose, accept or reject, cool.
+    /// One step: propose, accept or reject (or let the problem sweep), cool.
     pub fn step<P: Problem, R: Rng + ?Sized>(
         &mut self,
         problem: &mut P,
         rng: &mut R,
     ) -> StepOutcome {
         let t = self.schedule.temperature();
-        let (candidate, log_q) = match self.config.sampler {
+        if let Some(sweep) = problem.sweep(t, rng) {
+            return self.after_sweep(problem, sweep, t);
+        }
+        let (de, log_q) = match self.config.sampler {
             Sampler::RandomWalk => (
                 problem.propose(self.config.proposal, self.step_size, rng),
                 None,
             ),
             Sampler::Langevin | Sampler::Mala => {
                 match problem.propose_langevin(self.step_size, t, rng) {
-                    Some((e, lq)) => (e, Some(lq)),
+                    Some((de, lq)) => (de, Some(lq)),
                     None => (
                         problem.propose(self.config.proposal, self.step_size, rng),
                         None,
@@ -278,12 +289,9 @@ impl Annealer {
                 }
             }
         };
-        let non_finite = !candidate.is_finite();
-        // The problem's own energy is authoritative (it may have refreshed its caches).
-        self.energy = problem.energy();
-        let accepted = !non_finite && {
-            let de = candidate - self.energy;
-            match (self.config.sampler, log_q) {
+        let non_finite = !de.is_finite();
+        let accepted = !non_finite
+            && match (self.config.sampler, log_q) {
                 (Sampler::Langevin, Some(_)) => true,
                 (Sampler::Mala, Some(lq)) => {
                     let log_a = -de / t + lq;
@@ -296,37 +304,76 @@ impl Annealer {
                         rng.random::<f64>() < Acceptance::Barker.probability(de, t)
                     }
                 },
-            }
-        };
+            };
         let mut improved = false;
         if accepted {
             problem.accept();
             self.energy = problem.energy();
             self.accepted += 1;
-            if self.energy < self.best_energy {
-                self.best_energy = self.energy;
-                problem.store_best();
-                improved = true;
-            }
+            improved = self.note_best(problem);
         } else {
             problem.reject();
         }
         self.non_finite += u64::from(non_finite);
-        self.last_temperature = t;
-        self.steps += 1;
-        self.window.push(accepted);
-        if let Some(target) = self.config.adapt_step {
-            let a = if accepted { 1.0 } else { 0.0 };
-            self.step_size = (self.step_size * (ADAPT_GAIN * (a - target)).exp()).clamp(1e-6, 10.0);
-        }
-        self.energies.push(self.energy);
-        self.schedule.advance(accepted);
+        self.finish_step(t, if accepted { WHOLE } else { 0 });
         StepOutcome {
             accepted,
             non_finite,
             improved,
             temperature: t,
         }
+    }
+
+    /// The bookkeeping of a step the problem made itself.
+    fn after_sweep<P: Problem>(&mut self, problem: &mut P, sweep: Sweep, t: f64) -> StepOutcome {
+        self.energy = problem.energy();
+        let accepted = sweep.accepted > 0;
+        self.accepted += u64::from(accepted);
+        let improved = self.note_best(problem);
+        let share = if sweep.attempted == 0 {
+            0
+        } else {
+            (f64::from(WHOLE) * sweep.accepted as f64 / sweep.attempted as f64).round() as u16
+        };
+        self.finish_step(t, share);
+        StepOutcome {
+            accepted,
+            non_finite: false,
+            improved,
+            temperature: t,
+        }
+    }
+
+    /// Stores the problem's state as its best if its energy is a new low.
+    fn note_best<P: Problem>(&mut self, problem: &mut P) -> bool {
+        if self.energy < self.best_energy {
+            self.best_energy = self.energy;
+            problem.store_best();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Counts the step, adapts the step size, records the energy and cools. `share` is the
+    /// accepted share of the step's moves in units of [`WHOLE`].
+    fn finish_step(&mut self, t: f64, share: u16) {
+        self.last_temperature = t;
+        self.steps += 1;
+        self.window.push(share);
+        if let Some(target) = self.config.adapt_step {
+            let a = f64::from(share) / f64::from(WHOLE);
+            self.step_size = (self.step_size * (ADAPT_GAIN * (a - target)).exp()).clamp(1e-6, 10.0);
+        }
+        self.energies.push(self.energy);
+        self.schedule.advance(share > 0);
+    }
+
+    /// After the problem's state was replaced from outside (a tempering exchange): takes
+    /// its energy as the current one and checks it against the best.
+    pub fn resync<P: Problem>(&mut self, problem: &mut P) {
+        self.energy = problem.energy();
+        self.note_best(problem);
     }
 
     /// The settings in force.

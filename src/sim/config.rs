@@ -5,9 +5,8 @@
 //! gives the same trajectory, step for step.
 
 use super::anneal::AnnealerConfig;
-use super::data::DataConfig;
-use super::landscape::LandscapeConfig;
-use super::network::NetworkConfig;
+use super::engine::TemperingConfig;
+use super::problems::ProblemConfig;
 use super::schedule::{Schedule, T_MAX};
 use serde::{Deserialize, Serialize};
 use std::fmt::Display;
@@ -17,19 +16,14 @@ use std::ops::RangeInclusive;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
-    /// The data set.
-    pub data: DataConfig,
-    /// The network.
-    pub network: NetworkConfig,
+    /// What is annealed.
+    pub problem: ProblemConfig,
     /// The annealing dynamics.
     pub annealer: AnnealerConfig,
-    /// Anneal walkers on this landscape instead of the network (the data and network
-    /// settings are then unused).
-    pub landscape: Option<LandscapeConfig>,
     /// Parallel tempering: replicas on a ladder from `annealer.t_min` to `t_max` (the
     /// schedule is then unused; the coldest replica is the one reported).
-    pub tempering: Option<super::tempering::TemperingConfig>,
-    /// Seed of the network's initialisation and of every proposal and acceptance draw.
+    pub tempering: Option<TemperingConfig>,
+    /// Seed of the problem's initialisation and of every proposal and acceptance draw.
     pub seed: u64,
     /// Length of the run in steps.
     pub steps: u64,
@@ -39,14 +33,24 @@ impl Default for RunConfig {
     /// The built-in default: a setting that learns the XOR quadrants.
     fn default() -> Self {
         Self {
-            data: DataConfig::default(),
-            network: NetworkConfig::default(),
+            problem: ProblemConfig::default(),
             annealer: AnnealerConfig::default(),
-            landscape: None,
             tempering: None,
             seed: 0,
             steps: 20_000,
         }
+    }
+}
+
+impl RunConfig {
+    /// Whether changing from `self` to `new` needs the run rebuilt from step 0: a new
+    /// problem, seed or ladder (a ladder's replicas also carry the annealer's settings).
+    /// Everything else (the schedule, step size, rules, run length) changes live.
+    pub fn restarts(&self, new: &RunConfig) -> bool {
+        self.problem != new.problem
+            || self.seed != new.seed
+            || self.tempering != new.tempering
+            || (new.tempering.is_some() && self.annealer != new.annealer)
     }
 }
 
@@ -60,6 +64,16 @@ pub struct RangeError {
     pub value: String,
     /// What is allowed, e.g. `0 < alpha <= 1`.
     pub allowed: String,
+}
+
+impl RangeError {
+    /// The same error with `prefix.` before its field path.
+    pub fn within(self, prefix: &str) -> Self {
+        Self {
+            field: format!("{prefix}.{}", self.field),
+            ..self
+        }
+    }
 }
 
 /// Allowed ranges, shared by validation, the command line and the UI's sliders.
@@ -106,6 +120,41 @@ pub mod limits {
     pub const GRID_MAX: usize = 256;
     /// Run length.
     pub const STEPS: RangeInclusive<u64> = 1..=10_000_000_000;
+
+    /// The ranges the UI's sliders span by default (typing a value reaches the whole
+    /// allowed range above).
+    pub mod slider {
+        use std::ops::RangeInclusive;
+
+        /// Temperatures.
+        pub const TEMPERATURE: RangeInclusive<f64> = 1e-4..=1e3;
+        /// Linear cooling rate.
+        pub const RATE: RangeInclusive<f64> = 1e-7..=1e-1;
+        /// Cosine restart period.
+        pub const PERIOD: RangeInclusive<u64> = 100..=100_000;
+        /// Adaptive target acceptance.
+        pub const TARGET: RangeInclusive<f64> = 0.01..=0.9;
+        /// Adaptive gain.
+        pub const GAIN: RangeInclusive<f64> = 1e-4..=0.5;
+        /// Step size.
+        pub const STEP_SIZE: RangeInclusive<f64> = 1e-4..=1.0;
+        /// Target acceptance of the step-size adaptation.
+        pub const ADAPT_TARGET: RangeInclusive<f64> = 0.05..=0.9;
+        /// Steps between replica exchanges.
+        pub const SWAP_EVERY: RangeInclusive<u64> = 1..=1000;
+        /// Weight decay.
+        pub const WEIGHT_DECAY: RangeInclusive<f64> = 0.0..=0.1;
+        /// Data points.
+        pub const SAMPLES: RangeInclusive<usize> = 10..=5000;
+        /// Jitter.
+        pub const NOISE: RangeInclusive<f64> = 0.0..=1.0;
+        /// Held-out fraction.
+        pub const TEST_FRACTION: RangeInclusive<f64> = 0.0..=0.5;
+        /// Steps per second.
+        pub const STEPS_PER_SECOND: RangeInclusive<f64> = 1.0..=1e6;
+        /// Double-well tilt.
+        pub const TILT: RangeInclusive<f64> = -1.0..=1.0;
+    }
 }
 
 /// `Ok` if `value` lies in `range`, else a [`RangeError`] naming `field`. NaN is refused.
@@ -130,14 +179,7 @@ impl RunConfig {
     /// Checks every value against [`limits`]; the error names the first bad field.
     pub fn validate(&self) -> Result<(), RangeError> {
         use limits::*;
-        let d = &self.data;
-        check("data.samples", d.samples, SAMPLES)?;
-        check("data.noise", d.noise, NOISE)?;
-        check("data.test_fraction", d.test_fraction, TEST_FRACTION)?;
-        let n = &self.network;
-        check("network.hidden", n.hidden, HIDDEN)?;
-        check("network.init_scale", n.init_scale, INIT_SCALE)?;
-        check("network.weight_decay", n.weight_decay, WEIGHT_DECAY)?;
+        self.problem.validate().map_err(|e| e.within("problem"))?;
         let a = &self.annealer;
         check("annealer.t_min", a.t_min, TEMPERATURE)?;
         check("annealer.step_size", a.step_size, STEP_SIZE)?;
@@ -146,22 +188,6 @@ impl RunConfig {
             check("annealer.adapt_step", target, TARGET)?;
         }
         validate_schedule(&a.schedule)?;
-        if let Some(l) = &self.landscape {
-            check("landscape.walkers", l.walkers, WALKERS)?;
-            l.surface.compile().map_err(surface_error)?;
-            if let Some([lo, hi]) = l.bounds {
-                for k in 0..2 {
-                    let ok = lo[k].is_finite() && hi[k].is_finite() && lo[k] < hi[k];
-                    if !ok {
-                        return Err(RangeError {
-                            field: "landscape.bounds".into(),
-                            value: format!("{:?}", [lo, hi]),
-                            allowed: "[[x_lo, y_lo], [x_hi, y_hi]] with lo < hi, finite".into(),
-                        });
-                    }
-                }
-            }
-        }
         if let Some(t) = &self.tempering {
             check("tempering.replicas", t.replicas, REPLICAS)?;
             check("tempering.t_max", t.t_max, TEMPERATURE)?;
@@ -179,10 +205,10 @@ impl RunConfig {
     }
 }
 
-/// A formula that does not parse, as a [`RangeError`] of `landscape.surface`.
+/// A formula that does not parse, as a [`RangeError`] of `surface`.
 pub(crate) fn surface_error(e: super::landscape::SurfaceError) -> RangeError {
     RangeError {
-        field: "landscape.surface".into(),
+        field: "surface".into(),
         value: format!("{:?}", e.formula),
         allowed: format!("a formula in x and y ({})", e.message),
     }
@@ -251,10 +277,15 @@ mod tests {
 
     #[test]
     fn errors_name_field_value_and_range() {
-        let mut c = RunConfig::default();
-        c.network.hidden = 0;
+        let c = RunConfig {
+            problem: ProblemConfig::Network(crate::sim::NetworkConfig {
+                hidden: 0,
+                ..Default::default()
+            }),
+            ..RunConfig::default()
+        };
         let e = c.validate().expect_err("hidden 0");
-        assert_eq!(e.field, "network.hidden");
+        assert_eq!(e.field, "problem.Network.hidden");
         assert_eq!(e.value, "0");
         assert_eq!(e.allowed, "1 ..= 256");
         let mut c = RunConfig::default();

@@ -51,37 +51,28 @@ impl Bucket {
 
     /// The last step's record.
     pub fn end_record(&self) -> StepRecord {
-        let e = self.end;
-        StepRecord {
-            step: self.last,
-            temperature: e[0],
-            energy: e[1],
-            best_energy: e[2],
-            acceptance_rate: e[3],
-            train_accuracy: e[4],
-            test_accuracy: e[5],
-            heat_capacity: e[6],
-        }
+        StepRecord::from_metrics(self.last, &self.end)
     }
 }
 
-/// Which metric of a record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
+/// Which metric of a record: an index into [`StepRecord::metrics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Metric(pub usize);
+
+impl Metric {
     /// Temperature.
-    Temperature = 0,
+    pub const TEMPERATURE: Metric = Metric(0);
     /// Current energy.
-    Energy = 1,
+    pub const ENERGY: Metric = Metric(1);
     /// Best energy so far.
-    BestEnergy = 2,
+    pub const BEST_ENERGY: Metric = Metric(2);
     /// Windowed acceptance rate.
-    Acceptance = 3,
-    /// Training accuracy.
-    TrainAccuracy = 4,
-    /// Test accuracy.
-    TestAccuracy = 5,
-    /// Heat capacity from the energy fluctuations.
-    HeatCapacity = 6,
+    pub const ACCEPTANCE: Metric = Metric(3);
+
+    /// The problem's `i`-th observable.
+    pub const fn observable(i: usize) -> Metric {
+        Metric(StepRecord::CORE + i)
+    }
 }
 
 /// Buckets in step order, at most `capacity` of them.
@@ -202,7 +193,7 @@ impl History {
         out: &mut Vec<[f64; 2]>,
     ) {
         out.clear();
-        let k = metric as usize;
+        let k = metric.0;
         let start = self.buckets.partition_point(|b| (b.last as f64) < lo);
         let end = self.buckets.partition_point(|b| (b.first as f64) <= hi);
         let visible = &self.buckets[start..end.max(start)];
@@ -243,9 +234,7 @@ mod tests {
             energy: -v,
             best_energy: v * 2.0,
             acceptance_rate: 0.5,
-            train_accuracy: 1.0,
-            test_accuracy: f64::NAN,
-            heat_capacity: 0.0,
+            observables: [1.0, f64::NAN, 0.0, f64::NAN, f64::NAN, f64::NAN],
         }
     }
 
@@ -276,7 +265,7 @@ mod tests {
                     .fold(f64::NEG_INFINITY, f64::max);
                 let mut pts = Vec::new();
                 h.envelope(
-                    Metric::Temperature,
+                    Metric::TEMPERATURE,
                     b[i].first as f64,
                     b[j].last as f64,
                     3,
@@ -306,12 +295,12 @@ mod tests {
             h.push(&rec(step, step as f64));
         }
         let mut pts = Vec::new();
-        h.envelope(Metric::Energy, 0.0, 5000.0, 100, &mut pts);
+        h.envelope(Metric::ENERGY, 0.0, 5000.0, 100, &mut pts);
         assert!(pts.len() <= 200, "{}", pts.len());
         assert_eq!(pts.first().map(|p| p[1]), Some(-40.0));
         assert_eq!(pts.last().map(|p| p[1]), Some(-3961.0));
         // A window in the middle sees only its own steps.
-        h.envelope(Metric::Temperature, 1000.0, 1999.0, 4000, &mut pts);
+        h.envelope(Metric::TEMPERATURE, 1000.0, 1999.0, 4000, &mut pts);
         assert_eq!(pts.len(), 1000);
         assert_eq!(pts[0], [1000.0, 1000.0]);
     }
@@ -323,7 +312,7 @@ mod tests {
             h.push(&rec(step, 1.0));
         }
         let mut pts = vec![[0.0; 2]];
-        h.envelope(Metric::TestAccuracy, 0.0, 100.0, 10, &mut pts);
+        h.envelope(Metric::observable(1), 0.0, 100.0, 10, &mut pts);
         assert!(pts.is_empty());
     }
 }

@@ -8,11 +8,45 @@
 //! landscape's box is rejected like an infinite energy (a hard wall), which keeps the
 //! stationary distribution the Boltzmann distribution restricted to the box.
 
+use super::config::{RangeError, check, limits};
 use super::problem::{Problem, ProposalKind};
+use super::problems::{
+    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, ViewRequest,
+};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::f64::consts::{E, PI};
+use std::sync::Arc;
+
+/// Cells per side of the energy grid the UI draws the surface from.
+pub const VIEW_GRID: usize = 160;
+/// Positions of walker 0 kept for its trail.
+pub const TRAIL: usize = 400;
+
+/// What a landscape run reports besides the walkers' mean energy.
+pub const OBSERVABLES: &[Observable] = &[
+    Observable {
+        column: "heat_capacity",
+        label: "C",
+        tip: "Heat capacity per walker, Var(E)/T^2 over the walkers' energies: they are M samples at one temperature",
+        plot: PlotKind::Temperature {
+            title: "heat capacity",
+        },
+        status: false,
+    },
+    Observable {
+        column: "energy_spread",
+        label: "spread of E",
+        tip: "Standard deviation of the walkers' energies: how wide the Boltzmann distribution is at this T",
+        plot: PlotKind::Steps {
+            title: "spread of the walkers' energies",
+            fraction: false,
+        },
+        status: false,
+    },
+];
 
 /// A built-in surface or a formula.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -412,6 +446,27 @@ impl Default for LandscapeConfig {
 }
 
 impl LandscapeConfig {
+    /// Checks every value; field paths are relative (`walkers`).
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check("walkers", self.walkers, limits::WALKERS)?;
+        self.surface
+            .compile()
+            .map_err(super::config::surface_error)?;
+        if let Some([lo, hi]) = self.bounds {
+            for k in 0..2 {
+                let ok = lo[k].is_finite() && hi[k].is_finite() && lo[k] < hi[k];
+                if !ok {
+                    return Err(RangeError {
+                        field: "bounds".into(),
+                        value: format!("{:?}", [lo, hi]),
+                        allowed: "[[x_lo, y_lo], [x_hi, y_hi]] with lo < hi, finite".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The box in force.
     pub fn bounds(&self) -> [[f64; 2]; 2] {
         self.bounds.unwrap_or_else(|| self.surface.default_bounds())
@@ -432,6 +487,10 @@ pub struct LandscapeProblem {
     /// The last proposal: walker, from, to, accepted (for drawing moves in slow mode).
     last_move: Option<([f64; 2], [f64; 2], bool)>,
     moves_since_refresh: u32,
+    /// Recent positions of walker 0, oldest first.
+    trail: VecDeque<[f64; 2]>,
+    /// `E` on a grid over the box, for drawing (shared by a run's replicas).
+    grid: Arc<EnergyGrid>,
 }
 
 impl LandscapeProblem {
@@ -441,6 +500,33 @@ impl LandscapeProblem {
         rng: &mut R,
     ) -> Result<Self, SurfaceError> {
         let surface = config.surface.compile()?;
+        let grid = Arc::new(surface.grid(config.bounds(), VIEW_GRID));
+        Ok(Self::place(config, surface, grid, rng))
+    }
+
+    /// `count` crowds on the surface of `config` (compiled and gridded once), placed one
+    /// after the other from `rng`.
+    pub fn build<R: Rng + ?Sized>(
+        config: &LandscapeConfig,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<Vec<Self>, RangeError> {
+        let surface = config
+            .surface
+            .compile()
+            .map_err(super::config::surface_error)?;
+        let grid = Arc::new(surface.grid(config.bounds(), VIEW_GRID));
+        Ok((0..count)
+            .map(|_| Self::place(config, surface.clone(), Arc::clone(&grid), rng))
+            .collect())
+    }
+
+    fn place<R: Rng + ?Sized>(
+        config: &LandscapeConfig,
+        surface: Compiled,
+        grid: Arc<EnergyGrid>,
+        rng: &mut R,
+    ) -> Self {
         let bounds = config.bounds();
         let [lo, hi] = bounds;
         let walkers: Vec<[f64; 2]> = (0..config.walkers.max(1))
@@ -454,7 +540,7 @@ impl LandscapeProblem {
             })
             .collect();
         let energies: Vec<f64> = walkers.iter().map(|w| surface.energy(w[0], w[1])).collect();
-        Ok(Self {
+        Self {
             total: energies.iter().sum(),
             best: walkers.clone(),
             surface,
@@ -465,7 +551,19 @@ impl LandscapeProblem {
             pending: None,
             last_move: None,
             moves_since_refresh: 0,
-        })
+            trail: VecDeque::with_capacity(TRAIL),
+            grid,
+        }
+    }
+
+    /// Notes walker 0's position after its turn.
+    fn note_trail(&mut self, walker: usize) {
+        if walker == 0 {
+            if self.trail.len() == TRAIL {
+                self.trail.pop_front();
+            }
+            self.trail.push_back(self.walkers[0]);
+        }
     }
 
     /// Walker positions.
@@ -538,7 +636,8 @@ impl Problem for LandscapeProblem {
         };
         self.pending = Some((i, p, e));
         self.last_move = Some((self.walkers[i], p, false));
-        self.total - self.energies[i] + e
+        // The walker's own change: one walker at a non-finite energy cannot freeze the rest.
+        e - self.energies[i]
     }
 
     fn accept(&mut self) {
@@ -555,11 +654,14 @@ impl Problem for LandscapeProblem {
                 self.total = self.energies.iter().sum();
                 self.moves_since_refresh = 0;
             }
+            self.note_trail(i);
         }
     }
 
     fn reject(&mut self) {
-        self.pending = None;
+        if let Some((i, ..)) = self.pending.take() {
+            self.note_trail(i);
+        }
     }
 
     fn store_best(&mut self) {
@@ -592,7 +694,101 @@ impl Problem for LandscapeProblem {
             - super::problem::langevin_log_q(&y, &x, &g, eta, t);
         self.pending = Some((i, y, e));
         self.last_move = Some((x, y, false));
-        Some((self.total - self.energies[i] + e, log_q))
+        Some((e - self.energies[i], log_q))
+    }
+}
+
+/// What the UI draws of a landscape run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LandscapeView {
+    /// The surface.
+    pub surface: Surface,
+    /// `E` on a grid over the box (the same for the whole run).
+    pub grid: Arc<EnergyGrid>,
+    /// Walker positions.
+    pub walkers: Vec<[f64; 2]>,
+    /// Walker energies.
+    pub energies: Vec<f64>,
+    /// Recent positions of walker 0, oldest first.
+    pub trail: Vec<[f64; 2]>,
+    /// The last proposal: from, to, accepted.
+    pub last_move: Option<([f64; 2], [f64; 2], bool)>,
+}
+
+/// A landscape run's state for export.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LandscapeState {
+    /// The surface.
+    pub surface: Surface,
+    /// The box, `[[x_lo, y_lo], [x_hi, y_hi]]`.
+    pub bounds: [[f64; 2]; 2],
+    /// Walker positions.
+    pub walkers: Vec<[f64; 2]>,
+    /// Walker energies.
+    pub energies: Vec<f64>,
+    /// Walker positions when their total energy was lowest.
+    pub best_walkers: Vec<[f64; 2]>,
+}
+
+impl Kind for LandscapeProblem {
+    fn observables(&self) -> &'static [Observable] {
+        OBSERVABLES
+    }
+
+    fn observe(&mut self, chain: &ChainStats, out: &mut [f64]) {
+        let n = self.energies.len();
+        let mean = self.total / n as f64;
+        let t = chain.temperature;
+        // The walkers are n samples at one temperature: their spread is the fluctuation.
+        // A single walker is a single chain: the engine's windowed estimate.
+        let (c, spread) = if n > 1 {
+            let var = self
+                .energies
+                .iter()
+                .map(|e| (e - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1) as f64;
+            (var / (t * t), var.sqrt())
+        } else {
+            (chain.heat_capacity, f64::NAN)
+        };
+        out.copy_from_slice(&[c, spread]);
+    }
+
+    fn particles(&self) -> usize {
+        self.walkers.len()
+    }
+
+    fn view(&self, request: &ViewRequest) -> ProblemView {
+        ProblemView::Landscape(LandscapeView {
+            surface: self.surface.surface().clone(),
+            grid: Arc::clone(&self.grid),
+            walkers: self.walkers.clone(),
+            energies: self.energies.clone(),
+            trail: if request.replica {
+                Vec::new()
+            } else {
+                self.trail.iter().copied().collect()
+            },
+            last_move: self.last_move,
+        })
+    }
+
+    fn samples(&self) -> Option<(&'static str, Vec<Vec<f64>>)> {
+        let rows = (self.walkers.iter().zip(&self.energies).enumerate())
+            .map(|(i, (w, &e))| vec![i as f64, w[0], w[1], e])
+            .collect();
+        Some(("walker,x,y,energy", rows))
+    }
+
+    fn state(&self) -> ProblemState {
+        ProblemState::Landscape(LandscapeState {
+            surface: self.surface.surface().clone(),
+            bounds: self.bounds,
+            walkers: self.walkers.clone(),
+            energies: self.energies.clone(),
+            best_walkers: self.best.clone(),
+        })
     }
 }
 

@@ -3,26 +3,35 @@
 //!
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
+//!
+//! A problem kind is one module here ([`network`], [`landscape`]) and one arm in each
+//! enum of [`problems`].
 
 pub mod anneal;
 pub mod config;
 pub mod data;
+pub mod engine;
 pub mod fastmath;
 pub mod history;
 pub mod landscape;
 pub mod network;
 pub mod problem;
+pub mod problems;
 pub mod run;
 pub mod schedule;
 pub mod suggest;
-pub mod tempering;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
 pub use config::{RangeError, RunConfig, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
+pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
 pub use landscape::{EnergyGrid, LandscapeConfig, LandscapeProblem, Surface, Thermo};
-pub use network::{Activation, NetworkConfig, NetworkProblem};
-pub use problem::{Problem, ProposalKind};
-pub use run::{AnyProblem, Applied, DecisionGrid, Run, StepRecord};
+pub use network::{Activation, DecisionGrid, LossSlice, NetworkConfig, NetworkProblem};
+pub use problem::{Problem, ProposalKind, Sweep};
+pub use problems::{
+    AnyProblem, ChainStats, Kind, Observable, PlotKind, ProblemConfig, ProblemState, ProblemView,
+    Reply, Request, ViewRequest,
+};
+pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord};
 pub use schedule::{Schedule, ScheduleState};

@@ -16,13 +16,18 @@
 //! that unit's contribution, `m_i += v'_j act(z'_ij) - v_j act(z_ij)`, in `O(n)`. Rounding in
 //! these updates is wiped out by a full recomputation every [`REFRESH_EVERY`] such moves.
 
-use super::data::{Dataset, Samples};
+use super::config::{RangeError, check, limits};
+use super::data::{DataConfig, Dataset, Samples};
 use super::fastmath::{exp_neg, fma, ln_ge1, sigmoid, tanh};
 use super::problem::{Problem, ProposalKind};
+use super::problems::{
+    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, Reply, Request, ViewRequest,
+};
 use ndarray::{Array1, Array2};
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Lanes of the vectorised kernels: data arrays are padded to a multiple of this.
 const LANES: usize = 16;
@@ -56,10 +61,12 @@ impl Activation {
     }
 }
 
-/// The network's shape, initialisation and regularisation.
+/// The network's data, shape, initialisation and regularisation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
+    /// The data set the loss is computed on.
+    pub data: DataConfig,
     /// Hidden width `H`.
     pub hidden: usize,
     /// Hidden nonlinearity.
@@ -73,6 +80,7 @@ pub struct NetworkConfig {
 impl Default for NetworkConfig {
     fn default() -> Self {
         Self {
+            data: DataConfig::default(),
             hidden: 4,
             activation: Activation::Relu,
             init_scale: 0.01,
@@ -80,6 +88,53 @@ impl Default for NetworkConfig {
         }
     }
 }
+
+impl NetworkConfig {
+    /// Checks every value against [`limits`]; field paths are relative (`data.samples`).
+    pub fn validate(&self) -> Result<(), RangeError> {
+        use limits::*;
+        let d = &self.data;
+        check("data.samples", d.samples, SAMPLES)?;
+        check("data.noise", d.noise, NOISE)?;
+        check("data.test_fraction", d.test_fraction, TEST_FRACTION)?;
+        check("hidden", self.hidden, HIDDEN)?;
+        check("init_scale", self.init_scale, INIT_SCALE)?;
+        check("weight_decay", self.weight_decay, WEIGHT_DECAY)
+    }
+}
+
+/// What the network reports besides its loss.
+pub const OBSERVABLES: &[Observable] = &[
+    Observable {
+        column: "train_accuracy",
+        label: "train accuracy",
+        tip: "Share of the training points on the right side of the boundary",
+        plot: PlotKind::Steps {
+            title: "accuracy",
+            fraction: true,
+        },
+        status: true,
+    },
+    Observable {
+        column: "test_accuracy",
+        label: "test accuracy",
+        tip: "Share of the held-out points on the right side of the boundary: generalisation",
+        plot: PlotKind::Steps {
+            title: "accuracy",
+            fraction: true,
+        },
+        status: true,
+    },
+    Observable {
+        column: "heat_capacity",
+        label: "C",
+        tip: "Heat capacity Var(E)/T^2 from the energy's fluctuations over the acceptance window",
+        plot: PlotKind::Temperature {
+            title: "heat capacity",
+        },
+        status: false,
+    },
+];
 
 /// Number of parameters of a network of hidden width `h`.
 pub fn param_count(h: usize) -> usize {
@@ -283,6 +338,10 @@ enum Pending {
 /// The network's training loss as a [`Problem`], with the caches that make moves cheap.
 #[derive(Clone, Debug)]
 pub struct NetworkProblem {
+    /// The data set, shared by the replicas of a run (for views and export).
+    data: Arc<Dataset>,
+    /// Train and test accuracy of the current state, until the next accepted move.
+    accuracy: Option<(f64, f64)>,
     h: usize,
     activation: Activation,
     weight_decay: f64,
@@ -306,6 +365,19 @@ impl NetworkProblem {
     /// A freshly initialised network on `data`: weights `N(0, init_scale^2)` drawn from
     /// `rng` (first `W1`, then `W2`), biases zero.
     pub fn new<R: Rng + ?Sized>(config: &NetworkConfig, data: &Dataset, rng: &mut R) -> Self {
+        Self::with_data(config, Arc::new(data.clone()), rng)
+    }
+
+    /// `count` networks on the data set of `config` (drawn once), initialised one after
+    /// the other from `rng`.
+    pub fn build<R: Rng + ?Sized>(config: &NetworkConfig, count: usize, rng: &mut R) -> Vec<Self> {
+        let data = Arc::new(Dataset::generate(&config.data));
+        (0..count)
+            .map(|_| Self::with_data(config, Arc::clone(&data), rng))
+            .collect()
+    }
+
+    fn with_data<R: Rng + ?Sized>(config: &NetworkConfig, data: Arc<Dataset>, rng: &mut R) -> Self {
         let h = config.hidden.max(1);
         let mut theta = vec![0.0f32; param_count(h)];
         let scale = config.init_scale as f32;
@@ -315,20 +387,27 @@ impl NetworkProblem {
             let z: f32 = StandardNormal.sample(rng);
             *w = scale * z;
         }
-        Self::with_params(config, data, theta)
+        Self::from_parts(config, data, theta)
     }
 
     /// A network on `data` with the given parameters (length `5 H + 2`).
     pub fn with_params(config: &NetworkConfig, data: &Dataset, theta: Vec<f32>) -> Self {
+        Self::from_parts(config, Arc::new(data.clone()), theta)
+    }
+
+    fn from_parts(config: &NetworkConfig, data: Arc<Dataset>, theta: Vec<f32>) -> Self {
         let h = config.hidden.max(1);
         debug_assert_eq!(theta.len(), param_count(h));
         let train = Points::new(&data.train);
+        let test = Points::new(&data.test);
         let padded = train.x0.len();
         let mut p = Self {
+            data,
+            accuracy: None,
             h,
             activation: config.activation,
             weight_decay: config.weight_decay,
-            test: Points::new(&data.test),
+            test,
             train,
             best: theta.clone(),
             cand: theta.clone(),
@@ -665,10 +744,11 @@ impl Problem for NetworkProblem {
             }
         };
         self.cand_energy = e;
-        e
+        e - self.energy
     }
 
     fn accept(&mut self) {
+        self.accuracy = None;
         match self.pending {
             Pending::None => return,
             Pending::All => {
@@ -722,6 +802,141 @@ impl Problem for NetworkProblem {
         self.pending = Pending::All;
         let e = self.energy_from(&self.cand_margins, self.cand_sum_sq);
         self.cand_energy = e;
-        Some((e, log_q))
+        Some((e - self.energy, log_q))
+    }
+}
+
+/// The decision boundary: the class-1 probability over a square grid of the input plane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionGrid {
+    /// `[[x_lo, y_lo], [x_hi, y_hi]]`.
+    pub bounds: [[f32; 2]; 2],
+    /// `p[[row, col]]` at `x = x_lo + col dx`, `y = y_lo + row dy`.
+    pub p: Array2<f32>,
+    /// Class-1 probability at each training point.
+    pub train_p: Vec<f32>,
+    /// Class-1 probability at each test point.
+    pub test_p: Vec<f32>,
+}
+
+/// What the UI draws of a network: its data and (when asked for) its boundary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkView {
+    /// The data set.
+    pub data: Arc<Dataset>,
+    /// The decision boundary on the requested grid.
+    pub grid: Option<Arc<DecisionGrid>>,
+}
+
+/// A 2D slice of the network's loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossSlice {
+    /// Loss on a `side x side` grid of `(a, b)` in `[-span, span]^2`, rows from `b = -span`.
+    pub values: Vec<f64>,
+    /// Cells per side.
+    pub side: usize,
+    /// Half-width.
+    pub span: f64,
+    /// Centred on the best parameters (else the current ones).
+    pub best: bool,
+}
+
+/// Cells per side of a loss slice.
+pub const SLICE_GRID: usize = 61;
+
+/// A network's state for export: its parameters and its data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkState {
+    /// Hidden width `H`.
+    pub hidden: usize,
+    /// The hidden nonlinearity.
+    pub activation: Activation,
+    /// `W1` (2 x H, row-major), `b1` (H), `W2` (H x 2, row-major), `b2` (2).
+    pub params: Vec<f32>,
+    /// The parameters of the lowest energy seen, in the same layout.
+    pub best_params: Vec<f32>,
+    /// Training points as `[x, y, label]`.
+    pub train: Vec<[f32; 3]>,
+    /// Test points as `[x, y, label]`.
+    pub test: Vec<[f32; 3]>,
+}
+
+fn labelled(s: &Samples) -> Vec<[f32; 3]> {
+    s.x.rows()
+        .into_iter()
+        .zip(s.y.iter())
+        .map(|(r, &y)| [r[0], r[1], f32::from(y)])
+        .collect()
+}
+
+impl NetworkProblem {
+    /// The data set.
+    pub fn data(&self) -> &Arc<Dataset> {
+        &self.data
+    }
+
+    /// The class-1 probability of the current network on a `g x g` grid over the data.
+    pub fn decision_grid(&self, g: usize) -> DecisionGrid {
+        let bounds = self.data.bounds();
+        let theta = &self.theta;
+        DecisionGrid {
+            bounds,
+            p: self.probability_grid(theta, bounds, g),
+            train_p: self.probabilities(theta, &self.data.train),
+            test_p: self.probabilities(theta, &self.data.test),
+        }
+    }
+
+    /// Train and test accuracy of the current state (cached until a move is accepted).
+    pub fn accuracies(&mut self) -> (f64, f64) {
+        if let Some(a) = self.accuracy {
+            return a;
+        }
+        let a = (self.train_accuracy(), self.test_accuracy());
+        self.accuracy = Some(a);
+        a
+    }
+}
+
+impl Kind for NetworkProblem {
+    fn observables(&self) -> &'static [Observable] {
+        OBSERVABLES
+    }
+
+    fn observe(&mut self, chain: &ChainStats, out: &mut [f64]) {
+        let (train, test) = self.accuracies();
+        out.copy_from_slice(&[train, test, chain.heat_capacity]);
+    }
+
+    fn view(&self, request: &ViewRequest) -> ProblemView {
+        ProblemView::Network(NetworkView {
+            data: Arc::clone(&self.data),
+            grid: (request.grid > 0 && !request.replica)
+                .then(|| Arc::new(self.decision_grid(request.grid.min(limits::GRID_MAX)))),
+        })
+    }
+
+    fn answer(&self, request: &Request, seed: u64) -> Option<Reply> {
+        let Request::LossSlice { span, best } = *request;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+        let theta = if best { &self.best } else { &self.theta };
+        let dirs = self.filter_normalised_directions(theta, &mut rng);
+        Some(Reply::LossSlice(LossSlice {
+            values: self.loss_slice(theta, &dirs, span, SLICE_GRID),
+            side: SLICE_GRID,
+            span,
+            best,
+        }))
+    }
+
+    fn state(&self) -> ProblemState {
+        ProblemState::Network(NetworkState {
+            hidden: self.h,
+            activation: self.activation,
+            params: self.theta.clone(),
+            best_params: self.best.clone(),
+            train: labelled(&self.data.train),
+            test: labelled(&self.data.test),
+        })
     }
 }

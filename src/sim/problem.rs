@@ -1,8 +1,13 @@
-//! What the annealer anneals: any state with an energy and a way to propose moves.
+//! What the annealer anneals: any state with an energy and a way to move.
 //!
-//! The [`Problem`] trait is a propose / accept / reject protocol rather than a pure
-//! `energy(state)` function so that a problem can evaluate a small move incrementally
-//! (recomputing only what the move changes) and keep its caches between steps.
+//! The [`Problem`] trait is the hot path: a propose / accept / reject protocol rather than
+//! a pure `energy(state)` function, so that a problem can evaluate a small move
+//! incrementally (recomputing only what the move changes) and keep its caches between
+//! steps. Problems that move themselves (a lattice sweep, a Gibbs sweep, a learning step)
+//! implement [`Problem::sweep`] instead.
+//!
+//! What a problem says about itself off the hot path (its observables, what the UI draws,
+//! its state for export) is the [`super::problems::Kind`] trait.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -34,17 +39,30 @@ impl ProposalKind {
     }
 }
 
+/// What a self-moving problem's step did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sweep {
+    /// Energy change over the step (`E` after minus `E` before).
+    pub de: f64,
+    /// Elementary moves attempted (e.g. spin flips tried).
+    pub attempted: u64,
+    /// Elementary moves accepted.
+    pub accepted: u64,
+}
+
 /// A state space with an energy, explored by proposing moves.
 ///
-/// The protocol of one step: [`Problem::propose`] draws a candidate and returns its energy;
-/// then exactly one of [`Problem::accept`] (the candidate becomes the current state) or
-/// [`Problem::reject`] (it is dropped) is called.
+/// One engine step either calls [`Problem::propose`] and then exactly one of
+/// [`Problem::accept`] (the candidate becomes the current state) or [`Problem::reject`]
+/// (it is dropped), the engine judging the energy change by its acceptance rule; or, for
+/// a problem whose [`Problem::sweep`] returns `Some`, lets the problem move itself.
 pub trait Problem {
     /// Energy of the current state.
     fn energy(&self) -> f64;
 
-    /// Draws a candidate move of kind `kind` and size `sigma` and returns its energy,
-    /// which may be infinite or NaN for a state that overflowed.
+    /// Draws a candidate move of kind `kind` and size `sigma` and returns its energy change
+    /// `dE = E(candidate) - E(current)`, which may be infinite or NaN for a candidate that
+    /// overflowed or left the allowed region (the engine then rejects it).
     fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64;
 
     /// Makes the pending candidate the current state.
@@ -58,9 +76,9 @@ pub trait Problem {
 
     /// A Langevin proposal `theta' = theta - eta grad E(theta) + sqrt(2 eta T) xi`,
     /// `xi ~ N(0, I)`, held pending like [`Problem::propose`]. Returns the candidate's
-    /// energy and `ln q(theta | theta') - ln q(theta' | theta)`, the log ratio of the reverse
-    /// and forward proposal densities that a Metropolis correction (MALA) needs. Problems
-    /// without gradients return `None`.
+    /// energy change and `ln q(theta | theta') - ln q(theta' | theta)`, the log ratio of the
+    /// reverse and forward proposal densities that a Metropolis correction (MALA) needs.
+    /// Problems without gradients return `None`.
     fn propose_langevin<R: Rng + ?Sized>(
         &mut self,
         eta: f64,
@@ -68,6 +86,13 @@ pub trait Problem {
         rng: &mut R,
     ) -> Option<(f64, f64)> {
         let _ = (eta, t, rng);
+        None
+    }
+
+    /// One step the problem makes itself at temperature `t` (a lattice sweep, a Gibbs
+    /// sweep, a learning step), or `None` for problems that are proposed moves.
+    fn sweep<R: Rng + ?Sized>(&mut self, t: f64, rng: &mut R) -> Option<Sweep> {
+        let _ = (t, rng);
         None
     }
 }

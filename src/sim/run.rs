@@ -1,67 +1,99 @@
-//! A run: data, network and annealer built from a [`RunConfig`], stepped by a driver.
+//! A run: the problem (and its replicas) and the engine built from a [`RunConfig`], stepped
+//! by a driver, with the metrics of each step as a [`StepRecord`].
 //!
 //! The trajectory depends only on the config (its seeds included): the same config gives
 //! the same sequence of states whether it is stepped by the trainer thread, in bursts with
-//! pauses, or by the headless command line.
+//! pauses, or by the headless command line. Both drivers step with
+//! [`Run::step_recorded`], so they record the same way.
 
 use super::anneal::{Annealer, StepOutcome};
 use super::config::{RangeError, RunConfig};
-use super::data::Dataset;
+use super::engine::{Engine, geometric_ladder};
 use super::landscape::LandscapeProblem;
 use super::network::NetworkProblem;
-use super::problem::{Problem, ProposalKind};
-use super::tempering::{Tempering, geometric_ladder};
-use ndarray::Array2;
-use rand::Rng;
+use super::problem::Problem;
+use super::problems::{
+    AnyProblem, ChainStats, Kind, Observable, ProblemState, ProblemView, Reply, Request,
+    ViewRequest,
+};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
-/// The metrics of one step, as plotted and written to CSV.
+/// Most observables a problem may report besides the energy.
+pub const MAX_OBSERVABLES: usize = 6;
+
+/// The observables are re-evaluated (when cheap to keep) every this many steps.
+pub const OBSERVE_EVERY: u64 = 64;
+
+/// The metrics of one step, as plotted and written to CSV: the core ones every problem
+/// has, then the problem's own observables.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepRecord {
     /// Steps taken so far (1 after the first step).
     pub step: u64,
     /// Temperature the step was taken at.
     pub temperature: f64,
-    /// Energy after the step.
+    /// Energy after the step (per particle: the walkers' mean on a landscape).
     pub energy: f64,
-    /// Lowest energy so far.
+    /// Lowest energy so far (per particle).
     pub best_energy: f64,
     /// Acceptance rate over the sliding window.
     pub acceptance_rate: f64,
-    /// Accuracy on the training points.
-    pub train_accuracy: f64,
-    /// Accuracy on the held-out points (NaN without a test set).
-    pub test_accuracy: f64,
-    /// Heat capacity from the energy fluctuations over the window, `Var(E)/T^2` (per
-    /// walker on a landscape).
-    pub heat_capacity: f64,
+    /// The problem's observables in the order it lists them (NaN beyond its count).
+    pub observables: [f64; MAX_OBSERVABLES],
 }
 
 impl StepRecord {
+    /// Number of core metrics (everything before the observables, without `step`).
+    pub const CORE: usize = 4;
     /// Number of plotted metrics (everything but `step`).
-    pub const METRICS: usize = 7;
-
-    /// The CSV header line (without a newline).
-    pub const CSV_HEADER: &'static str = "step,temperature,energy,best_energy,acceptance_rate,train_accuracy,test_accuracy,heat_capacity";
+    pub const METRICS: usize = Self::CORE + MAX_OBSERVABLES;
+    /// The CSV header of the core columns.
+    pub const CORE_HEADER: &'static str = "step,temperature,energy,best_energy,acceptance_rate";
 
     /// The metrics in header order, without `step`.
     pub fn metrics(&self) -> [f64; Self::METRICS] {
-        [
+        let mut m = [f64::NAN; Self::METRICS];
+        m[..Self::CORE].copy_from_slice(&[
             self.temperature,
             self.energy,
             self.best_energy,
             self.acceptance_rate,
-            self.train_accuracy,
-            self.test_accuracy,
-            self.heat_capacity,
-        ]
+        ]);
+        m[Self::CORE..].copy_from_slice(&self.observables);
+        m
     }
 
-    /// One CSV line (without a newline); floats in shortest round-trip form.
-    pub fn csv_row(&self) -> String {
+    /// The record of `step` with these metrics (as [`StepRecord::metrics`] lists them).
+    pub fn from_metrics(step: u64, m: &[f64; Self::METRICS]) -> Self {
+        let mut observables = [f64::NAN; MAX_OBSERVABLES];
+        observables.copy_from_slice(&m[Self::CORE..]);
+        Self {
+            step,
+            temperature: m[0],
+            energy: m[1],
+            best_energy: m[2],
+            acceptance_rate: m[3],
+            observables,
+        }
+    }
+
+    /// The CSV header line (without a newline): the core columns, then `observables`.
+    pub fn csv_header(observables: &[Observable]) -> String {
+        let mut h = String::from(Self::CORE_HEADER);
+        for o in observables {
+            h.push(',');
+            h.push_str(o.column);
+        }
+        h
+    }
+
+    /// One CSV line (without a newline) with the first `observables` observables; floats
+    /// in shortest round-trip form.
+    pub fn csv_row(&self, observables: usize) -> String {
         let mut row = self.step.to_string();
-        for v in self.metrics() {
+        let m = self.metrics();
+        for v in &m[..Self::CORE + observables.min(MAX_OBSERVABLES)] {
             row.push(',');
             row.push_str(&v.to_string());
         }
@@ -74,141 +106,54 @@ impl StepRecord {
 pub enum Applied {
     /// The run continues with the new settings.
     Live,
-    /// Data, network, landscape or seed changed: the run was rebuilt from step 0.
+    /// The problem, the seed or the ladder changed: the run was rebuilt at step 0.
     Restarted,
 }
 
-/// The class-1 probability over a square grid of the input plane.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DecisionGrid {
-    /// `[[x_lo, y_lo], [x_hi, y_hi]]`.
-    pub bounds: [[f32; 2]; 2],
-    /// `p[[row, col]]` at `x = x_lo + col dx`, `y = y_lo + row dy`.
-    pub p: Array2<f32>,
-    /// Class-1 probability at each training point.
-    pub train_p: Vec<f32>,
-    /// Class-1 probability at each test point.
-    pub test_p: Vec<f32>,
-}
-
-/// What a run anneals: the network's loss, or walkers on a 2D landscape.
-#[derive(Clone, Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a run holds one; boxing the network would put a pointer chase in every step"
-)]
-pub enum AnyProblem {
-    /// The network.
-    Network(NetworkProblem),
-    /// Walkers on a landscape.
-    Landscape(Box<LandscapeProblem>),
-}
-
-impl Problem for AnyProblem {
-    fn energy(&self) -> f64 {
-        match self {
-            AnyProblem::Network(p) => p.energy(),
-            AnyProblem::Landscape(p) => p.energy(),
-        }
-    }
-
-    fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64 {
-        match self {
-            AnyProblem::Network(p) => p.propose(kind, sigma, rng),
-            AnyProblem::Landscape(p) => p.propose(kind, sigma, rng),
-        }
-    }
-
-    fn accept(&mut self) {
-        match self {
-            AnyProblem::Network(p) => p.accept(),
-            AnyProblem::Landscape(p) => p.accept(),
-        }
-    }
-
-    fn reject(&mut self) {
-        match self {
-            AnyProblem::Network(p) => p.reject(),
-            AnyProblem::Landscape(p) => p.reject(),
-        }
-    }
-
-    fn store_best(&mut self) {
-        match self {
-            AnyProblem::Network(p) => p.store_best(),
-            AnyProblem::Landscape(p) => p.store_best(),
-        }
-    }
-
-    fn propose_langevin<R: Rng + ?Sized>(
-        &mut self,
-        eta: f64,
-        t: f64,
-        rng: &mut R,
-    ) -> Option<(f64, f64)> {
-        match self {
-            AnyProblem::Network(p) => p.propose_langevin(eta, t, rng),
-            AnyProblem::Landscape(p) => p.propose_langevin(eta, t, rng),
-        }
-    }
-}
-
-/// One annealing run: the network, or walkers on a landscape.
+/// One annealing run: a problem (or a ladder of replicas) and its engine.
 #[derive(Clone, Debug)]
 pub struct Run {
     config: RunConfig,
-    data: Dataset,
     /// One chain, or replicas on a temperature ladder; slot 0 is the one reported.
-    engine: Tempering<AnyProblem>,
+    engine: Engine<AnyProblem>,
     rng: Pcg64Mcg,
-    /// Train and test accuracy of the current state, while still valid.
-    accuracy: Option<(f64, f64)>,
+    /// The latest observables of slot 0 and the step they were taken at.
+    observed: [f64; MAX_OBSERVABLES],
+    observed_at: Option<u64>,
 }
 
 impl Run {
     /// Builds the run at step 0, or says which setting is out of range.
     pub fn new(config: RunConfig) -> Result<Self, RangeError> {
         config.validate()?;
-        let data = Dataset::generate(&config.data);
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let make = |rng: &mut Pcg64Mcg| -> Result<AnyProblem, RangeError> {
-            Ok(match &config.landscape {
-                None => AnyProblem::Network(NetworkProblem::new(&config.network, &data, rng)),
-                Some(l) => AnyProblem::Landscape(Box::new(
-                    LandscapeProblem::new(l, rng).map_err(super::config::surface_error)?,
-                )),
-            })
-        };
         let engine = match &config.tempering {
             None => {
-                let problem = make(&mut rng)?;
+                let mut problems = config.problem.build(1, &mut rng)?;
+                let Some(problem) = problems.pop() else {
+                    unreachable!("build(1) makes one problem")
+                };
                 let annealer = Annealer::new(config.annealer.clone(), problem.energy());
-                Tempering::single(problem, annealer)
+                Engine::single(problem, annealer)
             }
             Some(t) => {
-                let replicas = (0..t.replicas)
-                    .map(|_| make(&mut rng))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let replicas = config.problem.build(t.replicas, &mut rng)?;
                 let ladder = geometric_ladder(config.annealer.t_min, t.t_max, t.replicas);
-                Tempering::from_replicas(ladder, &config.annealer, t.swap_every, replicas)
+                Engine::from_replicas(ladder, &config.annealer, t.swap_every, replicas)
             }
         };
         Ok(Self {
             config,
-            data,
             engine,
             rng,
-            accuracy: None,
+            observed: [f64::NAN; MAX_OBSERVABLES],
+            observed_at: None,
         })
     }
 
     /// One annealing step.
     pub fn step(&mut self) -> StepOutcome {
-        let outcome = self.engine.step(&mut self.rng);
-        if outcome.accepted {
-            self.accuracy = None;
-        }
-        outcome
+        self.engine.step(&mut self.rng)
     }
 
     /// Runs `n` steps.
@@ -218,72 +163,73 @@ impl Run {
         }
     }
 
-    /// The metrics of the current step, with accuracies evaluated if the state changed.
-    pub fn record(&mut self) -> StepRecord {
-        let (train_accuracy, test_accuracy) = self.accuracies();
-        self.record_with(train_accuracy, test_accuracy, self.heat_capacity())
-    }
-
-    /// The windowed heat-capacity estimate `Var(E)/T^2` (per walker on a landscape).
-    pub fn heat_capacity(&self) -> f64 {
-        self.annealer().heat_capacity() / self.particles()
-    }
-
-    /// How many independent particles the energy sums over (walkers; 1 for the network).
-    fn particles(&self) -> f64 {
-        match self.problem() {
-            AnyProblem::Network(_) => 1.0,
-            AnyProblem::Landscape(p) => p.len() as f64,
+    /// One step and its record, with the observables re-evaluated every
+    /// [`OBSERVE_EVERY`] steps (in between, the latest values): the step loop of every
+    /// driver.
+    pub fn step_recorded(&mut self) -> StepRecord {
+        self.step();
+        if self.annealer().steps().is_multiple_of(OBSERVE_EVERY) {
+            self.observe();
         }
+        self.record_cached()
     }
 
-    /// The metrics of the current step with the given accuracies and heat capacity (for
-    /// drivers that evaluate those less often than every step).
-    pub fn record_with(
-        &self,
-        train_accuracy: f64,
-        test_accuracy: f64,
-        heat_capacity: f64,
-    ) -> StepRecord {
+    /// The metrics of the current step, with the observables evaluated now.
+    pub fn record(&mut self) -> StepRecord {
+        self.observe();
+        self.record_cached()
+    }
+
+    /// The metrics of the current step with the latest observables (NaN before any).
+    pub fn record_cached(&self) -> StepRecord {
         let a = self.annealer();
         // A landscape's energy is its walkers' total; records show the mean.
-        let per = self.particles();
+        let per = self.problem().particles() as f64;
         StepRecord {
             step: a.steps(),
             temperature: a.last_temperature(),
             energy: a.energy() / per,
             best_energy: a.best_energy() / per,
             acceptance_rate: a.acceptance_window(),
-            train_accuracy,
-            test_accuracy,
-            heat_capacity,
+            observables: self.observed,
         }
     }
 
-    /// Train and test accuracy of the current state (cached until the next accepted move).
-    pub fn accuracies(&mut self) -> (f64, f64) {
-        if let Some(a) = self.accuracy {
-            return a;
+    /// Re-evaluates the observables of slot 0 unless they are current.
+    fn observe(&mut self) {
+        let step = self.annealer().steps();
+        if self.observed_at == Some(step) {
+            return;
         }
-        let a = match self.problem() {
-            AnyProblem::Network(p) => (p.train_accuracy(), p.test_accuracy()),
-            AnyProblem::Landscape(_) => (f64::NAN, f64::NAN),
-        };
-        self.accuracy = Some(a);
-        a
+        let chain = self.chain_stats();
+        let (problem, _) = self.engine.slot_mut(0);
+        let n = problem.observables().len().min(MAX_OBSERVABLES);
+        let mut out = [f64::NAN; MAX_OBSERVABLES];
+        problem.observe(&chain, &mut out[..n]);
+        self.observed = out;
+        self.observed_at = Some(step);
     }
 
-    /// Applies a new config: annealer settings and the run length change live; a change
-    /// of data, network or seed rebuilds the run from step 0.
+    /// What the engine knows that observables may need.
+    fn chain_stats(&self) -> ChainStats {
+        let a = self.annealer();
+        let t = a.last_temperature();
+        ChainStats {
+            temperature: t,
+            heat_capacity: a.heat_capacity() / self.problem().particles() as f64,
+        }
+    }
+
+    /// The observables this run's problem reports.
+    pub fn observables(&self) -> &'static [Observable] {
+        self.problem().observables()
+    }
+
+    /// Applies a new config: annealer settings and the run length change live; a new
+    /// problem, seed or ladder rebuilds the run at step 0 (once).
     pub fn set_config(&mut self, config: RunConfig) -> Result<Applied, RangeError> {
         config.validate()?;
-        if config.data != self.config.data
-            || config.network != self.config.network
-            || config.landscape != self.config.landscape
-            || config.seed != self.config.seed
-            || config.tempering != self.config.tempering
-            || (config.tempering.is_some() && config.annealer != self.config.annealer)
-        {
+        if self.config.restarts(&config) {
             *self = Self::new(config)?;
             return Ok(Applied::Restarted);
         }
@@ -295,19 +241,24 @@ impl Run {
         Ok(Applied::Live)
     }
 
+    /// Rebuilds the run at step 0 with the same config.
+    pub fn reset(&mut self) -> Result<(), RangeError> {
+        *self = Self::new(self.config.clone())?;
+        Ok(())
+    }
+
     /// Proposes `n` moves from the current state, rejecting each, and returns the energy
     /// increases of the uphill ones (the run's random stream advances; use a copy).
     pub fn uphill_sample(&mut self, n: usize) -> Vec<f64> {
         let kind = self.config.annealer.proposal;
         let (problem, annealer) = self.engine.slot_mut(0);
         let sigma = annealer.step_size();
-        let e = problem.energy();
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let c = problem.propose(kind, sigma, &mut self.rng);
+            let de = problem.propose(kind, sigma, &mut self.rng);
             problem.reject();
-            if c.is_finite() && c > e {
-                out.push(c - e);
+            if de.is_finite() && de > 0.0 {
+                out.push(de);
             }
         }
         out
@@ -330,35 +281,14 @@ impl Run {
         &self.config
     }
 
-    /// The data set.
-    pub fn data(&self) -> &Dataset {
-        &self.data
-    }
-
     /// What is annealed (the coldest replica, when tempering).
     pub fn problem(&self) -> &AnyProblem {
         self.engine.slot(0).0
     }
 
-    /// The replicas, when tempering (else a single chain).
-    pub fn engine(&self) -> &Tempering<AnyProblem> {
+    /// The chain, or the replicas when tempering.
+    pub fn engine(&self) -> &Engine<AnyProblem> {
         &self.engine
-    }
-
-    /// The network, unless this is a landscape run.
-    pub fn network(&self) -> Option<&NetworkProblem> {
-        match self.problem() {
-            AnyProblem::Network(p) => Some(p),
-            AnyProblem::Landscape(_) => None,
-        }
-    }
-
-    /// The walkers, in a landscape run.
-    pub fn landscape(&self) -> Option<&LandscapeProblem> {
-        match self.problem() {
-            AnyProblem::Network(_) => None,
-            AnyProblem::Landscape(p) => Some(p),
-        }
     }
 
     /// The annealer (of the coldest replica, when tempering).
@@ -366,17 +296,36 @@ impl Run {
         self.engine.slot(0).1
     }
 
-    /// The class-1 probability of the current network on a `g x g` grid over the data
-    /// (`None` in a landscape run).
-    pub fn decision_grid(&self, g: usize) -> Option<DecisionGrid> {
-        let net = self.network()?;
-        let bounds = self.data.bounds();
-        let theta = net.params();
-        Some(DecisionGrid {
-            bounds,
-            p: net.probability_grid(theta, bounds, g),
-            train_p: net.probabilities(theta, &self.data.train),
-            test_p: net.probabilities(theta, &self.data.test),
-        })
+    /// What the UI draws of the reported problem.
+    pub fn view(&self, request: &ViewRequest) -> ProblemView {
+        self.problem().view(request)
+    }
+
+    /// The problem's answer to `request`. Its randomness comes from its own stream,
+    /// seeded by the run's seed and `nonce`, so answers never disturb the trajectory.
+    pub fn answer(&self, request: &Request, nonce: u64) -> Option<Reply> {
+        let seed = self.config.seed ^ nonce.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.problem().answer(request, seed)
+    }
+
+    /// The reported problem's state, for export.
+    pub fn state(&self) -> ProblemState {
+        self.problem().state()
+    }
+
+    /// The network, in a network run (for checks and figures).
+    pub fn network(&self) -> Option<&NetworkProblem> {
+        match self.problem() {
+            AnyProblem::Network(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The walkers, in a landscape run (for checks and figures).
+    pub fn landscape(&self) -> Option<&LandscapeProblem> {
+        match self.problem() {
+            AnyProblem::Landscape(p) => Some(p),
+            _ => None,
+        }
     }
 }

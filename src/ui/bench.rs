@@ -1,9 +1,10 @@
 //! `annealscope bench --ui`: CPU time of one frame (layout and tessellation, no GPU) with
 //! a long history and a 200 x 200 decision grid, measured headlessly.
 
-use super::{App, Latest};
+use super::App;
+use super::pane::Latest;
 use crate::preset::Preset;
-use crate::sim::{Run, RunConfig};
+use crate::sim::{Kind, Run, RunConfig, ViewRequest};
 use crate::trainer::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,32 +26,41 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
         ..Preset::builtin_default()
     };
     let mut app = App::new(&ctx, preset)?;
-    app.command(Command::Pause);
+    app.a.send(Command::Pause);
     app.frozen = true;
     for _ in 0..steps {
-        run.step();
-        let r = run.record_with(f64::NAN, f64::NAN, f64::NAN);
-        app.feed.history.push(&r);
+        let r = run.step_recorded();
+        app.a.history.push(&r);
     }
-    app.feed.latest = Some(Latest {
+    let latest = Latest {
         record: run.record(),
+        observables: run.problem().observables(),
         schedule: run.annealer().schedule().clone(),
-        data: Arc::new(run.data().clone()),
         playing: true,
         finished: false,
         steps_per_second: 0.0,
         step_size: run.annealer().step_size(),
-    });
-    app.feed.grid = run.decision_grid(200).map(Arc::new);
-    app.feed.grid_changed = true;
-    if compare {
+    };
+    let view = Arc::new(run.view(&ViewRequest {
+        grid: 200,
+        replica: false,
+    }));
+    let panes = if compare {
         app.start_compare(run.config().clone());
-        if let Some(b) = &mut app.compare {
-            b.feed.history = app.feed.history.clone();
-            b.feed.latest = app.feed.latest.clone();
-            b.feed.grid = app.feed.grid.clone();
-            b.feed.grid_changed = true;
-        }
+        vec![&mut app.a]
+            .into_iter()
+            .chain(app.b.as_mut())
+            .collect::<Vec<_>>()
+    } else {
+        vec![&mut app.a]
+    };
+    let history = panes[0].history.clone();
+    for pane in panes {
+        pane.send(Command::Pause);
+        pane.history = history.clone();
+        pane.latest = Some(latest.clone());
+        pane.view = Some(Arc::clone(&view));
+        pane.view_changed = true;
     }
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
@@ -102,7 +112,7 @@ pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
         )),
         ..Default::default()
     };
-    let step_now = |app: &App| app.feed.latest.as_ref().map_or(0, |l| l.record.step);
+    let step_now = |app: &App| app.a.step();
     // Let the first snapshots arrive, then count from there.
     let mut warm = 0;
     while step_now(&app) == 0 && warm < 500 {

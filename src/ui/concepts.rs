@@ -1,8 +1,6 @@
 //! The Concepts window: the statistical-mechanics view of learning, with the formulas
 //! the app actually uses.
 
-use super::App;
-
 const SECTIONS: [(&str, &str); 8] = [
     (
         "Energy = loss",
@@ -55,20 +53,17 @@ preset). If sigma is too large, almost every move is rejected.",
     ),
 ];
 
-impl App {
-    pub(super) fn concepts_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.view.concepts;
-        egui::Window::new("Concepts")
-            .open(&mut open)
-            .default_width(520.0)
-            .vscroll(true)
-            .show(ctx, |ui| {
-                for (title, text) in SECTIONS {
-                    ui.heading(title);
-                    ui.label(text);
-                    ui.add_space(6.0);
-                }
-            });
-        self.view.concepts = open;
-    }
+/// The Concepts window, while `open`.
+pub fn concepts_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Concepts")
+        .open(open)
+        .default_width(520.0)
+        .vscroll(true)
+        .show(ctx, |ui| {
+            for (title, text) in SECTIONS {
+                ui.heading(title);
+                ui.label(text);
+                ui.add_space(6.0);
+            }
+        });
 }

@@ -1,14 +1,14 @@
-//! The control panel: run, annealing, network and data settings, each with a tooltip
-//! that explains it in statistical-mechanics terms. Edits change `App::preset` and are
-//! sent to the trainer as one `SetConfig` command per frame.
+//! The control panel: run, problem and annealing settings, each with a tooltip that
+//! explains it in statistical-mechanics terms. It edits a copy of the edited run's config
+//! and emits one [`Action::Edit`] per frame when anything changed; run controls become
+//! trainer commands for both runs.
 
-use super::App;
+use super::pane::RunPane;
+use super::{Action, Looks, Side, Target};
+use crate::pace::Speed;
 use crate::preset::Control;
-use crate::sim::{
-    Acceptance, Activation, DataKind, LandscapeConfig, ProposalKind, Sampler, Schedule, Surface,
-    limits,
-};
-use crate::trainer::{Command, Speed};
+use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, limits};
+use crate::trainer::Command;
 use egui::{ComboBox, DragValue, Slider, SliderClamping, Ui};
 
 const TIP_ALPHA: &str = "Cooling rate alpha: each step multiplies T by alpha. Slow cooling \
@@ -21,16 +21,12 @@ system finally freezes at.";
 const TIP_STEP: &str = "Step size sigma: each proposal adds sigma * N(0, 1) noise to the \
 weights. Too small and every move is accepted but nothing is learned; too large and \
 almost every move is rejected. It must match the energy scale. More in Help > Concepts.";
-const TIP_HIDDEN: &str = "Hidden units H: the number of parameters is 5H + 2, the \
-dimension of the landscape being annealed. Changing it restarts the run.";
 const TIP_PROPOSAL: &str = "How a candidate state is drawn: move every weight at once (the \
 reference article's move), one weight, or one hidden unit's weights.";
 const TIP_ACCEPT: &str = "Metropolis accepts with probability min(1, exp(-dE/T)); Barker \
 with 1/(1 + exp(dE/T)). Both sample the Boltzmann distribution exp(-E/T)/Z at fixed T. More in Help > Concepts.";
 const TIP_SCHEDULE: &str = "How the temperature falls with the step count. Every \
 schedule is clamped at T_min; changing a parameter mid-run continues from the current T. More in Help > Concepts.";
-const TIP_DECAY: &str = "Weight decay lambda adds lambda * |theta|^2 to the energy: a \
-harmonic confining potential, like a Gaussian prior on the weights.";
 const TIP_SPEED: &str = "Steps per second of wall time. Slow it down to watch single \
 proposals; the trajectory does not depend on the speed.";
 
@@ -59,7 +55,7 @@ fn alpha_slider(ui: &mut Ui, alpha: &mut f64) -> bool {
 
 fn temperature(ui: &mut Ui, label: &str, t: &mut f64, tip: &str) -> bool {
     ui.add(
-        Slider::new(t, 1e-4..=1e3)
+        Slider::new(t, limits::slider::TEMPERATURE)
             .clamping(SliderClamping::Never)
             .logarithmic(true)
             .text(label),
@@ -96,7 +92,7 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule, dragging: &mut Option<usize>) -> b
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
                 .add(
-                    Slider::new(rate, 1e-7..=1e-1)
+                    Slider::new(rate, limits::slider::RATE)
                         .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Drop per step"),
@@ -123,7 +119,7 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule, dragging: &mut Option<usize>) -> b
         Schedule::CosineRestarts { t0, period } => {
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
-                .add(Slider::new(period, 100..=100_000).clamping(SliderClamping::Never).logarithmic(true).text("Period"))
+                .add(Slider::new(period, limits::slider::PERIOD).clamping(SliderClamping::Never).logarithmic(true).text("Period"))
                 .on_hover_text("Steps between reheats: each period cools from T0 to T_min, then jumps back up, letting the system escape a poor minimum.")
                 .changed();
         }
@@ -134,7 +130,7 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule, dragging: &mut Option<usize>) -> b
             changed |= temperature(ui, "T0", t0, TIP_T0);
             changed |= ui
                 .add(
-                    Slider::new(target, 0.01..=0.9)
+                    Slider::new(target, limits::slider::TARGET)
                         .clamping(SliderClamping::Never)
                         .text("Target acceptance"),
                 )
@@ -144,7 +140,7 @@ fn schedule_ui(ui: &mut Ui, s: &mut Schedule, dragging: &mut Option<usize>) -> b
                 .changed();
             changed |= ui
                 .add(
-                    Slider::new(gain, 1e-4..=0.5)
+                    Slider::new(gain, limits::slider::GAIN)
                         .clamping(SliderClamping::Never)
                         .logarithmic(true)
                         .text("Gain"),
@@ -259,7 +255,8 @@ fn schedule_editor(
     changed
 }
 
-fn combo<T: Copy + PartialEq>(
+/// A combo box over `all`; true when the choice changed.
+pub fn combo<T: Copy + PartialEq>(
     ui: &mut Ui,
     label: &str,
     value: &mut T,
@@ -280,415 +277,305 @@ fn combo<T: Copy + PartialEq>(
     changed
 }
 
-impl App {
-    /// What is annealed: the network, or walkers on a surface.
-    fn problem_ui(&mut self, ui: &mut Ui, run: &mut crate::sim::RunConfig) -> bool {
-        let mut changed = false;
-        let current = run
-            .landscape
-            .as_ref()
-            .map_or("Neural network", |l| l.surface.label());
-        ComboBox::from_label("Anneal")
-            .selected_text(current)
-            .show_ui(ui, |ui| {
-                if ui.selectable_label(run.landscape.is_none(), "Neural network").clicked() && run.landscape.is_some() {
-                    run.landscape = None;
-                    changed = true;
-                }
-                let formula = Surface::Formula("x^4 - 2*x^2 + 0.3*x + y^2".into());
-                for s in Surface::builtins().into_iter().chain([formula]) {
-                    let selected = run.landscape.as_ref().is_some_and(|l| l.surface.label() == s.label());
-                    if ui.selectable_label(selected, s.label()).clicked() && !selected {
-                        let walkers = run.landscape.as_ref().map_or(200, |l| l.walkers);
-                        run.landscape = Some(LandscapeConfig {
-                            surface: s,
-                            walkers,
-                            ..LandscapeConfig::default()
-                        });
-                        changed = true;
-                    }
-                }
-            })
-            .response
-            .on_hover_text("Anneal the network's loss, or a crowd of independent walkers on a 2D energy landscape. Changing it restarts the run.");
-        if let Some(l) = &mut run.landscape {
-            changed |= ui
-                .add(Slider::new(&mut l.walkers, limits::WALKERS).clamping(SliderClamping::Never).logarithmic(true).text("Walkers"))
-                .on_hover_text("Independent chains at the same temperature; their histogram approaches the Boltzmann distribution.")
-                .changed();
-            match &mut l.surface {
-                Surface::DoubleWell { tilt } => {
-                    changed |= ui
-                        .add(
-                            Slider::new(tilt, -1.0..=1.0)
-                                .clamping(SliderClamping::Never)
-                                .text("Tilt"),
-                        )
-                        .on_hover_text("A positive tilt makes the left basin deeper.")
-                        .changed();
-                }
-                Surface::Formula(text) => {
-                    let edit = self.formula_edit.get_or_insert_with(|| text.clone());
-                    ui.horizontal(|ui| {
-                        ui.label("E(x, y) =");
-                        ui.text_edit_singleline(edit);
-                    });
-                    if ui.button("Apply formula").clicked() {
-                        match Surface::Formula(edit.clone()).compile() {
-                            Ok(_) => {
-                                *text = edit.clone();
-                                changed = true;
-                            }
-                            Err(e) => self.notice = Some((e.to_string(), true)),
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        changed
+/// What the control panel reads besides the edited run.
+pub struct PanelCtx<'a, 'b> {
+    /// The view settings.
+    pub looks: &'a mut Looks<'b>,
+    /// What the panel asks for.
+    pub actions: &'a mut Vec<Action>,
+    /// Which run the panel edits, when comparing (else `None`).
+    pub editing: Option<&'a mut Side>,
+    /// The session's speed.
+    pub speed: &'a mut Speed,
+}
+
+/// The control panel, editing `pane`'s settings.
+pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
+    let PanelCtx {
+        looks,
+        actions,
+        editing,
+        speed,
+    } = ctx;
+    if let Some(editing) = editing {
+        ui.horizontal(|ui| {
+            ui.label("Editing:");
+            ui.selectable_value(editing, Side::A, "A");
+            ui.selectable_value(editing, Side::B, "B");
+        });
+        ui.separator();
     }
+    let side = pane.side;
+    let mut run = pane.config.clone();
+    let mut changed = false;
 
-    /// The control panel.
-    pub(super) fn controls_ui(&mut self, ui: &mut Ui) {
-        if let Some(c) = &mut self.compare {
-            ui.horizontal(|ui| {
-                ui.label("Editing:");
-                ui.selectable_value(&mut c.editing, false, "A");
-                ui.selectable_value(&mut c.editing, true, "B");
-            });
-            ui.separator();
-        }
-        let mut run = self.edited_run().clone();
-        let mut changed = false;
-        // A suggested schedule is a plan for a whole run: start it from step 0.
-        let mut restart = false;
-        let hidden = if self.view.show_hidden {
-            Vec::new()
+    ui.heading("Run");
+    ui.horizontal(|ui| {
+        let label = if pane.playing() { "Pause" } else { "Play" };
+        let play = if pane.playing() {
+            Command::Pause
         } else {
-            self.preset.view.hidden.clone()
+            Command::Play
         };
-        let shown = |c: Control| !hidden.contains(&c);
-
-        ui.heading("Run");
+        if ui.button(label).on_hover_text("Space").clicked() {
+            actions.push(Action::Trainer(Target::Both, play));
+        }
+        if ui
+            .button("Step")
+            .on_hover_text("S or Right arrow")
+            .clicked()
+        {
+            actions.push(Action::Trainer(Target::Both, Command::Step(1)));
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("R: back to step 0 with the same seed")
+            .clicked()
+        {
+            actions.push(Action::Trainer(Target::Both, Command::Reset));
+        }
+    });
+    if looks.shown(Control::Speed) {
+        let mut max = matches!(speed, Speed::Max);
+        let mut rate = match *speed {
+            Speed::PerSecond(r) => r,
+            Speed::Max => 1e4,
+        };
         ui.horizontal(|ui| {
-            let label = if self.playing() { "Pause" } else { "Play" };
-            if ui.button(label).on_hover_text("Space").clicked() {
-                self.toggle_play();
-            }
-            if ui
-                .button("Step")
-                .on_hover_text("S or Right arrow")
-                .clicked()
-            {
-                self.command(Command::Step(1));
-            }
-            if ui
-                .button("Reset")
-                .on_hover_text("R: back to step 0 with the same seed")
-                .clicked()
-            {
-                self.command(Command::Reset);
-            }
-        });
-        if shown(Control::Speed) {
-            let mut max = matches!(self.preset.speed, Speed::Max);
-            let mut rate = match self.preset.speed {
-                Speed::PerSecond(r) => r,
-                Speed::Max => 1e4,
-            };
-            ui.horizontal(|ui| {
-                let a = ui
-                    .checkbox(&mut max, "Max speed")
-                    .on_hover_text(TIP_SPEED)
-                    .changed();
-                let b = ui
-                    .add_enabled(
-                        !max,
-                        Slider::new(&mut rate, 1.0..=1e6)
-                            .clamping(SliderClamping::Never)
-                            .logarithmic(true)
-                            .text("steps/s"),
-                    )
-                    .on_hover_text(TIP_SPEED)
-                    .changed();
-                if a || b {
-                    self.preset.speed = if max {
-                        Speed::Max
-                    } else {
-                        Speed::PerSecond(rate)
-                    };
-                    self.command(Command::SetSpeed(self.preset.speed));
-                }
-            });
-        }
-        if shown(Control::RunLength) {
-            changed |= ui
-                .add(
-                    DragValue::new(&mut run.steps)
-                        .range(limits::STEPS)
-                        .prefix("Run length: ")
-                        .suffix(" steps"),
-                )
+            let a = ui
+                .checkbox(&mut max, "Max speed")
+                .on_hover_text(TIP_SPEED)
                 .changed();
-        }
-
-        ui.separator();
-        ui.heading("Problem");
-        changed |= self.problem_ui(ui, &mut run);
-
-        ui.separator();
-        ui.heading("Annealing");
-        if shown(Control::Schedule) {
-            changed |= schedule_ui(ui, &mut run.annealer.schedule, &mut self.view.dragging);
-            ui.horizontal(|ui| {
-                if ui
-                    .button("Suggest schedule")
-                    .on_hover_text("Trial runs pick T0 (98% of uphill moves accepted), T_min (where improvements stop) and a run length that fits the time budget at the measured speed")
-                    .clicked()
-                {
-                    self.command(Command::Suggest(self.suggest_seconds));
-                }
-                ui.add(DragValue::new(&mut self.suggest_seconds).range(0.1..=3600.0).suffix(" s"));
-            });
-            if let Some(sg) = self.suggestion {
-                ui.group(|ui| {
-                    ui.label(format!(
-                        "Suggested: T0 = {:.3e}, T_min = {:.3e}, alpha = {:.7}, {} steps",
-                        sg.t0, sg.t_min, sg.alpha, sg.steps
-                    ));
-                    ui.horizontal(|ui| {
-                        if ui.button("Apply").clicked() {
-                            let applied = sg.apply(&run);
-                            run = applied;
-                            changed = true;
-                            restart = true;
-                            self.suggestion = None;
-                        }
-                        if ui.button("Dismiss").clicked() {
-                            self.suggestion = None;
-                        }
-                    });
-                });
-            }
-        }
-        let mut tempering = run.tempering.is_some();
-        ui.horizontal(|ui| {
-            changed |= ui
-                .checkbox(&mut tempering, "Parallel tempering")
-                .on_hover_text("Replicas at fixed temperatures from T_min to T_max exchange configurations with their neighbours; the coldest one is shown. The schedule is then unused. Changing it restarts the run.")
-                .changed();
-        });
-        if tempering {
-            let t = run
-                .tempering
-                .get_or_insert_with(|| crate::sim::tempering::TemperingConfig {
-                    t_max: run.annealer.schedule.t0().max(run.annealer.t_min * 10.0),
-                    ..Default::default()
-                });
-            changed |= ui
-                .add(
-                    Slider::new(&mut t.replicas, limits::REPLICAS)
-                        .clamping(SliderClamping::Never)
-                        .text("Replicas"),
-                )
-                .changed();
-            changed |= temperature(
-                ui,
-                "T_max",
-                &mut t.t_max,
-                "The hottest replica's temperature: hot enough to cross the landscape's barriers.",
-            );
-            changed |= ui
-                .add(
-                    Slider::new(&mut t.swap_every, 1..=1000)
-                        .logarithmic(true)
-                        .clamping(SliderClamping::Never)
-                        .text("Swap every"),
-                )
-                .changed();
-        } else {
-            run.tempering = None;
-        }
-        if shown(Control::TMin) {
-            changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
-        }
-        if shown(Control::StepSize) {
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.annealer.step_size, 1e-4..=1.0)
+            let b = ui
+                .add_enabled(
+                    !max,
+                    Slider::new(&mut rate, limits::slider::STEPS_PER_SECOND)
                         .clamping(SliderClamping::Never)
                         .logarithmic(true)
-                        .text("Step size"),
+                        .text("steps/s"),
                 )
-                .on_hover_text(TIP_STEP)
+                .on_hover_text(TIP_SPEED)
                 .changed();
-            let mut adapt = run.annealer.adapt_step.is_some();
-            ui.horizontal(|ui| {
-                changed |= ui
-                    .checkbox(&mut adapt, "Adapt to acceptance")
-                    .on_hover_text("Tune the step size during the run so that this share of proposals is accepted: 0.234 is the optimum for random-walk Metropolis in many dimensions, 0.44 in one.")
-                    .changed();
-                if adapt {
-                    let target = run.annealer.adapt_step.get_or_insert(0.234);
-                    changed |= ui.add(Slider::new(target, 0.05..=0.9).clamping(SliderClamping::Never).text("target")).changed();
+            if a || b {
+                *speed = if max {
+                    Speed::Max
                 } else {
-                    run.annealer.adapt_step = None;
-                }
-            });
-            if adapt && let Some(l) = &self.feed.latest {
-                ui.weak(format!("step size now {:.3e}", l.step_size));
+                    Speed::PerSecond(rate)
+                };
+                actions.push(Action::Trainer(Target::Both, Command::SetSpeed(*speed)));
             }
+        });
+    }
+    if looks.shown(Control::RunLength) {
+        changed |= ui
+            .add(
+                DragValue::new(&mut run.steps)
+                    .range(limits::STEPS)
+                    .prefix("Run length: ")
+                    .suffix(" steps"),
+            )
+            .changed();
+    }
+    ui.horizontal(|ui| {
+        changed |= ui
+            .add(DragValue::new(&mut run.seed).prefix("Seed: "))
+            .on_hover_text("Seeds the starting state and every random draw: the same seed gives the same run. Changing it restarts the run.")
+            .changed();
+        if ui
+            .button("New seed")
+            .on_hover_text("A new starting state and a new sequence of proposals")
+            .clicked()
+        {
+            run.seed = run.seed.wrapping_add(1);
+            changed = true;
         }
+    });
+
+    ui.separator();
+    ui.heading("Problem");
+    changed |= super::kinds::controls_ui(ui, &mut run.problem, looks, actions);
+
+    ui.separator();
+    ui.heading("Annealing");
+    if looks.shown(Control::Schedule) {
+        changed |= schedule_ui(ui, &mut run.annealer.schedule, &mut looks.state.dragging);
+        ui.horizontal(|ui| {
+            if ui
+                .button("Suggest schedule")
+                .on_hover_text("Trial runs on this run's problem pick T0 (98% of uphill moves accepted), T_min (where improvements stop) and a run length that fits the time budget at the measured speed")
+                .clicked()
+            {
+                actions.push(Action::Trainer(
+                    Target::Side(side),
+                    Command::Suggest(looks.state.suggest_seconds),
+                ));
+            }
+            ui.add(DragValue::new(&mut looks.state.suggest_seconds).range(0.1..=3600.0).suffix(" s"));
+        });
+        if let Some(sg) = pane.suggestion {
+            ui.group(|ui| {
+                ui.label(format!(
+                    "Suggested: T0 = {:.3e}, T_min = {:.3e}, alpha = {:.7}, {} steps",
+                    sg.t0, sg.t_min, sg.alpha, sg.steps
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Apply").clicked() {
+                        // A suggested schedule is a plan for a whole run: start it at step 0.
+                        actions.push(Action::Edit(side, Box::new(sg.apply(&run))));
+                        actions.push(Action::Trainer(Target::Side(side), Command::Reset));
+                        actions.push(Action::Dismiss(side));
+                    }
+                    if ui.button("Dismiss").clicked() {
+                        actions.push(Action::Dismiss(side));
+                    }
+                });
+            });
+        }
+    }
+    changed |= tempering_ui(ui, &mut run);
+    if looks.shown(Control::TMin) {
+        changed |= temperature(ui, "T_min", &mut run.annealer.t_min, TIP_TMIN);
+    }
+    if looks.shown(Control::StepSize) {
+        changed |= ui
+            .add(
+                Slider::new(&mut run.annealer.step_size, limits::slider::STEP_SIZE)
+                    .clamping(SliderClamping::Never)
+                    .logarithmic(true)
+                    .text("Step size"),
+            )
+            .on_hover_text(TIP_STEP)
+            .changed();
+        let mut adapt = run.annealer.adapt_step.is_some();
+        ui.horizontal(|ui| {
+            changed |= ui
+                .checkbox(&mut adapt, "Adapt to acceptance")
+                .on_hover_text("Tune the step size during the run so that this share of proposals is accepted: 0.234 is the optimum for random-walk Metropolis in many dimensions, 0.44 in one.")
+                .changed();
+            if adapt {
+                let target = run.annealer.adapt_step.get_or_insert(0.234);
+                changed |= ui
+                    .add(
+                        Slider::new(target, limits::slider::ADAPT_TARGET)
+                            .clamping(SliderClamping::Never)
+                            .text("target"),
+                    )
+                    .changed();
+            } else {
+                run.annealer.adapt_step = None;
+            }
+        });
+        if adapt && let Some(l) = &pane.latest {
+            ui.weak(format!("step size now {:.3e}", l.step_size));
+        }
+    }
+    changed |= combo(
+        ui,
+        "Sampler",
+        &mut run.annealer.sampler,
+        &[Sampler::RandomWalk, Sampler::Langevin, Sampler::Mala],
+        |k| match k {
+            Sampler::RandomWalk => "Random walk",
+            Sampler::Langevin => "Langevin",
+            Sampler::Mala => "Langevin + Metropolis (MALA)",
+        },
+        "Random walk: the proposal below, judged by the acceptance rule. Langevin: theta <- theta - eta grad E + sqrt(2 eta T) xi with eta the step size, every move taken; at T near 0 this is gradient descent. MALA adds a Metropolis correction so the Boltzmann distribution is sampled exactly.",
+    );
+    if looks.shown(Control::Proposal) {
         changed |= combo(
             ui,
-            "Sampler",
-            &mut run.annealer.sampler,
-            &[Sampler::RandomWalk, Sampler::Langevin, Sampler::Mala],
-            |k| match k {
-                Sampler::RandomWalk => "Random walk",
-                Sampler::Langevin => "Langevin",
-                Sampler::Mala => "Langevin + Metropolis (MALA)",
-            },
-            "Random walk: the proposal below, judged by the acceptance rule. Langevin: theta <- theta - eta grad E + sqrt(2 eta T) xi with eta the step size, every move taken; at T near 0 this is gradient descent. MALA adds a Metropolis correction so the Boltzmann distribution is sampled exactly.",
+            "Proposal",
+            &mut run.annealer.proposal,
+            &ProposalKind::ALL,
+            ProposalKind::label,
+            TIP_PROPOSAL,
         );
-        if shown(Control::Proposal) {
-            changed |= combo(
-                ui,
-                "Proposal",
-                &mut run.annealer.proposal,
-                &ProposalKind::ALL,
-                ProposalKind::label,
-                TIP_PROPOSAL,
-            );
-        }
-        if shown(Control::Acceptance) {
-            changed |= combo(
-                ui,
-                "Acceptance",
-                &mut run.annealer.acceptance,
-                &Acceptance::ALL,
-                |a| match a {
-                    Acceptance::Metropolis => "Metropolis",
-                    Acceptance::Barker => "Barker",
-                },
-                TIP_ACCEPT,
-            );
-        }
-        if shown(Control::Reheat) {
-            ui.horizontal(|ui| {
-                if ui
-                    .button("Reheat to T")
-                    .on_hover_text(
-                        "Set the temperature to T now; cooling resumes from there (H reheats to T0)",
-                    )
-                    .clicked()
-                {
-                    self.command(Command::SetTemperature(self.view.reheat_to));
-                }
-                ui.add(
-                    DragValue::new(&mut self.view.reheat_to)
-                        .range(1e-6..=1e3)
-                        .speed(0.01)
-                        .prefix("T = "),
-                );
-            });
-        }
-
-        let network = run.landscape.is_none();
-        if network && shown(Control::Network) {
-            ui.separator();
-            ui.heading("Network");
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.network.hidden, limits::HIDDEN)
-                        .clamping(SliderClamping::Never)
-                        .logarithmic(true)
-                        .text("Hidden width"),
-                )
-                .on_hover_text(TIP_HIDDEN)
-                .changed();
-            changed |= combo(
-                ui,
-                "Activation",
-                &mut run.network.activation,
-                &Activation::ALL,
-                Activation::label,
-                "The hidden units' nonlinearity. Changing it restarts the run.",
-            );
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.network.weight_decay, 0.0..=0.1)
-                        .clamping(SliderClamping::Never)
-                        .logarithmic(true)
-                        .text("Weight decay"),
-                )
-                .on_hover_text(TIP_DECAY)
-                .changed();
-        }
-
-        if network && shown(Control::Data) {
-            ui.separator();
-            ui.heading("Data");
-            changed |= combo(
-                ui,
-                "Data set",
-                &mut run.data.kind,
-                &DataKind::ALL,
-                DataKind::label,
-                "The toy problem. Changing the data restarts the run.",
-            );
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.data.samples, 10..=5000)
-                        .clamping(SliderClamping::Never)
-                        .logarithmic(true)
-                        .text("Samples"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.data.noise, 0.0..=1.0)
-                        .clamping(SliderClamping::Never)
-                        .text("Noise"),
-                )
-                .changed();
-            changed |= ui
-                .add(
-                    Slider::new(&mut run.data.test_fraction, 0.0..=0.5)
-                        .clamping(SliderClamping::Never)
-                        .text("Test fraction"),
-                )
-                .on_hover_text("Points held out of the energy, to measure generalisation.")
-                .changed();
-            ui.horizontal(|ui| {
-                changed |= ui
-                    .add(DragValue::new(&mut run.seed).prefix("Seed: "))
-                    .changed();
-                if ui
-                    .button("New seed")
-                    .on_hover_text("A new initialisation and a new sequence of proposals")
-                    .clicked()
-                {
-                    run.seed = run.seed.wrapping_add(1);
-                    changed = true;
-                }
-            });
-        }
-        if run.network != self.edited_run().network || run.data != self.edited_run().data {
-            ui.label("Changing width, data or seed restarts the run.");
-        }
-
-        if !self.preset.view.hidden.is_empty() && !self.view.show_hidden {
-            ui.separator();
-            ui.weak("Some controls are hidden by this preset (View > Show hidden controls).");
-        }
-
-        if changed && run != *self.edited_run() {
-            self.set_edited_run(run);
-        }
-        if restart {
-            self.command(Command::Reset);
-        }
     }
+    if looks.shown(Control::Acceptance) {
+        changed |= combo(
+            ui,
+            "Acceptance",
+            &mut run.annealer.acceptance,
+            &Acceptance::ALL,
+            |a| match a {
+                Acceptance::Metropolis => "Metropolis",
+                Acceptance::Barker => "Barker",
+            },
+            TIP_ACCEPT,
+        );
+    }
+    if looks.shown(Control::Reheat) {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Reheat to T")
+                .on_hover_text(
+                    "Set the temperature to T now; cooling resumes from there (H reheats to T0)",
+                )
+                .clicked()
+            {
+                actions.push(Action::Trainer(
+                    Target::Both,
+                    Command::SetTemperature(looks.state.reheat_to),
+                ));
+            }
+            ui.add(
+                DragValue::new(&mut looks.state.reheat_to)
+                    .range(1e-6..=1e3)
+                    .speed(0.01)
+                    .prefix("T = "),
+            );
+        });
+    }
+    if pane.config.restarts(&run) {
+        ui.label("Changing the problem, the seed or tempering restarts the run.");
+    }
+    if !looks.saved.hidden_controls.is_empty() && !looks.state.show_hidden {
+        ui.separator();
+        ui.weak("Some controls are hidden by this preset (View > Show hidden controls).");
+    }
+    if changed && run != pane.config {
+        actions.push(Action::Edit(side, Box::new(run)));
+    }
+}
+
+/// Parallel tempering on or off, and its ladder. True when anything changed.
+fn tempering_ui(ui: &mut Ui, run: &mut crate::sim::RunConfig) -> bool {
+    let mut tempering = run.tempering.is_some();
+    let mut changed = ui
+        .checkbox(&mut tempering, "Parallel tempering")
+        .on_hover_text("Replicas at fixed temperatures from T_min to T_max exchange configurations with their neighbours; the coldest one is shown. The schedule is then unused. Changing it restarts the run.")
+        .changed();
+    if !tempering {
+        run.tempering = None;
+        return changed;
+    }
+    let t_max = run.annealer.schedule.t0().max(run.annealer.t_min * 10.0);
+    let t = run
+        .tempering
+        .get_or_insert_with(|| crate::sim::TemperingConfig {
+            t_max,
+            ..Default::default()
+        });
+    changed |= ui
+        .add(
+            Slider::new(&mut t.replicas, limits::REPLICAS)
+                .clamping(SliderClamping::Never)
+                .text("Replicas"),
+        )
+        .changed();
+    changed |= temperature(
+        ui,
+        "T_max",
+        &mut t.t_max,
+        "The hottest replica's temperature: hot enough to cross the landscape's barriers.",
+    );
+    changed |= ui
+        .add(
+            Slider::new(&mut t.swap_every, limits::slider::SWAP_EVERY)
+                .logarithmic(true)
+                .clamping(SliderClamping::Never)
+                .text("Swap every"),
+        )
+        .changed();
+    changed
 }

@@ -1,31 +1,125 @@
 //! The desktop app: eframe/egui, one file per view.
 //!
-//! The app keeps the settings the controls edit (a [`Preset`]), the plotted [`History`]
-//! and the latest snapshot. Every user action becomes a [`Command`] collected during the
-//! frame and sent to the trainer in one place at its end. Snapshots are drained without
-//! blocking at the start of each frame; the trainer wakes the UI through a small waker
-//! closure, so neither the trainer nor the simulation knows about egui.
+//! [`App`] holds the session's looks (title, description, speed, view settings), one
+//! [`RunPane`] per run (A, and B when comparing) and which one the controls edit. Views
+//! are functions of what they read that return what they want done as [`Action`]s;
+//! [`App::apply`] applies every action in one place at the end of the frame. Snapshots
+//! are drained without blocking at the start of each frame; the trainers wake the UI
+//! through a small waker closure, so neither the trainer nor the simulation knows egui.
 
 pub mod bench;
-mod boundary;
-mod compare;
 mod concepts;
 mod controls;
+pub mod kinds;
 mod landscape;
+mod network;
+pub mod pane;
 mod plots;
 mod presets;
 mod tempering;
 
-use crate::preset::Preset;
-use crate::sim::{Dataset, DecisionGrid, History, ScheduleState, StepRecord};
-use crate::trainer::{Command, Snapshot, Trainer};
-use std::sync::Arc;
+pub use pane::RunPane;
 
-/// Buckets of plotted history kept by the UI (memory stays bounded however long the run).
-pub const HISTORY_BUCKETS: usize = 16_384;
+use crate::pace::Speed;
+use crate::preset::{Control, Preset, ViewConfig};
+use crate::sim::{PlotKind, RunConfig, StepRecord};
+use crate::trainer::{Command, Waker};
+use std::path::PathBuf;
+
+/// Which run: the first, or the one compared with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Side {
+    /// Run A.
+    #[default]
+    A,
+    /// Run B.
+    B,
+}
+
+impl Side {
+    /// "A" or "B".
+    pub fn letter(self) -> &'static str {
+        match self {
+            Side::A => "A",
+            Side::B => "B",
+        }
+    }
+}
+
+/// Which runs a trainer command goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Every run (A, and B when comparing), so that they stay in step.
+    Both,
+    /// One run.
+    Side(Side),
+}
+
+/// A message for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The run it is about, if one.
+    pub side: Option<Side>,
+    /// What happened.
+    pub text: String,
+    /// It reports an error.
+    pub error: bool,
+}
+
+impl Notice {
+    /// An error.
+    pub fn error(side: Option<Side>, text: String) -> Self {
+        Self {
+            side,
+            text,
+            error: true,
+        }
+    }
+
+    /// News that is not an error.
+    pub fn info(side: Option<Side>, text: String) -> Self {
+        Self {
+            side,
+            text,
+            error: false,
+        }
+    }
+}
+
+/// What the user asked for, applied in one place ([`App::apply`]).
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// A command to the trainer of one run or of both.
+    Trainer(Target, Command),
+    /// New settings for a run.
+    Edit(Side, Box<RunConfig>),
+    /// Forget a run's suggested schedule.
+    Dismiss(Side),
+    /// Replace the session.
+    LoadPreset(Box<Preset>),
+    /// Replace the session with a preset file's.
+    LoadFile(PathBuf),
+    /// Save a session to a file.
+    Save {
+        /// The session.
+        preset: Box<Preset>,
+        /// Where.
+        path: PathBuf,
+        /// Replace an existing file.
+        overwrite: bool,
+    },
+    /// Start comparing with a second run on these settings.
+    StartCompare(Box<RunConfig>),
+    /// Stop comparing.
+    StopCompare,
+    /// Start a new trainer for a run whose trainer crashed.
+    Restart(Side),
+    /// Tell the user something.
+    Notice(Notice),
+}
 
 /// Runtime view state that is not saved with a session (the saved part is
-/// [`crate::preset::ViewConfig`]).
+/// [`ViewConfig`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
     /// Plots follow the run (auto-scroll) until the user pans or zooms.
@@ -50,6 +144,10 @@ pub struct ViewState {
     pub entropy_map: bool,
     /// The control point being dragged in the schedule editor.
     pub dragging: Option<usize>,
+    /// The formula being typed, before it is applied.
+    pub formula_edit: Option<String>,
+    /// The time budget for suggested schedules, in seconds.
+    pub suggest_seconds: f64,
 }
 
 impl Default for ViewState {
@@ -66,117 +164,56 @@ impl Default for ViewState {
             slice_auto: false,
             entropy_map: false,
             dragging: None,
+            formula_edit: None,
+            suggest_seconds: 10.0,
         }
     }
 }
 
-/// A message for the user: its text and whether it reports an error.
-pub type Notice = (String, bool);
-
-/// What the latest snapshot said, kept between snapshots.
-#[derive(Clone, Debug)]
-pub struct Latest {
-    /// Metrics of the latest step.
-    pub record: StepRecord,
-    /// The schedule in motion.
-    pub schedule: ScheduleState,
-    /// The data set.
-    pub data: Arc<Dataset>,
-    /// Whether the trainer is stepping.
-    pub playing: bool,
-    /// Whether the configured run length was reached.
-    pub finished: bool,
-    /// Measured steps per second.
-    pub steps_per_second: f64,
-    /// The step size in force.
-    pub step_size: f64,
+/// What views read of the looks, and the toggles they may flip.
+pub struct Looks<'a> {
+    /// The saved view settings.
+    pub saved: &'a mut ViewConfig,
+    /// The runtime view state.
+    pub state: &'a mut ViewState,
+    /// The session's speed.
+    pub speed: Speed,
+    /// Two runs are shown.
+    pub comparing: bool,
 }
 
-/// What the UI keeps of one trainer's stream: the plotted history, the latest snapshot's
-/// news and the decision grid.
-pub struct Feed {
-    /// Plotted history of the current run.
-    pub history: History,
-    generation: u64,
-    /// The latest snapshot's news.
-    pub latest: Option<Latest>,
-    grid: Option<Arc<DecisionGrid>>,
-    grid_changed: bool,
-}
-
-impl Feed {
-    fn new() -> Self {
-        Self {
-            history: History::new(HISTORY_BUCKETS),
-            generation: 0,
-            latest: None,
-            grid: None,
-            grid_changed: false,
-        }
-    }
-
-    /// Takes in what every run reports; true when the run restarted from step 0.
-    fn absorb(&mut self, s: &Snapshot) -> bool {
-        let restarted = s.generation != self.generation;
-        if restarted {
-            self.history.clear();
-            self.generation = s.generation;
-        }
-        self.history.append(&s.history);
-        if let Some(g) = &s.grid {
-            self.grid = Some(Arc::clone(g));
-            self.grid_changed = true;
-        }
-        self.latest = Some(Latest {
-            record: s.latest,
-            schedule: s.schedule.clone(),
-            data: Arc::clone(&s.data),
-            playing: s.playing,
-            finished: s.finished,
-            steps_per_second: s.steps_per_second,
-            step_size: s.step_size,
-        });
-        restarted
-    }
-
-    /// Whether the trainer reported that it is stepping.
-    pub fn playing(&self) -> bool {
-        self.latest.as_ref().is_some_and(|l| l.playing)
+impl Looks<'_> {
+    /// Whether control `c` is shown (not hidden by the preset, or hidden ones shown).
+    pub fn shown(&self, c: Control) -> bool {
+        self.state.show_hidden || !self.saved.hidden_controls.contains(&c)
     }
 }
 
 /// The annealscope app.
 pub struct App {
-    trainer: Trainer,
-    /// The settings the controls edit; sent to the trainer when they change.
-    pub preset: Preset,
-    /// What the trainer has reported.
-    pub feed: Feed,
-    texture: Option<egui::TextureHandle>,
-    /// A second run compared with the first, when comparing.
-    pub compare: Option<compare::Compare>,
-    /// The context, for waking the UI from a second trainer.
-    ctx: egui::Context,
-    /// Looks.
-    pub view: ViewState,
-    /// A message for the user.
-    pub notice: Option<Notice>,
-    commands: Vec<Command>,
+    /// The session's title.
+    pub title: String,
+    /// The session's description for students.
+    pub description: String,
+    /// How fast the trainers step.
+    pub speed: Speed,
+    /// The saved view settings.
+    pub view: ViewConfig,
+    /// Run A.
+    pub a: RunPane,
+    /// Run B, when comparing.
+    pub b: Option<RunPane>,
+    /// The run the controls edit.
+    pub editing: Side,
+    /// Runtime view state.
+    pub state: ViewState,
+    /// Messages for the user, newest last.
+    pub notices: Vec<Notice>,
+    actions: Vec<Action>,
     plots: plots::PlotsState,
     presets: presets::PresetsState,
-    landscape: landscape::LandscapeState,
-    tempering: tempering::TemperingState,
-    /// The formula being typed, before it is applied.
-    formula_edit: Option<String>,
-    /// The latest loss slice, its texture (when current) and when one was last asked for.
-    slice: Option<Arc<crate::trainer::LossSlice>>,
-    slice_texture: Option<egui::TextureHandle>,
-    slice_fresh: bool,
-    slice_asked: Option<std::time::Instant>,
-    /// A suggested schedule waiting for the user to apply or dismiss it.
-    suggestion: Option<crate::sim::suggest::Suggestion>,
-    /// The time budget for suggested schedules, in seconds.
-    suggest_seconds: f64,
+    /// The context, for waking the UI from the trainers.
+    ctx: egui::Context,
     applied_scale: f32,
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
@@ -186,148 +223,274 @@ pub struct App {
     saved_rx: crossbeam_channel::Receiver<Notice>,
 }
 
+/// Notices kept on screen at most (older ones are dropped).
+const NOTICES: usize = 4;
+
 impl App {
-    /// Starts a trainer on `preset` and builds the app around it. `ctx` is woken by
-    /// the trainer whenever a snapshot is sent.
+    /// Starts the trainers of `preset` and builds the app around them. `ctx` is woken by
+    /// the trainers whenever a snapshot is sent.
     pub fn new(ctx: &egui::Context, preset: Preset) -> anyhow::Result<Self> {
-        let waker_ctx = ctx.clone();
-        let waker: crate::trainer::Waker = Box::new(move || waker_ctx.request_repaint());
-        let trainer = Trainer::spawn(preset.run.clone(), preset.speed, Some(waker))?;
-        trainer.send(Command::SetGrid(preset.view.grid));
+        let a = RunPane::start(Side::A, preset.run.clone(), preset.speed, Some(waker(ctx)))?;
         let (saved_tx, saved_rx) = crossbeam_channel::unbounded();
         let mut app = Self {
-            trainer,
-            preset,
-            feed: Feed::new(),
-            texture: None,
-            compare: None,
-            ctx: ctx.clone(),
-            view: ViewState::default(),
-            notice: None,
-            commands: Vec::new(),
+            title: preset.title,
+            description: preset.description,
+            speed: preset.speed,
+            view: preset.view,
+            a,
+            b: None,
+            editing: Side::A,
+            state: ViewState::default(),
+            notices: Vec::new(),
+            actions: Vec::new(),
             plots: plots::PlotsState::default(),
             presets: presets::PresetsState::default(),
-            landscape: landscape::LandscapeState::default(),
-            tempering: tempering::TemperingState::default(),
-            formula_edit: None,
-            slice: None,
-            slice_texture: None,
-            slice_fresh: false,
-            slice_asked: None,
-            suggestion: None,
-            suggest_seconds: 10.0,
+            ctx: ctx.clone(),
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
             saved_tx,
             saved_rx,
         };
-        if let Some(b) = app.preset.compare.clone() {
+        app.a.send(Command::SetView(app.view_request()));
+        if let Some(b) = preset.compare {
             app.start_compare(b);
         }
         Ok(app)
     }
 
-    /// Queues a command for the trainer (sent at the end of the frame).
-    pub fn command(&mut self, c: Command) {
-        self.commands.push(c);
-    }
-
-    /// Sends the edited run settings to the trainer.
-    fn push_config(&mut self) {
-        self.commands
-            .push(Command::SetConfig(Box::new(self.preset.run.clone())));
-    }
-
     /// The whole session as a preset, run B included when comparing.
-    pub fn session(&mut self) -> &Preset {
-        self.preset.compare = self.compare.as_ref().map(|c| c.config.clone());
-        &self.preset
-    }
-
-    /// The settings the control panel edits: B's while editing B, else A's.
-    fn edited_run(&self) -> &crate::sim::RunConfig {
-        match &self.compare {
-            Some(c) if c.editing => &c.config,
-            _ => &self.preset.run,
+    pub fn session(&self) -> Preset {
+        Preset {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            run: self.a.config.clone(),
+            compare: self.b.as_ref().map(|b| b.config.clone()),
+            speed: self.speed,
+            view: self.view.clone(),
+            ..Preset::default()
         }
     }
 
-    /// Applies edited settings to the side being edited.
-    fn set_edited_run(&mut self, run: crate::sim::RunConfig) {
-        match &mut self.compare {
-            Some(c) if c.editing => {
-                c.config = run;
-                c.send(Command::SetConfig(Box::new(c.config.clone())));
-            }
-            _ => {
-                self.preset.run = run;
-                self.push_config();
-            }
+    /// Queues an action (applied at the end of the frame).
+    pub fn act(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
+    /// The run the controls edit.
+    pub fn edited(&self) -> &RunPane {
+        match (&self.b, self.editing) {
+            (Some(b), Side::B) => b,
+            _ => &self.a,
         }
+    }
+
+    /// Run `side`, if there is one.
+    pub fn pane(&self, side: Side) -> Option<&RunPane> {
+        match side {
+            Side::A => Some(&self.a),
+            Side::B => self.b.as_ref(),
+        }
+    }
+
+    fn pane_mut(&mut self, side: Side) -> Option<&mut RunPane> {
+        match side {
+            Side::A => Some(&mut self.a),
+            Side::B => self.b.as_mut(),
+        }
+    }
+
+    /// The runs shown: A, then B when comparing.
+    pub fn panes(&self) -> impl Iterator<Item = &RunPane> {
+        std::iter::once(&self.a).chain(self.b.as_ref())
+    }
+
+    fn view_request(&self) -> crate::sim::ViewRequest {
+        crate::sim::ViewRequest {
+            grid: self.view.grid,
+            replica: false,
+        }
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Trainer(target, command) => match target {
+                Target::Both => {
+                    self.a.send(command.clone());
+                    if let Some(b) = &self.b {
+                        b.send(command);
+                    }
+                }
+                Target::Side(side) => {
+                    if let Some(p) = self.pane(side) {
+                        p.send(command);
+                    }
+                }
+            },
+            Action::Edit(side, config) => {
+                if let Some(p) = self.pane_mut(side) {
+                    p.config = *config;
+                    p.send(Command::SetConfig(Box::new(p.config.clone())));
+                }
+            }
+            Action::Dismiss(side) => {
+                if let Some(p) = self.pane_mut(side) {
+                    p.suggestion = None;
+                }
+            }
+            Action::LoadPreset(p) => self.load_preset(*p),
+            Action::LoadFile(path) => match Preset::load(&path) {
+                Ok(p) => self.load_preset(p),
+                Err(e) => self.notify(Notice::error(None, e.to_string())),
+            },
+            Action::Save {
+                preset,
+                path,
+                overwrite,
+            } => self.save(*preset, path, overwrite),
+            Action::StartCompare(config) => self.start_compare(*config),
+            Action::StopCompare => {
+                self.b = None;
+                self.editing = Side::A;
+            }
+            Action::Restart(side) => {
+                let (speed, waker) = (self.speed, waker(&self.ctx));
+                let request = self.view_request();
+                if let Some(p) = self.pane_mut(side) {
+                    match p.restart(speed, Some(waker)) {
+                        Ok(()) => p.send(Command::SetView(request)),
+                        Err(e) => {
+                            let n = Notice::error(Some(side), e.to_string());
+                            self.notify(n);
+                        }
+                    }
+                }
+            }
+            Action::Notice(n) => self.notify(n),
+        }
+    }
+
+    /// Shows a notice (replacing an older one about the same run with the same text).
+    pub fn notify(&mut self, n: Notice) {
+        self.notices.retain(|old| old != &n);
+        self.notices.push(n);
+        if self.notices.len() > NOTICES {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Starts comparing with a second run on `config` (from step 0, with A restarted too).
+    pub fn start_compare(&mut self, config: RunConfig) {
+        match RunPane::start(Side::B, config, self.speed, Some(waker(&self.ctx))) {
+            Ok(b) => {
+                b.send(Command::SetView(self.view_request()));
+                self.b = Some(b);
+                self.a.send(Command::Reset);
+            }
+            Err(e) => self.notify(Notice::error(Some(Side::B), e.to_string())),
+        }
+    }
+
+    /// Replaces the session with `preset` and starts it from step 0.
+    pub fn load_preset(&mut self, preset: Preset) {
+        self.title = preset.title;
+        self.description = preset.description;
+        self.speed = preset.speed;
+        self.view = preset.view;
+        self.b = None;
+        self.editing = Side::A;
+        self.a.config = preset.run;
+        self.a.suggestion = None;
+        let request = self.view_request();
+        for c in [
+            Command::SetConfig(Box::new(self.a.config.clone())),
+            Command::SetSpeed(self.speed),
+            Command::SetView(request),
+            Command::Reset,
+            Command::Play,
+        ] {
+            self.a.send(c);
+        }
+        if let Some(b) = preset.compare {
+            // `start_compare` resets A too, so both start together.
+            self.start_compare(b);
+        }
+        self.notices.clear();
+        self.applied_scale = 0.0;
+        self.applied_dark = None;
+    }
+
+    /// Loads a preset file; a bad file leaves the session untouched and shows why.
+    pub fn load_file(&mut self, path: &std::path::Path) {
+        self.apply(Action::LoadFile(path.to_owned()));
+    }
+
+    /// Saves `preset` as `path`, replacing an existing file only with `overwrite` (else
+    /// the Presets window asks first).
+    fn save(&mut self, preset: Preset, path: PathBuf, overwrite: bool) {
+        if let Some(dir) = path.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            self.notify(Notice::error(None, format!("{}: {e}", dir.display())));
+            return;
+        }
+        match preset.save(&path, overwrite) {
+            Ok(()) => {
+                self.title = preset.title.clone();
+                self.notify(Notice::info(None, format!("Saved {}", path.display())));
+                self.presets.confirm = None;
+                self.presets.refresh();
+            }
+            Err(crate::preset::PresetError::Exists { .. }) => {
+                self.presets.confirm = Some((path, Box::new(preset)));
+            }
+            Err(e) => self.notify(Notice::error(None, e.to_string())),
+        }
+    }
+
+    /// Opens the Presets window.
+    pub fn open_presets(&mut self) {
+        self.presets.open();
     }
 
     /// Drains the snapshots that arrived, without waiting.
     pub fn ingest(&mut self) {
         if let Ok(outcome) = self.saved_rx.try_recv() {
-            self.notice = Some(outcome);
+            self.notify(outcome);
         }
         if self.frozen {
             return;
         }
-        let snapshots: Vec<Snapshot> = self.trainer.snapshots().collect();
-        for s in snapshots {
-            self.absorb(s);
+        let mut notices = self.a.ingest();
+        if let Some(b) = &mut self.b {
+            notices.extend(b.ingest());
+        }
+        if self.a.history.is_empty() && self.a.latest.is_some() {
+            self.state.follow = true;
+        }
+        for n in notices {
+            self.notify(n);
         }
     }
 
-    fn absorb(&mut self, s: Snapshot) {
-        let restarted = self.feed.absorb(&s);
-        if restarted {
-            self.view.follow = true;
-        }
-        self.tempering
-            .absorb(s.latest.step, s.tempering.clone(), restarted);
-        self.landscape.absorb(s.landscape);
-        if let Some(suggestion) = s.suggestion {
-            match suggestion {
-                Ok(sg) => self.suggestion = Some(sg),
-                Err(e) => self.notice = Some((e, true)),
-            }
-        }
-        if let Some(slice) = s.slice {
-            self.slice = Some(slice);
-            self.slice_fresh = true;
-        }
-        if s.restarted {
-            self.notice = Some((
-                "Hidden width, data or seed changed: the run restarted from step 0.".into(),
-                false,
-            ));
-        }
-        if let Some(e) = s.error {
-            self.notice = Some((e, true));
-            self.preset.run = s.config.clone();
-        }
-    }
-
-    /// Whether the trainer reported that it is stepping.
+    /// Whether run A's trainer reported that it is stepping.
     pub fn playing(&self) -> bool {
-        self.feed.playing()
+        self.a.playing()
     }
 
-    fn toggle_play(&mut self) {
+    fn toggle_play(&self) -> Action {
         let c = if self.playing() {
             Command::Pause
         } else {
             Command::Play
         };
-        self.command(c);
+        Action::Trainer(Target::Both, c)
     }
 
-    fn reheat(&mut self) {
-        let t = self.preset.run.annealer.schedule.t0();
-        self.command(Command::SetTemperature(t));
+    fn reheat(&self) -> Action {
+        let t = self.edited().config.annealer.schedule.t0();
+        Action::Trainer(Target::Both, Command::SetTemperature(t))
     }
 
     fn keyboard(&mut self, ctx: &egui::Context) {
@@ -345,16 +508,16 @@ impl App {
             )
         });
         if space {
-            self.toggle_play();
+            self.act(self.toggle_play());
         }
         if step {
-            self.command(Command::Step(1));
+            self.act(Action::Trainer(Target::Both, Command::Step(1)));
         }
         if reset {
-            self.command(Command::Reset);
+            self.act(Action::Trainer(Target::Both, Command::Reset));
         }
         if heat {
-            self.reheat();
+            self.act(self.reheat());
         }
         if full {
             let now = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
@@ -363,17 +526,17 @@ impl App {
     }
 
     fn apply_looks(&mut self, ctx: &egui::Context) {
-        if self.applied_scale != self.preset.view.scale {
-            ctx.set_zoom_factor(self.preset.view.scale);
-            self.applied_scale = self.preset.view.scale;
+        if self.applied_scale != self.view.scale {
+            ctx.set_zoom_factor(self.view.scale);
+            self.applied_scale = self.view.scale;
         }
-        if self.applied_dark != Some(self.preset.view.dark) {
-            ctx.set_theme(if self.preset.view.dark {
+        if self.applied_dark != Some(self.view.dark) {
+            ctx.set_theme(if self.view.dark {
                 egui::Theme::Dark
             } else {
                 egui::Theme::Light
             });
-            self.applied_dark = Some(self.preset.view.dark);
+            self.applied_dark = Some(self.view.dark);
         }
     }
 
@@ -382,15 +545,11 @@ impl App {
         let ctx = ui.ctx().clone();
         self.apply_looks(&ctx);
         self.ingest();
-        if let Some(b) = &mut self.compare
-            && !self.frozen
-        {
-            b.ingest();
-        }
         self.keyboard(&ctx);
+        let grid = self.view.grid;
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        if !self.preset.view.presenter {
+        if !self.view.presenter {
             egui::Panel::left("controls")
                 .resizable(true)
                 .default_size(300.0)
@@ -399,67 +558,150 @@ impl App {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
-        self.concepts_window(&ctx);
-        self.presets_window(&ctx);
+        concepts::concepts_window(&ctx, &mut self.state.concepts);
+        let session = self.session();
+        presets::presets_window(
+            &ctx,
+            &mut self.presets,
+            || session.clone(),
+            &mut self.actions,
+        );
         self.help_window(&ctx);
-        for c in self.commands.drain(..) {
-            // Running, stepping, resetting, speed and temperature act on both runs of a
-            // comparison, so they stay in step; settings go to the side being edited.
-            if let Some(b) = &self.compare
-                && matches!(
-                    c,
-                    Command::Play
-                        | Command::Pause
-                        | Command::Step(_)
-                        | Command::Reset
-                        | Command::SetSpeed(_)
-                        | Command::SetTemperature(_)
-                        | Command::SetGrid(_)
-                )
-            {
-                b.send(c.clone());
-            }
-            self.trainer.send(c);
+        if self.view.grid != grid {
+            self.act(Action::Trainer(
+                Target::Both,
+                Command::SetView(self.view_request()),
+            ));
+        }
+        for action in std::mem::take(&mut self.actions) {
+            self.apply(action);
         }
     }
 
+    fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        let comparing = self.b.is_some();
+        let mut editing = self.editing;
+        let pane = match (&self.b, self.editing) {
+            (Some(b), Side::B) => b,
+            _ => &self.a,
+        };
+        let mut looks = Looks {
+            saved: &mut self.view,
+            state: &mut self.state,
+            speed: self.speed,
+            comparing,
+        };
+        controls::controls_ui(
+            ui,
+            pane,
+            controls::PanelCtx {
+                looks: &mut looks,
+                actions: &mut self.actions,
+                editing: comparing.then_some(&mut editing),
+                speed: &mut self.speed,
+            },
+        );
+        self.editing = editing;
+    }
+
     fn central_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some((text, is_error)) = self.notice.clone() {
+        let mut dismissed = None;
+        for (i, n) in self.notices.iter().enumerate() {
             ui.horizontal(|ui| {
-                let color = if is_error {
+                let color = if n.error {
                     ui.visuals().error_fg_color
                 } else {
                     ui.visuals().warn_fg_color
                 };
+                let text = match n.side {
+                    Some(side) if self.b.is_some() => format!("Run {}: {}", side.letter(), n.text),
+                    _ => n.text.clone(),
+                };
                 ui.colored_label(color, text);
                 if ui.small_button("Dismiss").clicked() {
-                    self.notice = None;
+                    dismissed = Some(i);
                 }
             });
         }
-        if !self.preset.description.is_empty() {
+        if let Some(i) = dismissed {
+            self.notices.remove(i);
+        }
+        let actions = &mut self.actions;
+        for pane in std::iter::once(&self.a).chain(self.b.as_ref()) {
+            if let Some(c) = &pane.crashed {
+                let side = pane.side;
+                ui.horizontal(|ui| {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("Run {}: {c}", side.letter()),
+                    );
+                    if ui.button("Restart").clicked() {
+                        actions.push(Action::Restart(side));
+                    }
+                });
+            }
+        }
+        if !self.description.is_empty() {
             egui::CollapsingHeader::new("About this session")
                 .default_open(false)
-                .show(ui, |ui| ui.label(&self.preset.description));
+                .show(ui, |ui| ui.label(&self.description));
         }
         let size = ui.available_size();
-        let left = (size.x * 0.45).min(size.y);
+        let comparing = self.b.is_some();
+        let left = if comparing {
+            size.x * 0.55
+        } else {
+            (size.x * 0.45).min(size.y)
+        };
+        let mut looks = Looks {
+            saved: &mut self.view,
+            state: &mut self.state,
+            speed: self.speed,
+            comparing,
+        };
+        let actions = &mut self.actions;
+        let (a, b) = (&mut self.a, &mut self.b);
         ui.horizontal_top(|ui| {
             ui.allocate_ui_with_layout(
                 egui::vec2(left, size.y),
                 egui::Layout::top_down(egui::Align::Min),
                 |ui| {
-                    if self.landscape.latest.is_some() {
-                        self.landscape_ui(ui);
-                    } else {
-                        self.network_view_ui(ui);
+                    let mut ctx = kinds::ViewCtx {
+                        looks: &mut looks,
+                        actions,
+                    };
+                    match b {
+                        None => kinds::central_ui(ui, a, &mut ctx),
+                        Some(b) => {
+                            let half = (left - ui.spacing().item_spacing.x) / 2.0;
+                            ui.horizontal_top(|ui| {
+                                for pane in [&mut *a, &mut *b] {
+                                    ui.allocate_ui_with_layout(
+                                        egui::vec2(half, size.y),
+                                        egui::Layout::top_down(egui::Align::Min),
+                                        |ui| {
+                                            ui.strong(format!("Run {}", pane.side.letter()));
+                                            kinds::central_ui(ui, pane, &mut ctx);
+                                        },
+                                    );
+                                }
+                            });
+                        }
                     }
                 },
             );
             ui.allocate_ui_with_layout(
                 egui::vec2(ui.available_width(), size.y),
                 egui::Layout::top_down(egui::Align::Min),
-                |ui| self.plots_ui(ui),
+                |ui| {
+                    kinds::readouts_ui(ui, a, &looks);
+                    tempering::panel_ui(ui, a, comparing);
+                    if let Some(b) = b.as_mut() {
+                        kinds::readouts_ui(ui, b, &looks);
+                        tempering::panel_ui(ui, b, comparing);
+                    }
+                    plots::plots_ui(ui, a, b.as_ref(), &mut looks, &mut self.plots, &self.title);
+                },
             );
         });
     }
@@ -471,22 +713,20 @@ impl App {
                     self.open_presets();
                 }
                 if ui.button("Reset to default").clicked() {
-                    self.load_preset(Preset::builtin_default());
+                    self.act(Action::LoadPreset(Box::new(Preset::builtin_default())));
                 }
             });
             ui.menu_button("Compare", |ui| {
-                if self.compare.is_none() {
+                if self.b.is_none() {
                     if ui
                         .button("Compare with a copy of this run")
                         .on_hover_text("Run B beside A on its own thread; then pick \"Editing: B\" in the controls and change anything")
                         .clicked()
                     {
-                        let config = self.preset.run.clone();
-                        self.start_compare(config);
+                        self.act(Action::StartCompare(Box::new(self.a.config.clone())));
                     }
                 } else if ui.button("Stop comparing").clicked() {
-                    self.compare = None;
-                    self.preset.compare = None;
+                    self.act(Action::StopCompare);
                 }
             });
             ui.menu_button("Run", |ui| {
@@ -496,16 +736,16 @@ impl App {
                     "Play  (Space)"
                 };
                 if ui.button(label).clicked() {
-                    self.toggle_play();
+                    self.act(self.toggle_play());
                 }
                 if ui.button("Step  (S, Right)").clicked() {
-                    self.command(Command::Step(1));
+                    self.act(Action::Trainer(Target::Both, Command::Step(1)));
                 }
                 if ui.button("Reset  (R)").clicked() {
-                    self.command(Command::Reset);
+                    self.act(Action::Trainer(Target::Both, Command::Reset));
                 }
                 if ui.button("Reheat to T0  (H)").clicked() {
-                    self.reheat();
+                    self.act(self.reheat());
                 }
                 ui.separator();
                 if ui.button("Save history as CSV").clicked() {
@@ -516,24 +756,21 @@ impl App {
                 }
             });
             ui.menu_button("View", |ui| {
-                ui.checkbox(&mut self.preset.view.presenter, "Presenter layout")
+                ui.checkbox(&mut self.view.presenter, "Presenter layout")
                     .on_hover_text("Hide the controls and give the plots the whole window");
-                ui.checkbox(&mut self.preset.view.dark, "Dark theme");
-                if !self.preset.view.hidden.is_empty() {
-                    ui.checkbox(&mut self.view.show_hidden, "Show hidden controls")
+                ui.checkbox(&mut self.view.dark, "Dark theme");
+                if !self.view.hidden_controls.is_empty() {
+                    ui.checkbox(&mut self.state.show_hidden, "Show hidden controls")
                         .on_hover_text("This preset hides some controls for a simpler demo");
                 }
                 ui.add(
-                    egui::Slider::new(&mut self.preset.view.scale, crate::preset::SCALE)
+                    egui::Slider::new(&mut self.view.scale, crate::preset::SCALE)
                         .text("UI scale")
                         .step_by(0.05),
                 )
                 .on_hover_text("Larger for projectors (Ctrl +/- also zooms)");
-                ui.checkbox(
-                    &mut self.preset.view.log_temperature,
-                    "Log temperature axis",
-                );
-                ui.checkbox(&mut self.preset.view.log_energy, "Log energy axis");
+                ui.checkbox(&mut self.view.log_temperature, "Log temperature axis");
+                ui.checkbox(&mut self.view.log_energy, "Log energy axis");
                 if ui.button("Full screen  (F11)").clicked() {
                     let now = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
                     ui.ctx()
@@ -542,20 +779,26 @@ impl App {
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Concepts").clicked() {
-                    self.view.concepts = true;
+                    self.state.concepts = true;
                 }
                 if ui.button("Keyboard shortcuts").clicked() {
-                    self.view.help = true;
+                    self.state.help = true;
                 }
             });
             ui.separator();
-            ui.strong(&self.preset.title);
+            ui.strong(&self.title);
         });
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
+        let pane = self.edited();
+        let prefix = if self.b.is_some() {
+            format!("{}: ", pane.side.letter())
+        } else {
+            String::new()
+        };
         ui.horizontal_wrapped(|ui| {
-            let Some(l) = &self.feed.latest else {
+            let Some(l) = &pane.latest else {
                 ui.label("Starting...");
                 return;
             };
@@ -567,7 +810,7 @@ impl App {
             } else {
                 "paused"
             };
-            ui.label(format!("{state}  |  step {}", r.step));
+            ui.label(format!("{prefix}{state}  |  step {}", r.step));
             ui.separator();
             ui.label(format!("{:.0} steps/s", l.steps_per_second));
             ui.separator();
@@ -580,21 +823,24 @@ impl App {
             ui.label(format!("acceptance {:.1}%", 100.0 * r.acceptance_rate));
             ui.separator();
             ui.label(format!("sigma = {:.3e}", l.step_size));
-            if r.train_accuracy.is_finite() {
-                ui.separator();
-                ui.label(format!("train accuracy {:.1}%", 100.0 * r.train_accuracy));
-            }
-            if r.test_accuracy.is_finite() {
-                ui.separator();
-                ui.label(format!("test accuracy {:.1}%", 100.0 * r.test_accuracy));
+            for (o, v) in l.observables.iter().zip(r.observables) {
+                if o.status && v.is_finite() {
+                    ui.separator();
+                    let text = match o.plot {
+                        PlotKind::Steps { fraction: true, .. } => {
+                            format!("{} {:.1}%", o.label, 100.0 * v)
+                        }
+                        _ => format!("{} {v:.4}", o.label),
+                    };
+                    ui.label(text).on_hover_text(o.tip);
+                }
             }
         });
     }
 
     fn help_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.view.help;
         egui::Window::new("Keyboard shortcuts")
-            .open(&mut open)
+            .open(&mut self.state.help)
             .resizable(false)
             .show(ctx, |ui| {
                 egui::Grid::new("keys").striped(true).show(ui, |ui| {
@@ -612,32 +858,29 @@ impl App {
                     }
                 });
             });
-        self.view.help = open;
     }
 
-    /// Writes the plotted history (the last step of each bucket) as CSV next to the
+    /// Writes run A's plotted history (the last step of each bucket) as CSV into the
     /// working directory, never replacing a file.
     fn save_csv(&mut self) {
-        let mut text = String::from(StepRecord::CSV_HEADER);
+        let observables = self.a.latest.as_ref().map_or(&[][..], |l| l.observables);
+        let mut text = StepRecord::csv_header(observables);
         text.push('\n');
-        for b in self.feed.history.buckets() {
-            text.push_str(&b.end_record().csv_row());
+        for b in self.a.history.buckets() {
+            text.push_str(&b.end_record().csv_row(observables.len()));
             text.push('\n');
         }
-        let step = self.feed.latest.as_ref().map_or(0, |l| l.record.step);
-        let path = std::path::PathBuf::from(format!("annealscope-history-step{step}.csv"));
-        self.notice = Some(
-            match crate::preset::write_atomic(&path, text.as_bytes(), false) {
-                Ok(()) => (format!("Saved {}", path.display()), false),
-                Err(e) => (e.to_string(), true),
-            },
-        );
+        let path = PathBuf::from(format!("annealscope-history-step{}.csv", self.a.step()));
+        let n = match crate::preset::write_atomic(&path, text.as_bytes(), false) {
+            Ok(()) => Notice::info(None, format!("Saved {}", path.display())),
+            Err(e) => Notice::error(None, e.to_string()),
+        };
+        self.notify(n);
     }
 
     fn request_screenshot(&mut self, ctx: &egui::Context) {
-        let step = self.feed.latest.as_ref().map_or(0, |l| l.record.step);
-        let path = std::path::PathBuf::from(format!("annealscope-step{step}.png"));
-        self.notice = Some((format!("Saving {}...", path.display()), false));
+        let path = PathBuf::from(format!("annealscope-step{}.png", self.a.step()));
+        self.notify(Notice::info(None, format!("Saving {}...", path.display())));
         let report = self.saved_tx.clone();
         let wake = ctx.clone();
         ctx.request_screenshot(move |image| {
@@ -648,18 +891,24 @@ impl App {
                 .map(|b| b.write_to(&mut png, image::ImageFormat::Png))
             {
                 Some(Ok(())) => match crate::preset::write_atomic(&path, png.get_ref(), false) {
-                    Ok(()) => (format!("Saved {}", path.display()), false),
-                    Err(e) => (e.to_string(), true),
+                    Ok(()) => Notice::info(None, format!("Saved {}", path.display())),
+                    Err(e) => Notice::error(None, e.to_string()),
                 },
-                _ => (
+                _ => Notice::error(
+                    None,
                     format!("{}: could not encode the screenshot", path.display()),
-                    true,
                 ),
             };
             let _ = report.send(outcome);
             wake.request_repaint();
         });
     }
+}
+
+/// A waker that repaints `ctx`.
+fn waker(ctx: &egui::Context) -> Waker {
+    let ctx = ctx.clone();
+    Box::new(move || ctx.request_repaint())
 }
 
 /// Key of the last session in eframe's storage.
@@ -671,7 +920,9 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SESSION_KEY, self.session());
+        // The preset's own text, so that a restored session goes through the same
+        // versioned reader and validation as a file.
+        storage.set_string(SESSION_KEY, self.session().to_ron());
     }
 }
 
@@ -689,16 +940,27 @@ pub fn run(preset: Option<Preset>) -> anyhow::Result<()> {
         "annealscope",
         options,
         Box::new(|cc| {
+            let mut notice = None;
             let preset = preset
                 .or_else(|| {
-                    let restored: Preset = eframe::get_value(cc.storage?, SESSION_KEY)?;
-                    restored
-                        .validate("<last session>")
-                        .is_ok()
-                        .then_some(restored)
+                    let text = cc.storage?.get_string(SESSION_KEY)?;
+                    match Preset::from_ron(&text, "<last session>") {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            notice = Some(Notice::error(
+                                None,
+                                format!("{e}; opened the built-in default instead"),
+                            ));
+                            None
+                        }
+                    }
                 })
                 .unwrap_or_else(Preset::builtin_default);
-            Ok(Box::new(App::new(&cc.egui_ctx, preset)?))
+            let mut app = App::new(&cc.egui_ctx, preset)?;
+            if let Some(n) = notice {
+                app.notify(n);
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

@@ -4,8 +4,9 @@
 //! Each line is the min/max envelope of the history over the visible steps, at most two
 //! points per pixel column, so a frame costs the same for ten thousand steps or a million.
 
-use super::App;
-use crate::sim::{History, Metric, ScheduleState};
+use super::Looks;
+use super::pane::RunPane;
+use crate::sim::{History, Metric, PlotKind, ScheduleState};
 use egui::{Color32, Id};
 use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
@@ -62,32 +63,42 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// `C = Var(E)/T^2` from the energy fluctuations, against `log10 T`, with its peak (where
-/// the run froze) marked. Cooling should be slowest there.
-fn heat_capacity_plot(ui: &mut egui::Ui, history: &History, height: f32) {
-    // At most about a thousand points: every k-th bucket's end values.
-    let stride = history.buckets().len().div_ceil(1000).max(1);
-    let pts: Vec<[f64; 2]> = history
-        .buckets()
+/// An observable (the heat capacity) of one or two runs against `log10 T`, with each
+/// run's peak (where it froze) marked. Cooling should be slowest there. `runs` lists each
+/// run's history, the observable's index, a colour and a prefix for its name.
+fn heat_capacity_plot(
+    ui: &mut egui::Ui,
+    title: &str,
+    runs: &[(&History, usize, Color32, &str)],
+    height: f32,
+) {
+    // Each run's points and its peak.
+    type Series = (Vec<[f64; 2]>, Option<[f64; 2]>);
+    let series: Vec<Series> = runs
         .iter()
-        .step_by(stride)
-        .map(|b| {
-            [
-                b.end[Metric::Temperature as usize],
-                b.end[Metric::HeatCapacity as usize],
-            ]
+        .map(|(history, i, _, _)| {
+            let k = Metric::observable(*i).0;
+            // At most about a thousand points: every k-th bucket's end values.
+            let stride = history.buckets().len().div_ceil(1000).max(1);
+            let pts: Vec<[f64; 2]> = history
+                .buckets()
+                .iter()
+                .step_by(stride)
+                .map(|b| [b.end[Metric::TEMPERATURE.0], b.end[k]])
+                .filter(|p| p[0] > 0.0 && p[1].is_finite())
+                .map(|p| [p[0].log10(), p[1]])
+                .collect();
+            let peak = pts
+                .iter()
+                .cloned()
+                .fold(None, |best: Option<[f64; 2]>, p| match best {
+                    Some(b) if b[1] >= p[1] => Some(b),
+                    _ => Some(p),
+                });
+            (pts, peak)
         })
-        .filter(|p| p[0] > 0.0 && p[1].is_finite())
-        .map(|p| [p[0].log10(), p[1]])
         .collect();
-    let peak = pts
-        .iter()
-        .cloned()
-        .fold(None, |best: Option<[f64; 2]>, p| match best {
-            Some(b) if b[1] >= p[1] => Some(b),
-            _ => Some(p),
-        });
-    Plot::new("heat-capacity")
+    Plot::new(format!("{title}-vs-T"))
         .height(height)
         .legend(Legend::default())
         .x_axis_formatter(|m, _| format!("T = {:.0e}", 10f64.powf(m.value)))
@@ -99,13 +110,18 @@ fn heat_capacity_plot(ui: &mut egui::Ui, history: &History, height: f32) {
             Some(format!("T = {:.4e}\nC = {:.4}", 10f64.powf(p.x), p.y))
         })
         .show(ui, |p| {
-            p.points(
-                egui_plot::Points::new("C = Var(E)/T^2 (window)", pts)
-                    .radius(1.5)
-                    .color(Color32::from_rgb(230, 120, 180)),
-            );
-            if let Some(peak) = peak {
-                p.vline(egui_plot::VLine::new("C peak: freezing", peak[0]).color(Color32::GRAY));
+            for ((pts, peak), (_, _, color, prefix)) in series.into_iter().zip(runs) {
+                p.points(
+                    egui_plot::Points::new(format!("{prefix}{title} (window)"), pts)
+                        .radius(1.5)
+                        .color(*color),
+                );
+                if let Some(peak) = peak {
+                    p.vline(
+                        egui_plot::VLine::new(format!("{prefix}peak: freezing"), peak[0])
+                            .color(color.gamma_multiply(0.6)),
+                    );
+                }
             }
         });
 }
@@ -137,230 +153,294 @@ fn log_axis(mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>) ->
     }
 }
 
-impl App {
-    /// The four linked plots.
-    pub(super) fn plots_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(latest) = self.feed.latest.clone() else {
-            return;
-        };
-        let last = latest.record.step.max(1) as f64;
-        // Follow: the whole run so far plus a quarter ahead for the planned temperature.
-        let ahead = (last * 0.25).max(100.0);
-        let [lo, hi] = if self.view.follow {
-            [0.0, last + ahead]
-        } else {
-            self.plots.x_view.unwrap_or([0.0, last + ahead])
-        };
-        let columns = (ui.available_width().max(100.0) as usize).min(2000);
-        ui.horizontal(|ui| {
-            ui.strong("Live plots");
-            if !self.view.follow
-                && ui
-                    .button("Follow the run")
-                    .on_hover_text("Scroll with the run again")
-                    .clicked()
-            {
-                self.view.follow = true;
-            }
-            ui.checkbox(&mut self.preset.view.log_temperature, "log T");
-            ui.checkbox(&mut self.preset.view.log_energy, "log E");
-            if ui
-                .button("Pin as ghost")
-                .on_hover_text(
-                    "Keep this run's curves on the plots, in grey, to compare with the next run",
-                )
+/// One curve of a plot: which metric of which run, its name and colour.
+struct Curve<'a> {
+    history: &'a History,
+    metric: Metric,
+    name: String,
+    color: Color32,
+    style: LineStyle,
+}
+
+/// Colours of run A's core curves (T, E, best E, acceptance) and of its observables.
+const A_CORE: [Color32; 4] = [
+    Color32::from_rgb(220, 80, 60),
+    Color32::from_rgb(80, 140, 230),
+    Color32::from_rgb(60, 180, 90),
+    Color32::from_rgb(170, 110, 220),
+];
+const A_OBSERVABLES: [Color32; 6] = [
+    Color32::from_rgb(230, 160, 40),
+    Color32::from_rgb(40, 170, 170),
+    Color32::from_rgb(230, 120, 180),
+    Color32::from_rgb(150, 200, 60),
+    Color32::from_rgb(200, 200, 200),
+    Color32::from_rgb(120, 120, 240),
+];
+
+/// The live plots of run A (and B's curves over them, dashed, when comparing), linked on
+/// the step axis: temperature, energy, acceptance, each group of the problem's
+/// observables, and the heat capacity against the temperature.
+pub fn plots_ui(
+    ui: &mut egui::Ui,
+    a: &RunPane,
+    b: Option<&RunPane>,
+    looks: &mut Looks,
+    plots: &mut PlotsState,
+    title: &str,
+) {
+    let Some(latest) = a.latest.clone() else {
+        return;
+    };
+    let last = a.step().max(b.map_or(0, RunPane::step)).max(1) as f64;
+    // Follow: the whole run so far plus a quarter ahead for the planned temperature.
+    let ahead = (last * 0.25).max(100.0);
+    let follow = looks.state.follow;
+    let [lo, hi] = if follow {
+        [0.0, last + ahead]
+    } else {
+        plots.x_view.unwrap_or([0.0, last + ahead])
+    };
+    let columns = (ui.available_width().max(100.0) as usize).min(2000);
+    ui.horizontal(|ui| {
+        ui.strong("Live plots");
+        if !follow
+            && ui
+                .button("Follow the run")
+                .on_hover_text("Scroll with the run again")
                 .clicked()
-            {
-                self.plots.ghost = Some((self.preset.title.clone(), self.feed.history.clone()));
-            }
-            if self.plots.ghost.is_some() && ui.button("Clear ghost").clicked() {
-                self.plots.ghost = None;
-            }
-        });
-        if self.landscape.latest.is_some() {
-            self.thermo_ui(ui);
+        {
+            looks.state.follow = true;
         }
-        self.tempering_ui(ui);
-        let mut shown = self.preset.view.plots;
-        // Accuracy means nothing for walkers on a landscape.
-        shown.accuracy &= self.landscape.latest.is_none();
-        let count = [
-            shown.temperature,
-            shown.energy,
-            shown.acceptance,
-            shown.accuracy,
-            shown.heat_capacity,
-        ]
+        ui.checkbox(&mut looks.saved.log_temperature, "log T");
+        ui.checkbox(&mut looks.saved.log_energy, "log E");
+        if ui
+            .button("Pin as ghost")
+            .on_hover_text(
+                "Keep this run's curves on the plots, in grey, to compare with the next run",
+            )
+            .clicked()
+        {
+            plots.ghost = Some((title.to_owned(), a.history.clone()));
+        }
+        if plots.ghost.is_some() && ui.button("Clear ghost").clicked() {
+            plots.ghost = None;
+        }
+    });
+    let shown = looks.saved.plots;
+    // The problem's own plots against the step, grouped by title, in A's order.
+    let mut groups: Vec<&'static str> = Vec::new();
+    if shown.observables {
+        for o in latest.observables {
+            if let PlotKind::Steps { title, .. } = o.plot
+                && !groups.contains(&title)
+            {
+                groups.push(title);
+            }
+        }
+    }
+    let heat: Vec<(usize, &'static str)> = if shown.heat_capacity {
+        latest
+            .observables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o.plot {
+                PlotKind::Temperature { title } => Some((i, title)),
+                PlotKind::Steps { .. } => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let count = [shown.temperature, shown.energy, shown.acceptance]
         .iter()
         .filter(|&&s| s)
         .count()
-        .max(1) as f32;
-        let height =
-            ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
-        let link = Id::unique("step-axis");
-        let h = &self.feed.history;
-        // A log axis needs positive energies (a landscape's may be negative).
-        let positive = latest.record.best_energy > 0.0;
-        let (log_t, log_e) = (
-            self.preset.view.log_temperature,
-            self.preset.view.log_energy && positive,
-        );
-        let temperature = series(h, Metric::Temperature, lo, hi, columns, log_t);
-        let planned = plan(&latest.schedule, last + ahead, log_t);
-        let energy = series(h, Metric::Energy, lo, hi, columns, log_e);
-        let best = series(h, Metric::BestEnergy, lo, hi, columns, log_e);
-        let acceptance = series(h, Metric::Acceptance, lo, hi, columns, false);
-        let train = series(h, Metric::TrainAccuracy, lo, hi, columns, false);
-        let test = series(h, Metric::TestAccuracy, lo, hi, columns, false);
-
-        let mut interacted = false;
-        let mut view = None;
-        let mut plot = |ui: &mut egui::Ui,
-                        id: &str,
-                        log: bool,
-                        y_range: Option<[f64; 2]>,
-                        lines: Vec<Line<'static>>| {
-            let mut p = Plot::new(id)
-                .height(height)
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .legend(Legend::default())
-                .allow_scroll([true, false])
-                .label_formatter(hover_label(log))
-                .y_axis_min_width(48.0);
-            if log {
-                p = p.y_axis_formatter(log_axis);
+        + groups.len()
+        + heat.len();
+    let count = count.max(1) as f32;
+    let height = ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
+    let link = Id::unique("step-axis");
+    // A log axis needs positive energies (a landscape's may be negative).
+    let positive = latest.record.best_energy > 0.0
+        && b.is_none_or(|b| b.latest.as_ref().is_none_or(|l| l.record.best_energy > 0.0));
+    let (log_t, log_e) = (
+        looks.saved.log_temperature,
+        looks.saved.log_energy && positive,
+    );
+    let ghost = plots.ghost.as_ref();
+    let mut interacted = false;
+    let mut view = None;
+    let mut plot = |ui: &mut egui::Ui,
+                    id: &str,
+                    log: bool,
+                    fraction: bool,
+                    curves: Vec<Curve<'_>>,
+                    extra: Vec<Line<'static>>| {
+        let mut lines = Vec::with_capacity(curves.len() + extra.len());
+        for c in curves {
+            let pts = series(c.history, c.metric, lo, hi, columns, log);
+            lines.push(
+                Line::new(c.name, PlotPoints::from(pts))
+                    .color(c.color)
+                    .style(c.style),
+            );
+        }
+        lines.extend(extra);
+        let mut p = Plot::new(id)
+            .height(height)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .legend(Legend::default())
+            .allow_scroll([true, false])
+            .label_formatter(hover_label(log))
+            .y_axis_min_width(48.0);
+        if log {
+            p = p.y_axis_formatter(log_axis);
+        }
+        if fraction {
+            p = p.include_y(0.0).include_y(1.0);
+        }
+        let r = p.show(ui, |plot_ui| {
+            for line in lines {
+                plot_ui.line(line);
             }
-            if let Some([a, b]) = y_range {
-                p = p.include_y(a).include_y(b);
+            if follow {
+                plot_ui.set_plot_bounds_x(lo..=hi);
+                plot_ui.set_auto_bounds([false, true]);
             }
-            let follow = self.view.follow;
-            let r = p.show(ui, |plot_ui| {
-                for line in lines {
-                    plot_ui.line(line);
-                }
-                if follow {
-                    plot_ui.set_plot_bounds_x(lo..=hi);
-                    plot_ui.set_auto_bounds([false, true]);
-                }
-                plot_ui.plot_bounds()
+            plot_ui.plot_bounds()
+        });
+        let resp = &r.response;
+        if resp.dragged()
+            || (resp.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO))
+            || resp.double_clicked()
+        {
+            interacted = true;
+        }
+        let bounds = r.inner;
+        view = Some([bounds.min()[0], bounds.max()[0]]);
+    };
+    // The curves of one metric: the ghost's (grey), A's, and B's (warm, dashed).
+    let curves =
+        |metric: Metric, b_metric: Option<Metric>, name: &str, color: Color32, b_color: Color32| {
+            let mut out = Vec::new();
+            if let Some((title, h)) = ghost {
+                out.push(Curve {
+                    history: h,
+                    metric,
+                    name: format!("ghost: {title}"),
+                    color: Color32::from_gray(130),
+                    style: LineStyle::Solid,
+                });
+            }
+            out.push(Curve {
+                history: &a.history,
+                metric,
+                name: name.to_owned(),
+                color,
+                style: LineStyle::Solid,
             });
-            let resp = &r.response;
-            if resp.dragged()
-                || (resp.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO))
-                || resp.double_clicked()
-            {
-                interacted = true;
+            if let (Some(b), Some(m)) = (b, b_metric) {
+                out.push(Curve {
+                    history: &b.history,
+                    metric: m,
+                    name: format!("B: {name}"),
+                    color: b_color,
+                    style: LineStyle::dashed_dense(),
+                });
             }
-            let b = r.inner;
-            view = Some([b.min()[0], b.max()[0]]);
+            out
         };
-        let ghost = self.plots.ghost.as_ref();
-        // B's curves in compare mode: a second colour family, dashed, named "B: ...".
-        let b_history = self.compare.as_ref().map(|c| &c.feed.history);
-        let b_line =
-            |metric: Metric, log: bool, name: &str, color: Color32| -> Option<Line<'static>> {
-                let h = b_history?;
-                let pts = series(h, metric, lo, hi, columns, log);
-                Some(
-                    Line::new(format!("B: {name}"), PlotPoints::from(pts))
-                        .color(color)
-                        .style(LineStyle::dashed_dense()),
-                )
-            };
-        let ghost_line = |metric: Metric, log: bool| -> Option<Line<'static>> {
-            let (title, h) = ghost?;
-            let pts = series(h, metric, lo, hi, columns, log);
-            Some(
-                Line::new(format!("ghost: {title}"), PlotPoints::from(pts))
-                    .color(Color32::from_gray(130)),
+    if shown.temperature {
+        let planned = plan(&latest.schedule, last + ahead, log_t);
+        let extra = vec![
+            Line::new("planned", PlotPoints::from(planned))
+                .color(A_CORE[0])
+                .style(LineStyle::dashed_loose()),
+        ];
+        let c = curves(
+            Metric::TEMPERATURE,
+            Some(Metric::TEMPERATURE),
+            "temperature T",
+            A_CORE[0],
+            B_COLORS[0],
+        );
+        plot(ui, "temperature", log_t, false, c, extra);
+    }
+    if shown.energy {
+        let mut c = curves(
+            Metric::ENERGY,
+            Some(Metric::ENERGY),
+            "energy E",
+            A_CORE[1],
+            B_COLORS[1],
+        );
+        c.extend(
+            curves(
+                Metric::BEST_ENERGY,
+                Some(Metric::BEST_ENERGY),
+                "best E",
+                A_CORE[2],
+                B_COLORS[2],
             )
-        };
-        let accent = Color32::from_rgb(220, 80, 60);
-        if shown.temperature {
-            let lines = vec![
-                Line::new("temperature T", PlotPoints::from(temperature)).color(accent),
-                Line::new("planned", PlotPoints::from(planned))
-                    .color(accent)
-                    .style(LineStyle::dashed_loose()),
-            ];
-            let lines = ghost_line(Metric::Temperature, log_t)
-                .into_iter()
-                .chain(lines)
-                .chain(b_line(
-                    Metric::Temperature,
-                    log_t,
-                    "temperature T",
-                    B_COLORS[0],
-                ))
-                .collect();
-            plot(ui, "temperature", log_t, None, lines);
+            .into_iter()
+            .filter(|c| !c.name.starts_with("ghost")),
+        );
+        plot(ui, "energy", log_e, false, c, Vec::new());
+    }
+    if shown.acceptance {
+        let c = curves(
+            Metric::ACCEPTANCE,
+            Some(Metric::ACCEPTANCE),
+            "acceptance rate",
+            A_CORE[3],
+            B_COLORS[3],
+        );
+        plot(ui, "acceptance", false, true, c, Vec::new());
+    }
+    let b_observables = b
+        .and_then(|b| b.latest.as_ref())
+        .map_or(&[][..], |l| l.observables);
+    for group in &groups {
+        let mut c = Vec::new();
+        let mut fraction = false;
+        for (i, o) in latest.observables.iter().enumerate() {
+            if let PlotKind::Steps { title, fraction: f } = o.plot
+                && title == *group
+            {
+                fraction |= f;
+                let b_metric = b_observables
+                    .iter()
+                    .position(|x| x.column == o.column)
+                    .map(Metric::observable);
+                let color = A_OBSERVABLES[i % A_OBSERVABLES.len()];
+                c.extend(curves(
+                    Metric::observable(i),
+                    b_metric,
+                    o.label,
+                    color,
+                    B_COLORS[(4 + i) % B_COLORS.len()],
+                ));
+            }
         }
-        if shown.energy {
-            let lines = vec![
-                Line::new("energy E", PlotPoints::from(energy))
-                    .color(Color32::from_rgb(80, 140, 230)),
-                Line::new("best E", PlotPoints::from(best)).color(Color32::from_rgb(60, 180, 90)),
-            ];
-            let lines = ghost_line(Metric::Energy, log_e)
-                .into_iter()
-                .chain(lines)
-                .chain(b_line(Metric::Energy, log_e, "energy E", B_COLORS[1]))
-                .chain(b_line(Metric::BestEnergy, log_e, "best E", B_COLORS[2]))
-                .collect();
-            plot(ui, "energy", log_e, None, lines);
+        plot(ui, group, false, fraction, c, Vec::new());
+    }
+    for (i, title) in heat {
+        let column = latest.observables[i].column;
+        let mut runs = vec![(&a.history, i, A_OBSERVABLES[2], "")];
+        if let Some(b) = b
+            && let Some(j) = b_observables.iter().position(|x| x.column == column)
+        {
+            runs.push((&b.history, j, B_COLORS[1], "B: "));
         }
-        if shown.acceptance {
-            let lines = vec![
-                Line::new("acceptance rate", PlotPoints::from(acceptance))
-                    .color(Color32::from_rgb(170, 110, 220)),
-            ];
-            let lines = ghost_line(Metric::Acceptance, false)
-                .into_iter()
-                .chain(lines)
-                .chain(b_line(
-                    Metric::Acceptance,
-                    false,
-                    "acceptance rate",
-                    B_COLORS[3],
-                ))
-                .collect();
-            plot(ui, "acceptance", false, Some([0.0, 1.0]), lines);
-        }
-        if shown.accuracy {
-            let lines = vec![
-                Line::new("train accuracy", PlotPoints::from(train))
-                    .color(Color32::from_rgb(230, 160, 40)),
-                Line::new("test accuracy", PlotPoints::from(test))
-                    .color(Color32::from_rgb(40, 170, 170)),
-            ];
-            let lines = ghost_line(Metric::TrainAccuracy, false)
-                .into_iter()
-                .chain(lines)
-                .chain(b_line(
-                    Metric::TrainAccuracy,
-                    false,
-                    "train accuracy",
-                    B_COLORS[4],
-                ))
-                .chain(b_line(
-                    Metric::TestAccuracy,
-                    false,
-                    "test accuracy",
-                    B_COLORS[5],
-                ))
-                .collect();
-            plot(ui, "accuracy", false, Some([0.0, 1.0]), lines);
-        }
-        if shown.heat_capacity {
-            heat_capacity_plot(ui, &self.feed.history, height);
-        }
-        if interacted {
-            self.view.follow = false;
-        }
-        if !self.view.follow {
-            self.plots.x_view = view;
-        }
+        heat_capacity_plot(ui, title, &runs, height);
+    }
+    if interacted {
+        looks.state.follow = false;
+    }
+    if !looks.state.follow {
+        plots.x_view = view;
     }
 }
 
@@ -388,9 +468,7 @@ mod tests {
                 energy: v,
                 best_energy: v,
                 acceptance_rate: 0.0,
-                train_accuracy: 0.0,
-                test_accuracy: 0.0,
-                heat_capacity: 0.0,
+                observables: [0.0; crate::sim::MAX_OBSERVABLES],
             });
         }
         let buckets = history.buckets();
@@ -403,7 +481,7 @@ mod tests {
         .iter()
         .enumerate()
         {
-            let pts = series(&history, Metric::Energy, lo, hi, columns, false);
+            let pts = series(&history, Metric::ENERGY, lo, hi, columns, false);
             assert!(pts.len() <= 2 * columns, "window {i}: {} points", pts.len());
             // The plotted extremes are the raw extremes of the steps the visible buckets cover.
             let first = buckets

@@ -1,7 +1,7 @@
 //! The parallel-tempering panel: the ladder with each pair's exchange rate, and which
 //! replica sits at which temperature over time.
 
-use super::App;
+use super::pane::RunPane;
 use crate::trainer::TemperingSnapshot;
 use egui::Color32;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
@@ -45,17 +45,18 @@ pub fn slot_color(i: usize, k: usize) -> Color32 {
     )
 }
 
-impl App {
-    pub(super) fn tempering_ui(&mut self, ui: &mut egui::Ui) {
-        if self.tempering.latest.is_some() {
-            ladder_ui(ui, &self.tempering, "Parallel tempering", "ladder-a");
-        }
-        if let Some(b) = &self.compare
-            && b.tempering.latest.is_some()
-        {
-            ladder_ui(ui, &b.tempering, "Run B: parallel tempering", "ladder-b");
-        }
+/// The ladder panel of a run, when it tempers.
+pub fn panel_ui(ui: &mut egui::Ui, pane: &RunPane, comparing: bool) {
+    if pane.tempering.latest.is_none() {
+        return;
     }
+    let side = pane.side.letter();
+    let title = if comparing {
+        format!("Run {side}: parallel tempering")
+    } else {
+        "Parallel tempering".to_owned()
+    };
+    ladder_ui(ui, &pane.tempering, &title, &format!("ladder-{side}"));
 }
 
 /// The ladder table and the replicas-over-time plot of one run.

@@ -1,72 +1,92 @@
 //! Presets: a whole session saved as one versioned, hand-editable RON file.
 //!
 //! Loading never panics and never half-succeeds: a file is parsed, its `version`
-//! checked, every value validated, and only then handed over. Every error names the file,
+//! checked, every value validated, and only then handed over. Files of an older version
+//! are read by that version's reader ([`v1`]) and converted to today's [`Preset`] without
+//! changing their meaning; saving always writes the current version. Every error names the file,
 //! the line and column where RON reports one, and the field path. Saving is atomic (a
 //! temporary file in the same folder, then a rename) and refuses to replace an existing
 //! file unless asked to.
 
+pub mod v1;
+
+use crate::pace::Speed;
 use crate::sim::config::check;
 use crate::sim::{RangeError, RunConfig};
-use crate::trainer::Speed;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (it reads this one and every older one).
+///
+/// Version 2: `run.problem` holds either the network (with its `data`) or a landscape;
+/// `view.hidden` became `view.hidden_controls`; `view.plots.accuracy` became
+/// `view.plots.observables`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest preset file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
 pub const BUILTIN: [(&str, &str); 17] = [
-    ("default", include_str!("../assets/presets/default.ron")),
+    ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
-        include_str!("../assets/presets/seed-article.ron"),
+        include_str!("../../assets/presets/seed-article.ron"),
     ),
-    ("quench", include_str!("../assets/presets/quench.ron")),
-    ("too-hot", include_str!("../assets/presets/too-hot.ron")),
+    ("quench", include_str!("../../assets/presets/quench.ron")),
+    ("too-hot", include_str!("../../assets/presets/too-hot.ron")),
     (
         "cosine-restarts",
-        include_str!("../assets/presets/cosine-restarts.ron"),
+        include_str!("../../assets/presets/cosine-restarts.ron"),
     ),
-    ("adaptive", include_str!("../assets/presets/adaptive.ron")),
+    (
+        "adaptive",
+        include_str!("../../assets/presets/adaptive.ron"),
+    ),
     (
         "spirals-wide",
-        include_str!("../assets/presets/spirals-wide.ron"),
+        include_str!("../../assets/presets/spirals-wide.ron"),
     ),
     (
         "circles-tanh",
-        include_str!("../assets/presets/circles-tanh.ron"),
+        include_str!("../../assets/presets/circles-tanh.ron"),
     ),
-    ("well-slow", include_str!("../assets/presets/well-slow.ron")),
+    (
+        "well-slow",
+        include_str!("../../assets/presets/well-slow.ron"),
+    ),
     (
         "well-quench",
-        include_str!("../assets/presets/well-quench.ron"),
+        include_str!("../../assets/presets/well-quench.ron"),
     ),
     (
         "muller-brown",
-        include_str!("../assets/presets/muller-brown.ron"),
+        include_str!("../../assets/presets/muller-brown.ron"),
     ),
-    ("rastrigin", include_str!("../assets/presets/rastrigin.ron")),
-    ("harmonic", include_str!("../assets/presets/harmonic.ron")),
+    (
+        "rastrigin",
+        include_str!("../../assets/presets/rastrigin.ron"),
+    ),
+    (
+        "harmonic",
+        include_str!("../../assets/presets/harmonic.ron"),
+    ),
     (
         "compare-anneal-vs-quench",
-        include_str!("../assets/presets/compare-anneal-vs-quench.ron"),
+        include_str!("../../assets/presets/compare-anneal-vs-quench.ron"),
     ),
     (
         "compare-sa-vs-langevin",
-        include_str!("../assets/presets/compare-sa-vs-langevin.ron"),
+        include_str!("../../assets/presets/compare-sa-vs-langevin.ron"),
     ),
     (
         "compare-langevin-vs-gd",
-        include_str!("../assets/presets/compare-langevin-vs-gd.ron"),
+        include_str!("../../assets/presets/compare-langevin-vs-gd.ron"),
     ),
     (
         "compare-sa-vs-tempering",
-        include_str!("../assets/presets/compare-sa-vs-tempering.ron"),
+        include_str!("../../assets/presets/compare-sa-vs-tempering.ron"),
     ),
 ];
 
@@ -87,7 +107,7 @@ pub struct ViewConfig {
     /// Energy plot on a log axis.
     pub log_energy: bool,
     /// Controls hidden from students (View > Show hidden controls brings them back).
-    pub hidden: Vec<Control>,
+    pub hidden_controls: Vec<Control>,
     /// Which live plots are shown.
     pub plots: PlotSet,
     /// Landscape colours on a log scale of `E - E_min`.
@@ -106,8 +126,8 @@ pub struct PlotSet {
     pub energy: bool,
     /// Windowed acceptance rate.
     pub acceptance: bool,
-    /// Train and test accuracy.
-    pub accuracy: bool,
+    /// The problem's own observables plotted against the step (the network's accuracy).
+    pub observables: bool,
     /// Heat capacity from the energy fluctuations, against the temperature.
     pub heat_capacity: bool,
 }
@@ -118,7 +138,7 @@ impl Default for PlotSet {
             temperature: true,
             energy: true,
             acceptance: true,
-            accuracy: true,
+            observables: true,
             heat_capacity: true,
         }
     }
@@ -158,7 +178,7 @@ impl Default for ViewConfig {
             presenter: false,
             log_temperature: true,
             log_energy: true,
-            hidden: Vec::new(),
+            hidden_controls: Vec::new(),
             plots: PlotSet::default(),
             log_landscape: true,
             density_underlay: false,
@@ -283,6 +303,38 @@ struct VersionOnly {
     version: u32,
 }
 
+/// Parses RON text into `T`, with the field path and position of any error.
+fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, PresetError> {
+    let syntax = |e: ron::error::SpannedError, field: Option<String>| PresetError::Syntax {
+        file: file.to_owned(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        field,
+        message: e.code.to_string(),
+    };
+    let mut de = ron::Deserializer::from_str(text).map_err(|e| syntax(e, None))?;
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => {
+            let field = e.path().to_string();
+            let spanned = de.span_error(e.into_inner());
+            return Err(syntax(spanned, Some(field)));
+        }
+    };
+    if let Err(e) = de.end() {
+        return Err(syntax(de.span_error(e), None));
+    }
+    Ok(value)
+}
+
+/// Where in the file a syntax error lies (line, column), for comparing two readings.
+fn position(e: &PresetError) -> (usize, usize) {
+    match e {
+        PresetError::Syntax { line, column, .. } => (*line, *column),
+        _ => (0, 0),
+    }
+}
+
 impl Preset {
     /// The built-in default session (a setting that learns the XOR quadrants).
     pub fn builtin_default() -> Self {
@@ -295,15 +347,10 @@ impl Preset {
         Self::from_ron(text, &format!("<built-in {name}>")).ok()
     }
 
-    /// Parses and validates preset text; `file` names it in errors.
+    /// Parses and validates preset text of any version this build reads; `file` names it
+    /// in errors. A file without a `version` is read as today's format, or as version 1
+    /// if only that reading succeeds.
     pub fn from_ron(text: &str, file: &str) -> Result<Self, PresetError> {
-        let syntax = |e: ron::error::SpannedError, field: Option<String>| PresetError::Syntax {
-            file: file.to_owned(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            field,
-            message: e.code.to_string(),
-        };
         if text.trim().is_empty() {
             return Err(PresetError::Syntax {
                 file: file.to_owned(),
@@ -315,28 +362,47 @@ impl Preset {
         }
         // The version first, so a newer file gets the right message rather than
         // "unknown field".
-        if let Ok(v) = ron::from_str::<VersionOnly>(text)
-            && v.version > FORMAT_VERSION
-        {
+        let version = ron::from_str::<VersionOnly>(text).map_or(0, |v| v.version);
+        if version > FORMAT_VERSION {
             return Err(PresetError::Version {
                 file: file.to_owned(),
-                found: v.version,
+                found: version,
             });
         }
-        let mut de = ron::Deserializer::from_str(text).map_err(|e| syntax(e, None))?;
-        let preset: Preset = match serde_path_to_error::deserialize(&mut de) {
-            Ok(p) => p,
-            Err(e) => {
-                let field = e.path().to_string();
-                let spanned = de.span_error(e.into_inner());
-                return Err(syntax(spanned, Some(field)));
-            }
+        let old = |p: v1::PresetV1| {
+            let preset = p.into_current();
+            preset.validate(file).map_err(|e| match e {
+                PresetError::Range { file, error } => PresetError::Range {
+                    file,
+                    error: RangeError {
+                        field: v1::field_path(&error.field),
+                        ..error
+                    },
+                },
+                other => other,
+            })?;
+            Ok(preset)
         };
-        if let Err(e) = de.end() {
-            return Err(syntax(de.span_error(e), None));
+        match version {
+            1 => old(parse::<v1::PresetV1>(text, file)?),
+            0 => match parse::<Preset>(text, file) {
+                Ok(p) => {
+                    p.validate(file)?;
+                    Ok(p)
+                }
+                // Neither: report the reading that got further into the file.
+                Err(now) => match parse::<v1::PresetV1>(text, file) {
+                    Ok(p) => old(p),
+                    Err(then) if position(&then) > position(&now) => Err(then),
+                    Err(_) => Err(now),
+                },
+            },
+            _ => {
+                let p = parse::<Preset>(text, file)?;
+                p.validate(file)?;
+                Ok(p)
+            }
         }
-        preset.validate(file)?;
-        Ok(preset)
     }
 
     /// Checks the version and every value's range.

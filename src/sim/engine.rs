@@ -1,3 +1,5 @@
+//! The engine that steps a run: one chain with its own schedule, or parallel tempering.
+//!
 //! Parallel tempering (replica exchange): `K` copies of a problem, each sampled by
 //! Metropolis at its own fixed temperature on a geometric ladder; every `S` steps
 //! neighbouring temperatures propose to exchange their configurations, accepted with
@@ -50,9 +52,9 @@ pub fn swap_probability(t_i: f64, t_j: f64, e_i: f64, e_j: f64) -> f64 {
     ((1.0 / t_i - 1.0 / t_j) * (e_i - e_j)).exp().min(1.0)
 }
 
-/// `K` replicas on a temperature ladder.
+/// One chain, or `K` replicas on a temperature ladder.
 #[derive(Clone, Debug)]
-pub struct Tempering<P> {
+pub struct Engine<P> {
     ladder: Vec<f64>,
     /// Slot `i` holds the configuration now at temperature `ladder[i]`.
     slots: Vec<(P, Annealer)>,
@@ -64,7 +66,7 @@ pub struct Tempering<P> {
     steps: u64,
 }
 
-impl<P: Problem> Tempering<P> {
+impl<P: Problem> Engine<P> {
     /// Replicas made by `make(i)` at the temperatures of `ladder`; each samples with
     /// `config` at its fixed temperature; exchanges are tried every `swap_every` steps.
     pub fn new(
@@ -77,7 +79,7 @@ impl<P: Problem> Tempering<P> {
         Self::from_replicas(ladder, config, swap_every, replicas)
     }
 
-    /// Like [`Tempering::new`], with the replicas given (one per temperature).
+    /// Like [`Engine::new`], with the replicas given (one per temperature).
     pub fn from_replicas(
         ladder: Vec<f64>,
         config: &AnnealerConfig,
@@ -153,6 +155,11 @@ impl<P: Problem> Tempering<P> {
                 self.accepted[i] += 1;
                 let (lo, hi) = self.slots.split_at_mut(i + 1);
                 std::mem::swap(&mut lo[i].0, &mut hi[0].0);
+                // Each slot now holds the other's configuration: its energy (and maybe a
+                // new best) comes with it.
+                for (p, a) in [&mut lo[i], &mut hi[0]] {
+                    a.resync(p);
+                }
                 self.identity.swap(i, i + 1);
                 outcome.accepted |= i == 0;
             }

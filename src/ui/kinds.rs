@@ -1,0 +1,122 @@
+//! The registry of problem views: which view file draws which problem kind. Adding a
+//! kind adds its view file (one module beside this one) and one arm to each `match` here.
+
+use super::landscape::{self, LandscapeUi};
+use super::network::{self, NetworkUi};
+use super::pane::RunPane;
+use super::{Action, Looks};
+use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
+use egui::Ui;
+use std::sync::Arc;
+
+/// The per-kind view state of one run (textures and caches).
+#[derive(Default)]
+pub struct KindUi {
+    /// The network's views.
+    pub network: NetworkUi,
+    /// The landscape's views.
+    pub landscape: LandscapeUi,
+}
+
+impl KindUi {
+    /// Takes in a problem's answer to a request.
+    pub fn answer(&mut self, reply: Arc<Reply>) {
+        match &*reply {
+            Reply::LossSlice(_) => self.network.answer(reply),
+        }
+    }
+}
+
+/// What a run's central view needs besides its pane.
+pub struct ViewCtx<'a, 'b> {
+    /// The view settings.
+    pub looks: &'a mut Looks<'b>,
+    /// What the view asks for.
+    pub actions: &'a mut Vec<Action>,
+}
+
+/// The problem view of one run: the decision boundary, the walkers on their landscape.
+pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
+    let Some(view) = pane.view.clone() else {
+        ui.label("Starting...");
+        return;
+    };
+    let mut kind = std::mem::take(&mut pane.kind);
+    match &*view {
+        ProblemView::Network(v) => network::view_ui(ui, pane, &mut kind.network, v, ctx),
+        ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
+    }
+    pane.kind = kind;
+    pane.view_changed = false;
+}
+
+/// Readouts a kind shows beside the plots (the landscape's thermodynamics).
+pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
+    let Some(view) = pane.view.clone() else {
+        return;
+    };
+    let mut kind = std::mem::take(&mut pane.kind);
+    match &*view {
+        ProblemView::Network(_) => {}
+        ProblemView::Landscape(v) => {
+            landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks)
+        }
+    }
+    pane.kind = kind;
+}
+
+/// The problem's own settings (and the choice of problem). True when anything changed.
+pub fn controls_ui(
+    ui: &mut Ui,
+    problem: &mut ProblemConfig,
+    looks: &mut Looks,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let mut changed = false;
+    egui::ComboBox::from_label("Anneal")
+        .selected_text(problem.label())
+        .show_ui(ui, |ui| {
+            let formula = Surface::Formula("x^4 - 2*x^2 + 0.3*x + y^2".into());
+            let walkers = match problem {
+                ProblemConfig::Landscape(l) => l.walkers,
+                _ => LandscapeConfig::default().walkers,
+            };
+            let choices = std::iter::once(ProblemConfig::Network(NetworkConfig::default())).chain(
+                Surface::builtins()
+                    .into_iter()
+                    .chain([formula])
+                    .map(|surface| {
+                        ProblemConfig::Landscape(LandscapeConfig {
+                            surface,
+                            walkers,
+                            ..LandscapeConfig::default()
+                        })
+                    }),
+            );
+            for choice in choices {
+                let selected = same_kind(problem, &choice);
+                if ui.selectable_label(selected, choice.label()).clicked() && !selected {
+                    *problem = choice;
+                    changed = true;
+                }
+            }
+        })
+        .response
+        .on_hover_text("What is annealed: the network's loss, or walkers on a 2D surface. Changing it restarts the run.");
+    changed |= match problem {
+        ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
+        ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
+    };
+    changed
+}
+
+/// Whether two configs are the same choice in the "Anneal" menu.
+fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
+    match (a, b) {
+        (ProblemConfig::Network(_), ProblemConfig::Network(_)) => true,
+        (ProblemConfig::Landscape(x), ProblemConfig::Landscape(y)) => {
+            x.surface.label() == y.surface.label()
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,376 @@
+//! The network's views: the decision boundary (the class-1 probability over the input
+//! plane as an image, diverging palette, the 0.5 contour in black, with the data on top:
+//! training points filled, test points hollow, coloured by class, misclassified points
+//! ringed in red), the uncertainty map, a slice of the loss landscape; and the network's
+//! controls (width, activation, weight decay, data).
+
+use super::kinds::ViewCtx;
+use super::pane::RunPane;
+use super::{Action, Looks, Target};
+use crate::colors;
+use crate::preset::Control;
+use crate::sim::network::{LossSlice, NetworkView};
+use crate::sim::{Activation, DataKind, DecisionGrid, NetworkConfig, Reply, Request, limits};
+use crate::trainer::Command;
+use egui::{Color32, Slider, SliderClamping, Ui};
+use egui_plot::{MarkerShape, Plot, PlotImage, PlotPoint, Points};
+use std::sync::Arc;
+
+/// How often an auto-refreshing loss slice is recomputed.
+const SLICE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
+/// The grid as a texture image (top row = highest y), with the 0.5 contour.
+pub fn grid_image(grid: &DecisionGrid) -> egui::ColorImage {
+    let (rows, cols) = grid.p.dim();
+    let pixels = colors::grid_pixels(&grid.p).into_iter().map(rgb).collect();
+    egui::ColorImage::new([cols, rows], pixels)
+}
+
+/// The predictive entropy `H(p) = -p log2 p - (1-p) log2(1-p)` of the grid as an image:
+/// dark where the model is sure, bright where it is not (with the 0.5 contour).
+pub fn entropy_image(grid: &DecisionGrid) -> egui::ColorImage {
+    let (rows, cols) = grid.p.dim();
+    let h = grid.p.mapv(|p| {
+        let p = f64::from(p).clamp(1e-12, 1.0 - 1e-12);
+        (-(p * p.log2() + (1.0 - p) * (1.0 - p).log2())) as f32
+    });
+    let mut pixels = Vec::with_capacity(rows * cols);
+    for r in (0..rows).rev() {
+        for c in 0..cols {
+            pixels.push(rgb(colors::energy(h[[r, c]])));
+        }
+    }
+    egui::ColorImage::new([cols, rows], pixels)
+}
+
+/// The network views' state of one run.
+#[derive(Default)]
+pub struct NetworkUi {
+    texture: Option<egui::TextureHandle>,
+    /// The texture shows the uncertainty map (else the probability).
+    entropy_drawn: bool,
+    /// The latest loss slice, and whether its texture is current.
+    slice: Option<Arc<Reply>>,
+    slice_texture: Option<egui::TextureHandle>,
+    slice_fresh: bool,
+    /// When a slice was last asked for.
+    slice_asked: Option<std::time::Instant>,
+}
+
+impl NetworkUi {
+    /// Takes in a loss slice.
+    pub fn answer(&mut self, reply: Arc<Reply>) {
+        self.slice = Some(reply);
+        self.slice_fresh = true;
+    }
+
+    /// Whether a loss slice has arrived.
+    pub fn has_slice(&self) -> bool {
+        self.loss_slice().is_some()
+    }
+
+    fn loss_slice(&self) -> Option<&LossSlice> {
+        match self.slice.as_deref() {
+            Some(Reply::LossSlice(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Re-draws the decision-grid texture when the grid (or the map shown) changed.
+    fn refresh_texture(
+        &mut self,
+        ctx: &egui::Context,
+        v: &NetworkView,
+        changed: bool,
+        entropy: bool,
+    ) {
+        if !changed && self.texture.is_some() && self.entropy_drawn == entropy {
+            return;
+        }
+        let Some(grid) = &v.grid else { return };
+        let image = if entropy {
+            entropy_image(grid)
+        } else {
+            grid_image(grid)
+        };
+        self.entropy_drawn = entropy;
+        match &mut self.texture {
+            Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+            None => {
+                self.texture =
+                    Some(ctx.load_texture("decision-grid", image, egui::TextureOptions::LINEAR))
+            }
+        }
+    }
+}
+
+/// The decision boundary, or a slice of the loss landscape, of one run.
+pub fn view_ui(
+    ui: &mut Ui,
+    pane: &RunPane,
+    state: &mut NetworkUi,
+    v: &NetworkView,
+    ctx: &mut ViewCtx<'_, '_>,
+) {
+    let looks = &mut *ctx.looks;
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut looks.state.show_slice, false, "Decision boundary");
+        ui.selectable_value(&mut looks.state.show_slice, true, "Loss landscape")
+            .on_hover_text("A 2D slice of the loss around the network's parameters, along two random filter-normalised directions (Li et al. 2018)");
+    });
+    if looks.state.show_slice {
+        slice_ui(ui, pane, state, ctx);
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut looks.state.entropy_map, false, "P(class 1 | x)");
+        ui.selectable_value(&mut looks.state.entropy_map, true, "uncertainty H(p)")
+            .on_hover_text("The predictive entropy -p ln p - (1-p) ln(1-p), in bits: bright where the model is unsure");
+    });
+    state.refresh_texture(ui.ctx(), v, pane.view_changed, looks.state.entropy_map);
+    let side = ui.available_width().min(ui.available_height());
+    let id = format!("boundary-{}", pane.side.letter());
+    draw_boundary(ui, &id, v, state.texture.as_ref().map(|t| t.id()), side);
+}
+
+fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCtx<'_, '_>) {
+    let looks = &mut *ctx.looks;
+    let mut ask = state.slice.is_none() && state.slice_asked.is_none()
+        || looks.state.slice_auto && state.slice_asked.is_none_or(|t| t.elapsed() >= SLICE_EVERY);
+    ui.horizontal(|ui| {
+        ask |= ui
+            .button("New slice")
+            .on_hover_text("Fresh random directions, at the current state")
+            .clicked();
+        ui.checkbox(&mut looks.state.slice_auto, "every 3 s");
+        ui.checkbox(&mut looks.state.slice_best, "around the best");
+        ui.add(
+            Slider::new(&mut looks.state.slice_span, 0.1..=5.0)
+                .logarithmic(true)
+                .text("span"),
+        );
+    });
+    if ask {
+        ctx.actions.push(Action::Trainer(
+            Target::Side(pane.side),
+            Command::Ask(Request::LossSlice {
+                span: looks.state.slice_span,
+                best: looks.state.slice_best,
+            }),
+        ));
+        state.slice_asked = Some(std::time::Instant::now());
+    }
+    let Some(slice) = state.loss_slice().cloned() else {
+        ui.label("Computing...");
+        return;
+    };
+    if state.slice_fresh || state.slice_texture.is_none() {
+        state.slice_fresh = false;
+        let pixels = colors::energy_pixels(&slice.values, slice.side, true)
+            .into_iter()
+            .map(rgb)
+            .collect();
+        let image = egui::ColorImage::new([slice.side, slice.side], pixels);
+        match &mut state.slice_texture {
+            Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+            None => {
+                state.slice_texture = Some(ui.ctx().load_texture(
+                    "loss-slice",
+                    image,
+                    egui::TextureOptions::LINEAR,
+                ))
+            }
+        }
+    }
+    let Some(tex) = &state.slice_texture else {
+        return;
+    };
+    let centre = slice.values[slice.values.len() / 2];
+    let min = slice.values.iter().cloned().fold(f64::INFINITY, f64::min);
+    ui.label(format!(
+        "L(theta + a d1 + b d2) around the {} parameters: {:.4} at the centre, {:.4} lowest",
+        if slice.best { "best" } else { "current" },
+        centre,
+        min
+    ));
+    let side = ui.available_width().min(ui.available_height());
+    let s = slice.span;
+    Plot::new(format!("loss-slice-{}", pane.side.letter()))
+        .data_aspect(1.0)
+        .width(side)
+        .height(side)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |p| {
+            p.image(PlotImage::new(
+                "loss",
+                tex.id(),
+                PlotPoint::new(0.0, 0.0),
+                egui::vec2(2.0 * s as f32, 2.0 * s as f32),
+            ));
+            p.points(
+                Points::new("theta", vec![[0.0, 0.0]])
+                    .radius(5.0)
+                    .color(Color32::WHITE),
+            );
+        });
+}
+
+/// The network's settings: width, activation, weight decay and the data set. True when
+/// anything changed.
+pub fn controls_ui(ui: &mut Ui, c: &mut NetworkConfig, looks: &Looks) -> bool {
+    let mut changed = false;
+    if looks.shown(Control::Network) {
+        ui.separator();
+        ui.heading("Network");
+        changed |= ui
+            .add(
+                Slider::new(&mut c.hidden, limits::HIDDEN)
+                    .clamping(SliderClamping::Never)
+                    .logarithmic(true)
+                    .text("Hidden width"),
+            )
+            .on_hover_text(TIP_HIDDEN)
+            .changed();
+        changed |= super::controls::combo(
+            ui,
+            "Activation",
+            &mut c.activation,
+            &Activation::ALL,
+            Activation::label,
+            "The hidden units' nonlinearity. Changing it restarts the run.",
+        );
+        changed |= ui
+            .add(
+                Slider::new(&mut c.weight_decay, limits::slider::WEIGHT_DECAY)
+                    .clamping(SliderClamping::Never)
+                    .logarithmic(true)
+                    .text("Weight decay"),
+            )
+            .on_hover_text(TIP_DECAY)
+            .changed();
+    }
+    if looks.shown(Control::Data) {
+        ui.separator();
+        ui.heading("Data");
+        let d = &mut c.data;
+        changed |= super::controls::combo(
+            ui,
+            "Data set",
+            &mut d.kind,
+            &DataKind::ALL,
+            DataKind::label,
+            "The toy problem. Changing the data restarts the run.",
+        );
+        changed |= ui
+            .add(
+                Slider::new(&mut d.samples, limits::slider::SAMPLES)
+                    .clamping(SliderClamping::Never)
+                    .logarithmic(true)
+                    .text("Samples"),
+            )
+            .changed();
+        changed |= ui
+            .add(
+                Slider::new(&mut d.noise, limits::slider::NOISE)
+                    .clamping(SliderClamping::Never)
+                    .text("Noise"),
+            )
+            .changed();
+        changed |= ui
+            .add(
+                Slider::new(&mut d.test_fraction, limits::slider::TEST_FRACTION)
+                    .clamping(SliderClamping::Never)
+                    .text("Test fraction"),
+            )
+            .on_hover_text("Points held out of the energy, to measure generalisation.")
+            .changed();
+    }
+    changed
+}
+
+const TIP_HIDDEN: &str = "Hidden units H: the number of parameters is 5H + 2, the \
+dimension of the landscape being annealed. Changing it restarts the run.";
+const TIP_DECAY: &str = "Weight decay lambda adds lambda * |theta|^2 to the energy: a \
+harmonic confining potential, like a Gaussian prior on the weights. Changing it restarts the run.";
+
+/// One decision-boundary plot of a run: the probability (or entropy) image and the data,
+/// misclassified points ringed.
+fn draw_boundary(
+    ui: &mut egui::Ui,
+    id: &str,
+    v: &NetworkView,
+    texture: Option<egui::TextureId>,
+    side: f32,
+) {
+    let data = Arc::clone(&v.data);
+    let grid = v.grid.clone();
+    Plot::new(id)
+        .data_aspect(1.0)
+        .width(side)
+        .height(side)
+        .show_grid(false)
+        .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |plot_ui| {
+            if let (Some(grid), Some(texture)) = (&grid, texture) {
+                let [lo, hi] = grid.bounds;
+                let centre = PlotPoint::new(
+                    f64::from(lo[0] + hi[0]) / 2.0,
+                    f64::from(lo[1] + hi[1]) / 2.0,
+                );
+                let size = egui::vec2(hi[0] - lo[0], hi[1] - lo[1]);
+                plot_ui.image(PlotImage::new("P(class 1)", texture, centre, size));
+            }
+            let sets = [
+                (&data.train, true, grid.as_ref().map(|g| &g.train_p)),
+                (&data.test, false, grid.as_ref().map(|g| &g.test_p)),
+            ];
+            let mut wrong = Vec::new();
+            for (samples, filled, probs) in sets {
+                for class in 0..2u8 {
+                    let pts: Vec<[f64; 2]> = samples
+                        .x
+                        .rows()
+                        .into_iter()
+                        .zip(samples.y.iter())
+                        .filter(|(_, y)| **y == class)
+                        .map(|(r, _)| [f64::from(r[0]), f64::from(r[1])])
+                        .collect();
+                    let name = format!("{} class {class}", if filled { "train" } else { "test" });
+                    plot_ui.points(
+                        Points::new(name, pts)
+                            .shape(MarkerShape::Circle)
+                            .filled(filled)
+                            .radius(4.0)
+                            .color(rgb(colors::CLASS[class as usize])),
+                    );
+                }
+                if let Some(probs) = probs {
+                    for ((r, y), p) in samples
+                        .x
+                        .rows()
+                        .into_iter()
+                        .zip(samples.y.iter())
+                        .zip(probs)
+                    {
+                        if (*p >= 0.5) != (*y == 1) {
+                            wrong.push([f64::from(r[0]), f64::from(r[1])]);
+                        }
+                    }
+                }
+            }
+            if !wrong.is_empty() {
+                plot_ui.points(
+                    Points::new("misclassified", wrong)
+                        .shape(MarkerShape::Circle)
+                        .filled(false)
+                        .radius(7.0)
+                        .color(rgb(colors::WRONG)),
+                );
+            }
+        });
+}
