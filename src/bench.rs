@@ -134,3 +134,37 @@ pub fn measure_tempering(
     }
     Ok((steps * k as u64) as f64 / start.elapsed().as_secs_f64())
 }
+
+/// Steps per second of a run of `config` stepped and recorded as the trainer does it,
+/// measured for about `seconds` (at most its whole length).
+pub fn run_rate(config: &RunConfig, seconds: f64) -> anyhow::Result<f64> {
+    let mut run = Run::new(config.clone())?;
+    let start = Instant::now();
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds && !run.finished() {
+        for _ in 0..64 {
+            std::hint::black_box(run.step_recorded());
+        }
+        steps += 64;
+    }
+    Ok(steps as f64 / start.elapsed().as_secs_f64().max(1e-9))
+}
+
+/// How long a shipped preset plays at its own pace on this machine: for each of its runs
+/// (A, and B when it compares), the wall-clock seconds given the steps per second this
+/// machine reaches ([`run_rate`]). Returns `(name, seconds of the slower run)`.
+pub fn preset_durations(seconds: f64) -> anyhow::Result<Vec<(&'static str, f64)>> {
+    let mut out = Vec::new();
+    for (name, _) in crate::preset::BUILTIN {
+        let Some(p) = crate::preset::Preset::builtin(name) else {
+            anyhow::bail!("built-in preset {name} does not load");
+        };
+        let mut longest: f64 = 0.0;
+        for config in std::iter::once(&p.run).chain(p.compare.as_ref()) {
+            let rate = run_rate(config, seconds)?;
+            longest = longest.max(p.pace.seconds(config.steps, rate));
+        }
+        out.push((name, longest));
+    }
+    Ok(out)
+}

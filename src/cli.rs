@@ -19,6 +19,9 @@ pub struct Cli {
     /// Open the GUI on this preset instead of the built-in default.
     #[arg(long, value_name = "FILE")]
     pub preset: Option<PathBuf>,
+    /// The window's size in pixels, e.g. 1920x1080 for a projector (default 1280x800).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<[f32; 2]>,
     /// What to do (default: open the GUI).
     #[command(subcommand)]
     pub task: Option<Task>,
@@ -84,6 +87,9 @@ pub struct BenchArgs {
     /// Measure only the case with this many hidden units.
     #[arg(long, value_name = "H")]
     pub hidden: Option<usize>,
+    /// Measure how long each shipped preset plays at its own pace on this machine.
+    #[arg(long)]
+    pub presets: bool,
 }
 
 /// Parses the arguments, runs, and turns any error into one line on stderr.
@@ -102,13 +108,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.task {
         None => {
             let preset = cli.preset.as_deref().map(Preset::load).transpose()?;
-            crate::gui(preset)?;
+            crate::gui(preset, cli.size)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Task::Run(args)) => run(&args).map(|()| ExitCode::SUCCESS),
         Some(Task::Bench(args)) => bench(&args).map(|()| ExitCode::SUCCESS),
         Some(Task::Check { files }) => Ok(check(&files)),
     }
+}
+
+/// `WxH` in pixels, each from 200 to 16384.
+fn parse_size(s: &str) -> Result<[f32; 2], String> {
+    let bad = || format!("`{s}` is not a size: write WxH, e.g. 1920x1080");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    let ok = 200..=16384;
+    if !ok.contains(&w) || !ok.contains(&h) {
+        return Err(format!(
+            "{w}x{h} is out of range: allowed 200..=16384 pixels a side"
+        ));
+    }
+    Ok([w as f32, h as f32])
 }
 
 fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
@@ -259,6 +280,12 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "--seconds must be between 0.01 and 600, got {}",
         args.seconds
     );
+    if args.presets {
+        for (name, seconds) in crate::bench::preset_durations(args.seconds.min(1.0))? {
+            println!("{name:<28} plays in {seconds:>6.1} s");
+        }
+        return Ok(());
+    }
     if args.ui {
         for steps in crate::ui::bench::LENGTHS {
             let ms = crate::ui::bench::frame_ms(steps, 100, false)?;

@@ -38,7 +38,8 @@ pub mod sim;
 pub mod trainer;
 pub mod ui;
 
-/// Opens the desktop app on `preset` (default: the last session, else the built-in default).
-pub fn gui(preset: Option<preset::Preset>) -> anyhow::Result<()> {
-    ui::run(preset)
+/// Opens the desktop app on `preset` (default: the last session, else the built-in
+/// default), in a window of `size` logical pixels (default 1280 x 800).
+pub fn gui(preset: Option<preset::Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()> {
+    ui::run(preset, size)
 }

@@ -9,10 +9,10 @@
 //! the run.
 //!
 //! The trajectory depends only on the run's config: snapshots, pauses and the speed
-//! setting decide *when* steps happen, never *which*. The trainer knows no problem kind:
+//! pace decide *when* steps happen, never *which*. The trainer knows no problem kind:
 //! what it sends of the problem is the problem's own [`ProblemView`].
 
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::sim::suggest::Suggestion;
 use crate::sim::{
     Applied, History, Kind, Observable, ProblemView, RangeError, Reply, Request, Run, RunConfig,
@@ -46,13 +46,13 @@ pub enum Command {
     SetConfig(Box<RunConfig>),
     /// Set the temperature now (reheat or quench).
     SetTemperature(f64),
-    /// Change the speed.
-    SetSpeed(Speed),
+    /// Change the pace.
+    SetPace(Pace),
     /// What to draw of the problem (the decision grid's side; 0 turns it off).
     SetView(ViewRequest),
     /// A question to the problem, answered with [`Event::Answer`].
     Ask(Request),
-    /// Suggest a schedule that fits this many seconds at the current speed, answered with
+    /// Suggest a schedule that fits this many seconds at the measured speed, answered with
     /// [`Event::Suggested`].
     Suggest(f64),
     /// Stop the thread.
@@ -142,18 +142,18 @@ pub struct Crashed(pub String);
 
 impl Trainer {
     /// Starts a trainer on `config`, playing.
-    pub fn spawn(config: RunConfig, speed: Speed, waker: Option<Waker>) -> anyhow::Result<Self> {
+    pub fn spawn(config: RunConfig, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
         let run = Run::new(config)?;
-        Self::spawn_run(run, speed, waker)
+        Self::spawn_run(run, pace, waker)
     }
 
     /// Starts a trainer on a built run, playing.
-    pub fn spawn_run(run: Run, speed: Speed, waker: Option<Waker>) -> anyhow::Result<Self> {
+    pub fn spawn_run(run: Run, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
         let (commands, command_rx) = unbounded();
         let (snapshot_tx, snapshots) = bounded(4);
         let thread = std::thread::Builder::new()
             .name("annealscope-trainer".into())
-            .spawn(move || Worker::new(run, speed, snapshot_tx, waker).main(command_rx))?;
+            .spawn(move || Worker::new(run, pace, snapshot_tx, waker).main(command_rx))?;
         Ok(Self {
             commands,
             snapshots,
@@ -213,7 +213,7 @@ impl Drop for Trainer {
 
 struct Worker {
     run: Run,
-    speed: Speed,
+    pace: Pace,
     playing: bool,
     /// The step at which playing stops by itself (`None`: never).
     stop_at: Option<u64>,
@@ -244,12 +244,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(run: Run, speed: Speed, tx: Sender<Snapshot>, waker: Option<Waker>) -> Self {
+    fn new(run: Run, pace: Pace, tx: Sender<Snapshot>, waker: Option<Waker>) -> Self {
         let now = Instant::now();
         Self {
             stop_at: Some(run.config().steps),
             run,
-            speed,
+            pace,
             playing: true,
             step_budget: 0,
             generation: 0,
@@ -351,8 +351,8 @@ impl Worker {
                 Err(error) => self.refused(error),
             },
             Command::SetTemperature(t) => self.run.set_temperature(t),
-            Command::SetSpeed(speed) => {
-                self.speed = speed;
+            Command::SetPace(pace) => {
+                self.pace = pace;
                 self.restart_rate();
             }
             Command::SetView(request) => {
@@ -425,6 +425,11 @@ impl Worker {
         })
     }
 
+    /// The steps per second the pace asks for (`None`: flat out).
+    fn rate(&self) -> Option<f64> {
+        self.pace.steps_per_second(self.run.config().steps)
+    }
+
     fn restart_rate(&mut self) {
         self.rate_epoch = Instant::now();
         self.rate_steps = 0;
@@ -436,9 +441,9 @@ impl Worker {
             // Manual steps happen at once, whatever the speed.
             return self.step_budget.min(self.batch.max(1));
         }
-        let n = match self.speed {
-            Speed::Max => self.batch,
-            Speed::PerSecond(rate) => {
+        let n = match self.rate() {
+            None => self.batch,
+            Some(rate) => {
                 let allowed = (rate * self.rate_epoch.elapsed().as_secs_f64()).floor() as u64;
                 allowed
                     .saturating_sub(self.rate_steps)
@@ -467,7 +472,7 @@ impl Worker {
             if !self.playing {
                 self.step_budget -= n.min(self.step_budget);
             }
-            if let Speed::Max = self.speed {
+            if self.rate().is_none() {
                 // Aim at batches of about a millisecond, to stay responsive to commands.
                 let took = started.elapsed().as_secs_f64();
                 if took < 0.5e-3 {
@@ -489,9 +494,9 @@ impl Worker {
 
     /// How long to sleep while playing (None: go on at once).
     fn throttle_wait(&self) -> Option<Duration> {
-        match self.speed {
-            Speed::Max => None,
-            Speed::PerSecond(rate) => {
+        match self.rate() {
+            None => None,
+            Some(rate) => {
                 let next = (self.rate_steps + 1) as f64 / rate.max(1e-9);
                 let wait = next - self.rate_epoch.elapsed().as_secs_f64();
                 (wait > 0.0).then(|| Duration::from_secs_f64(wait.min(1.0 / SNAPSHOTS_PER_SECOND)))
@@ -512,7 +517,7 @@ impl Worker {
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();
         let rate = steps.saturating_sub(self.steps_at_last_sent) as f64 / elapsed.max(1e-9);
-        if self.playing && matches!(self.speed, Speed::Max) && rate > 0.0 {
+        if self.playing && self.rate().is_none() && rate > 0.0 {
             self.measured_speed = rate;
         }
         // While stepping, the latest observables; when stopped, exact ones.

@@ -1,6 +1,6 @@
 //! Presets: round trips, malformed files, atomic and consented saves.
 
-use annealscope::pace::Speed;
+use annealscope::pace::Pace;
 use annealscope::preset::{Control, FORMAT_VERSION, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
@@ -91,7 +91,7 @@ prop_compose! {
         description in "\\PC{0,200}",
         landscape in landscape(),
         tempering in prop::option::of((2usize..=32, 1.5f64..100.0, 1u64..1000)),
-        hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Speed, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
+        hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Pace, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
     ) -> Preset {
         Preset {
             version: FORMAT_VERSION,
@@ -118,7 +118,7 @@ prop_compose! {
                 steps,
             },
             compare: None,
-            speed: rate.map_or(Speed::Max, Speed::PerSecond),
+            pace: rate.map_or(Pace::Max, Pace::StepsPerSecond),
             view: ViewConfig {
                 grid,
                 scale,
@@ -128,6 +128,7 @@ prop_compose! {
                 log_energy: flags[3],
                 hidden_controls,
                 plots: PlotSet { temperature: shown[0], energy: shown[1], acceptance: shown[2], observables: shown[3], heat_capacity: flags[2] },
+                presenter_plots: PlotSet { temperature: shown[3], energy: shown[2], acceptance: shown[1], observables: shown[0], heat_capacity: flags[3] },
                 log_landscape: shown[0] ^ flags[0],
                 density_underlay: shown[1] ^ flags[1],
             },
@@ -313,4 +314,21 @@ fn version_1_presets_load_and_run_the_same_trajectories() {
         files.len() + 4,
         "A of every preset and B of the four comparisons"
     );
+}
+
+/// The shipped presets are today's format of the released version-1 ones: the same runs.
+#[test]
+fn shipped_presets_run_what_their_version_1_files_ran() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1");
+    for (name, _) in annealscope::preset::BUILTIN {
+        let old = dir.join(format!("{name}.ron"));
+        if !old.exists() {
+            continue; // added after version 1
+        }
+        let old = Preset::load(&old).unwrap_or_else(|e| panic!("{e}"));
+        let new = Preset::builtin(name).expect("shipped");
+        assert_eq!(new.run, old.run, "{name}");
+        assert_eq!(new.compare, old.compare, "{name}");
+        assert_eq!(new.title, old.title, "{name}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The trainer thread obeys its commands and never waits on its receiver.
 
-use annealscope::pace::Speed;
+use annealscope::pace::Pace;
 use annealscope::sim::{ProblemConfig, RunConfig, Schedule};
 use annealscope::trainer::{Command, Event, Snapshot, Trainer};
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ fn latest(trainer: &Trainer, mut last: Snapshot) -> Snapshot {
 
 #[test]
 fn pause_stops_stepping_and_step_n_advances_exactly_n() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     wait_for(&trainer, |s| s.latest.step > 0);
     trainer.send(Command::Pause);
     let paused = wait_for(&trainer, |s| !s.playing);
@@ -57,7 +57,7 @@ fn pause_stops_stepping_and_step_n_advances_exactly_n() {
 
 #[test]
 fn live_parameter_changes_show_in_the_next_snapshot_without_restarting() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     let first = wait_for(&trainer, |s| s.latest.step > 1000);
     let mut config = long_config();
     config.annealer.step_size = 0.0123;
@@ -89,7 +89,7 @@ fn live_parameter_changes_show_in_the_next_snapshot_without_restarting() {
 
 #[test]
 fn out_of_range_configs_are_refused_with_an_error() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     wait_for(&trainer, |_| true);
     let mut bad = long_config();
     if let ProblemConfig::Network(net) = &mut bad.problem {
@@ -106,7 +106,7 @@ fn out_of_range_configs_are_refused_with_an_error() {
 
 #[test]
 fn reset_returns_to_step_zero_and_reheat_sets_the_temperature() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     wait_for(&trainer, |s| s.latest.step > 5000);
     trainer.send(Command::Pause);
     trainer.send(Command::Reset);
@@ -119,7 +119,7 @@ fn reset_returns_to_step_zero_and_reheat_sets_the_temperature() {
 
 #[test]
 fn speed_limit_is_obeyed() {
-    let trainer = Trainer::spawn(long_config(), Speed::PerSecond(200.0), None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::StepsPerSecond(200.0), None).expect("spawn");
     let start = Instant::now();
     std::thread::sleep(Duration::from_millis(500));
     let s = latest(&trainer, wait_for(&trainer, |_| true));
@@ -139,7 +139,7 @@ fn history_covers_every_step_and_stops_at_the_run_length() {
         steps: 30_000,
         ..RunConfig::default()
     };
-    let trainer = Trainer::spawn(config, Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(config, Pace::Max, None).expect("spawn");
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -164,7 +164,7 @@ fn history_covers_every_step_and_stops_at_the_run_length() {
 
 #[test]
 fn a_receiver_that_never_reads_neither_blocks_nor_grows_the_trainer() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     // Never read for a while; the trainer must keep stepping at full speed.
     std::thread::sleep(Duration::from_millis(1500));
     // What is queued now: the channel's few snapshots plus the trainer's own backlog.
@@ -192,7 +192,7 @@ fn a_receiver_that_never_reads_neither_blocks_nor_grows_the_trainer() {
 
 #[test]
 fn dropping_the_handle_joins_the_thread_within_a_second() {
-    let trainer = Trainer::spawn(long_config(), Speed::Max, None).expect("spawn");
+    let trainer = Trainer::spawn(long_config(), Pace::Max, None).expect("spawn");
     wait_for(&trainer, |s| s.latest.step > 0);
     let start = Instant::now();
     drop(trainer);

@@ -10,7 +10,7 @@
 
 pub mod v1;
 
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::sim::config::check;
 use crate::sim::{RangeError, RunConfig};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 /// The format version this build writes (it reads this one and every older one).
 ///
 /// Version 2: `run.problem` holds either the network (with its `data`) or a landscape;
+/// `speed` became `pace` (`Max`, `StepsPerSecond(r)` or `Duration(seconds)`);
 /// `view.hidden` became `view.hidden_controls`; `view.plots.accuracy` became
 /// `view.plots.observables`.
 pub const FORMAT_VERSION: u32 = 2;
@@ -110,6 +111,8 @@ pub struct ViewConfig {
     pub hidden_controls: Vec<Control>,
     /// Which live plots are shown.
     pub plots: PlotSet,
+    /// Which plots the presenter layout shows: the two or three that tell the story.
+    pub presenter_plots: PlotSet,
     /// Landscape colours on a log scale of `E - E_min`.
     pub log_landscape: bool,
     /// Draw the exact Boltzmann density under the walkers instead of the energy.
@@ -132,6 +135,17 @@ pub struct PlotSet {
     pub heat_capacity: bool,
 }
 
+impl PlotSet {
+    /// Temperature, energy and acceptance: the story of most runs.
+    pub const STORY: PlotSet = PlotSet {
+        temperature: true,
+        energy: true,
+        acceptance: true,
+        observables: false,
+        heat_capacity: false,
+    };
+}
+
 impl Default for PlotSet {
     fn default() -> Self {
         Self {
@@ -147,8 +161,10 @@ impl Default for PlotSet {
 /// A control (or group of controls) a preset can hide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Control {
-    /// Max speed and steps per second.
-    Speed,
+    /// The pace (duration, steps per second or as fast as possible); version 1 called
+    /// it `Speed`.
+    #[serde(alias = "Speed")]
+    Pace,
     /// The run length.
     RunLength,
     /// The schedule and its parameters.
@@ -180,6 +196,7 @@ impl Default for ViewConfig {
             log_energy: true,
             hidden_controls: Vec::new(),
             plots: PlotSet::default(),
+            presenter_plots: PlotSet::STORY,
             log_landscape: true,
             density_underlay: false,
         }
@@ -203,8 +220,8 @@ pub struct Preset {
     pub run: RunConfig,
     /// A second run compared side by side with the first (compare mode).
     pub compare: Option<RunConfig>,
-    /// How fast the trainer steps.
-    pub speed: Speed,
+    /// How fast the run plays.
+    pub pace: Pace,
     /// How the session is shown.
     pub view: ViewConfig,
 }
@@ -217,7 +234,7 @@ impl Default for Preset {
             description: String::new(),
             run: RunConfig::default(),
             compare: None,
-            speed: Speed::Max,
+            pace: Pace::default(),
             view: ViewConfig::default(),
         }
     }
@@ -433,6 +450,7 @@ impl Preset {
             file: file.to_owned(),
             error,
         };
+        self.pace.validate().map_err(|e| range(e.within("pace")))?;
         check("view.scale", self.view.scale, SCALE).map_err(range)?;
         check("view.grid", self.view.grid, crate::sim::limits::GRID).map_err(range)?;
         Ok(())

@@ -7,7 +7,7 @@
 //! `view.plots.accuracy`.
 
 use super::{Control, PlotSet, Preset, ViewConfig};
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::sim::{
     Activation, AnnealerConfig, DataConfig, LandscapeConfig, NetworkConfig, ProblemConfig,
     RunConfig, TemperingConfig,
@@ -24,7 +24,7 @@ pub struct PresetV1 {
     description: String,
     run: RunV1,
     compare: Option<RunV1>,
-    speed: Speed,
+    speed: SpeedV1,
     view: ViewV1,
 }
 
@@ -36,10 +36,17 @@ impl Default for PresetV1 {
             description: String::new(),
             run: RunV1::default(),
             compare: None,
-            speed: Speed::Max,
+            speed: SpeedV1::Max,
             view: ViewV1::default(),
         }
     }
+}
+
+/// How fast version 1 stepped.
+#[derive(Clone, Copy, Debug, Deserialize)]
+enum SpeedV1 {
+    Max,
+    PerSecond(f64),
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -176,7 +183,10 @@ impl PresetV1 {
             description: self.description,
             run: self.run.into_current(),
             compare: self.compare.map(RunV1::into_current),
-            speed: self.speed,
+            pace: match self.speed {
+                SpeedV1::Max => Pace::Max,
+                SpeedV1::PerSecond(r) => Pace::StepsPerSecond(r),
+            },
             view: ViewConfig {
                 grid: v.grid,
                 scale: v.scale,
@@ -192,6 +202,7 @@ impl PresetV1 {
                     observables: v.plots.accuracy,
                     heat_capacity: v.plots.heat_capacity,
                 },
+                presenter_plots: PlotSet::STORY,
                 log_landscape: v.log_landscape,
                 density_underlay: v.density_underlay,
             },

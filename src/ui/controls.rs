@@ -5,7 +5,7 @@
 
 use super::pane::RunPane;
 use super::{Action, Looks, Side, Target};
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::preset::Control;
 use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, limits};
 use crate::trainer::Command;
@@ -285,8 +285,8 @@ pub struct PanelCtx<'a, 'b> {
     pub actions: &'a mut Vec<Action>,
     /// Which run the panel edits, when comparing (else `None`).
     pub editing: Option<&'a mut Side>,
-    /// The session's speed.
-    pub speed: &'a mut Speed,
+    /// The session's pace.
+    pub pace: &'a mut Pace,
 }
 
 /// The control panel, editing `pane`'s settings.
@@ -295,7 +295,7 @@ pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
         looks,
         actions,
         editing,
-        speed,
+        pace,
     } = ctx;
     if let Some(editing) = editing {
         ui.horizontal(|ui| {
@@ -335,36 +335,8 @@ pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
             actions.push(Action::Trainer(Target::Both, Command::Reset));
         }
     });
-    if looks.shown(Control::Speed) {
-        let mut max = matches!(speed, Speed::Max);
-        let mut rate = match *speed {
-            Speed::PerSecond(r) => r,
-            Speed::Max => 1e4,
-        };
-        ui.horizontal(|ui| {
-            let a = ui
-                .checkbox(&mut max, "Max speed")
-                .on_hover_text(TIP_SPEED)
-                .changed();
-            let b = ui
-                .add_enabled(
-                    !max,
-                    Slider::new(&mut rate, limits::slider::STEPS_PER_SECOND)
-                        .clamping(SliderClamping::Never)
-                        .logarithmic(true)
-                        .text("steps/s"),
-                )
-                .on_hover_text(TIP_SPEED)
-                .changed();
-            if a || b {
-                *speed = if max {
-                    Speed::Max
-                } else {
-                    Speed::PerSecond(rate)
-                };
-                actions.push(Action::Trainer(Target::Both, Command::SetSpeed(*speed)));
-            }
-        });
+    if looks.shown(Control::Pace) && pace_ui(ui, pace, run.steps) {
+        actions.push(Action::Trainer(Target::Both, Command::SetPace(*pace)));
     }
     if looks.shown(Control::RunLength) {
         changed |= ui
@@ -536,6 +508,66 @@ pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
     if changed && run != pane.config {
         actions.push(Action::Edit(side, Box::new(run)));
     }
+}
+
+/// The pace: the whole run over a duration, a number of steps per second, or flat out.
+/// True when it changed.
+pub fn pace_ui(ui: &mut Ui, pace: &mut Pace, steps: u64) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let label = match pace {
+            Pace::Duration(_) => "Run over",
+            Pace::StepsPerSecond(_) => "Steps/s",
+            Pace::Max => "Flat out",
+        };
+        ComboBox::from_id_salt("pace")
+            .selected_text(label)
+            .show_ui(ui, |ui| {
+                let seconds = pace.seconds(steps, f64::INFINITY).clamp(1.0, 3600.0);
+                let rate = pace
+                    .steps_per_second(steps)
+                    .unwrap_or(1e4)
+                    .clamp(*limits::slider::STEPS_PER_SECOND.start(), 1e6);
+                for (choice, name) in [
+                    (Pace::Duration(seconds), "Run over a duration"),
+                    (Pace::StepsPerSecond(rate), "Steps per second"),
+                    (Pace::Max, "Flat out (as fast as possible)"),
+                ] {
+                    let same = std::mem::discriminant(&choice) == std::mem::discriminant(pace);
+                    if ui.selectable_label(same, name).clicked() && !same {
+                        *pace = choice;
+                        changed = true;
+                    }
+                }
+            })
+            .response
+            .on_hover_text(TIP_SPEED);
+        match pace {
+            Pace::Duration(s) => {
+                changed |= ui
+                    .add(
+                        DragValue::new(s)
+                            .range(crate::pace::DURATION)
+                            .speed(1.0)
+                            .suffix(" s"),
+                    )
+                    .on_hover_text("Wall-clock seconds the whole run takes")
+                    .changed();
+            }
+            Pace::StepsPerSecond(r) => {
+                changed |= ui
+                    .add(
+                        Slider::new(r, limits::slider::STEPS_PER_SECOND)
+                            .clamping(SliderClamping::Never)
+                            .logarithmic(true),
+                    )
+                    .on_hover_text(TIP_SPEED)
+                    .changed();
+            }
+            Pace::Max => {}
+        }
+    });
+    changed
 }
 
 /// Parallel tempering on or off, and its ladder. True when anything changed.

@@ -3,15 +3,16 @@
 //! the current temperature and the walkers' histogram; and the thermodynamic readouts,
 //! exact by quadrature and estimated from the walkers, with `<E>(T)` and `C(T)` curves.
 
+use super::format::number;
+use super::key::{self, Mark};
 use super::kinds::ViewCtx;
 use super::pane::RunPane;
 use super::{Action, Looks, Notice};
 use crate::colors;
-use crate::pace::Speed;
 use crate::sim::landscape::{EnergyGrid, LandscapeView, Thermo, walker_thermo};
 use crate::sim::{LandscapeConfig, ProblemView, Surface, limits};
 use egui::{Color32, Slider, SliderClamping, Ui};
-use egui_plot::{Arrows, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, VLine};
+use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, VLine};
 use std::sync::Arc;
 
 /// Speeds at or below this many steps per second draw each proposal.
@@ -145,7 +146,6 @@ fn walkers_plot(
         .data_aspect(1.0)
         .width(width)
         .height(height)
-        .legend(Legend::default())
         .show(ui, |p| {
             p.image(image_item(underlay_name, underlay, bounds));
             p.line(
@@ -153,7 +153,7 @@ fn walkers_plot(
                     "trail of walker 0",
                     PlotPoints::from(l.trail.iter().map(|w| [w[0], w[1]]).collect::<Vec<_>>()),
                 )
-                .color(Color32::from_rgb(255, 210, 60)),
+                .color(TRAIL),
             );
             if let Some(t) = tempering {
                 let k = t.ladder.len();
@@ -180,15 +180,52 @@ fn walkers_plot(
                 .color(rgb(colors::WALKER)),
             );
             if slow && let Some((from, to, accepted)) = l.last_move {
-                let color = if accepted {
-                    Color32::from_rgb(60, 200, 80)
+                // Shape as well as colour: an accepted move is a solid arrow, a rejected
+                // one a dashed line ending in a cross.
+                if accepted {
+                    p.arrows(Arrows::new("accepted move", vec![from], vec![to]).color(ACCEPTED));
                 } else {
-                    Color32::from_rgb(230, 60, 60)
-                };
-                p.arrows(Arrows::new("last proposal", vec![from], vec![to]).color(color));
+                    p.line(
+                        Line::new("rejected move", PlotPoints::from(vec![from, to]))
+                            .color(REJECTED)
+                            .style(egui_plot::LineStyle::dashed_dense()),
+                    );
+                    p.points(
+                        Points::new("rejected move", vec![to])
+                            .shape(egui_plot::MarkerShape::Cross)
+                            .radius(6.0)
+                            .color(REJECTED),
+                    );
+                }
             }
         });
+    ui.horizontal_wrapped(|ui| {
+        key::marker(ui, "walkers", Mark::Circle, true, rgb(colors::WALKER));
+        key::line(ui, "trail of walker 0", TRAIL, false);
+        if tempering.is_some() {
+            key::marker(
+                ui,
+                "hotter replicas (blue to red)",
+                Mark::Circle,
+                true,
+                super::tempering::slot_color(1, 2),
+            );
+        }
+        if slow {
+            key::line(ui, "accepted", ACCEPTED, false);
+            key::marker(ui, "rejected", Mark::Cross, false, REJECTED);
+        }
+    });
 }
+
+/// Colour of the trail of walker 0.
+const TRAIL: Color32 = Color32::from_rgb(255, 210, 60);
+/// Colour of an accepted proposal.
+const ACCEPTED: Color32 = Color32::from_rgb(60, 200, 80);
+/// Colour of a rejected proposal.
+const REJECTED: Color32 = Color32::from_rgb(230, 60, 60);
+/// Height of the key under the walkers.
+const KEY_HEIGHT: f32 = 24.0;
 
 /// The walkers of one run on their landscape, and the exact density and the walkers'
 /// histogram below.
@@ -212,7 +249,10 @@ pub fn view_ui(
         _ => energy_tex.clone(),
     };
     let bounds = l.grid.bounds;
-    let slow = matches!(looks.speed, Speed::PerSecond(r) if r <= SLOW);
+    let slow = looks
+        .pace
+        .steps_per_second(pane.config.steps)
+        .is_some_and(|r| r <= SLOW);
     ui.strong(format!(
         "{}: {} walkers at T = {:.3e}",
         l.surface.label(),
@@ -229,7 +269,9 @@ pub fn view_ui(
         .on_hover_text("Draw exp(-E/T)/Z at the current T under the walkers instead of E");
     });
     let width = ui.available_width();
-    let side = width.min(ui.available_height() * 0.62);
+    let side = width
+        .min(ui.available_height() * 0.62 - KEY_HEIGHT)
+        .max(60.0);
     let underlay_name = if density_underlay {
         "exp(-E/T)/Z"
     } else {
@@ -298,8 +340,8 @@ pub fn readouts_ui(
             ui.end_row();
             let row = |ui: &mut egui::Ui, name: &str, tip: &str, f: fn(&Thermo) -> f64| {
                 ui.label(name).on_hover_text(tip);
-                ui.monospace(format!("{:.4e}", f(&exact)));
-                ui.monospace(format!("{:.4e}", f(&est)));
+                ui.monospace(number(f(&exact)));
+                ui.monospace(number(f(&est)));
                 ui.end_row();
             };
             row(
@@ -363,8 +405,10 @@ pub fn readouts_ui(
             Plot::new(format!("{id}-{}", pane.side.letter()))
                 .width(half)
                 .height(height)
-                .legend(Legend::default())
-                .x_axis_formatter(|m, _| format!("{:.0e}", 10f64.powf(m.value)))
+                .x_axis_label("temperature T (log)")
+                .y_axis_label(name)
+                .x_axis_formatter(|m, _| number(10f64.powf(m.value)))
+                .y_axis_formatter(|m, _| number(m.value))
                 .show(ui, |p| {
                     let pts: Vec<[f64; 2]> = curves.iter().map(|c| [c[0], c[k]]).collect();
                     p.line(Line::new(name, PlotPoints::from(pts)));

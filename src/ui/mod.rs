@@ -10,6 +10,8 @@
 pub mod bench;
 mod concepts;
 mod controls;
+pub mod format;
+mod key;
 pub mod kinds;
 mod landscape;
 mod network;
@@ -20,10 +22,11 @@ mod tempering;
 
 pub use pane::RunPane;
 
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::preset::{Control, Preset, ViewConfig};
 use crate::sim::{PlotKind, RunConfig, StepRecord};
 use crate::trainer::{Command, Waker};
+use format::{clock, number, percent};
 use std::path::PathBuf;
 
 /// Which run: the first, or the one compared with it.
@@ -148,6 +151,8 @@ pub struct ViewState {
     pub formula_edit: Option<String>,
     /// The time budget for suggested schedules, in seconds.
     pub suggest_seconds: f64,
+    /// The presenter's control strip is hidden.
+    pub strip_hidden: bool,
 }
 
 impl Default for ViewState {
@@ -166,8 +171,18 @@ impl Default for ViewState {
             dragging: None,
             formula_edit: None,
             suggest_seconds: 10.0,
+            strip_hidden: false,
         }
     }
+}
+
+/// Where something was drawn in the last frame (for layout checks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placed {
+    /// What it is: a panel, a run's view, a plot.
+    pub name: String,
+    /// Its rectangle in logical pixels.
+    pub rect: egui::Rect,
 }
 
 /// What views read of the looks, and the toggles they may flip.
@@ -176,8 +191,8 @@ pub struct Looks<'a> {
     pub saved: &'a mut ViewConfig,
     /// The runtime view state.
     pub state: &'a mut ViewState,
-    /// The session's speed.
-    pub speed: Speed,
+    /// The session's pace.
+    pub pace: Pace,
     /// Two runs are shown.
     pub comparing: bool,
 }
@@ -195,8 +210,8 @@ pub struct App {
     pub title: String,
     /// The session's description for students.
     pub description: String,
-    /// How fast the trainers step.
-    pub speed: Speed,
+    /// How fast the runs play.
+    pub pace: Pace,
     /// The saved view settings.
     pub view: ViewConfig,
     /// Run A.
@@ -210,6 +225,8 @@ pub struct App {
     /// Messages for the user, newest last.
     pub notices: Vec<Notice>,
     actions: Vec<Action>,
+    /// Where the panels and views were drawn in the last frame.
+    layout: Vec<Placed>,
     plots: plots::PlotsState,
     presets: presets::PresetsState,
     /// The context, for waking the UI from the trainers.
@@ -223,6 +240,9 @@ pub struct App {
     saved_rx: crossbeam_channel::Receiver<Notice>,
 }
 
+/// How much larger everything is in the presenter layout.
+const PRESENTER_ZOOM: f32 = 1.25;
+
 /// Notices kept on screen at most (older ones are dropped).
 const NOTICES: usize = 4;
 
@@ -230,12 +250,12 @@ impl App {
     /// Starts the trainers of `preset` and builds the app around them. `ctx` is woken by
     /// the trainers whenever a snapshot is sent.
     pub fn new(ctx: &egui::Context, preset: Preset) -> anyhow::Result<Self> {
-        let a = RunPane::start(Side::A, preset.run.clone(), preset.speed, Some(waker(ctx)))?;
+        let a = RunPane::start(Side::A, preset.run.clone(), preset.pace, Some(waker(ctx)))?;
         let (saved_tx, saved_rx) = crossbeam_channel::unbounded();
         let mut app = Self {
             title: preset.title,
             description: preset.description,
-            speed: preset.speed,
+            pace: preset.pace,
             view: preset.view,
             a,
             b: None,
@@ -243,6 +263,7 @@ impl App {
             state: ViewState::default(),
             notices: Vec::new(),
             actions: Vec::new(),
+            layout: Vec::new(),
             plots: plots::PlotsState::default(),
             presets: presets::PresetsState::default(),
             ctx: ctx.clone(),
@@ -266,7 +287,7 @@ impl App {
             description: self.description.clone(),
             run: self.a.config.clone(),
             compare: self.b.as_ref().map(|b| b.config.clone()),
-            speed: self.speed,
+            pace: self.pace,
             view: self.view.clone(),
             ..Preset::default()
         }
@@ -355,10 +376,10 @@ impl App {
                 self.editing = Side::A;
             }
             Action::Restart(side) => {
-                let (speed, waker) = (self.speed, waker(&self.ctx));
+                let (pace, waker) = (self.pace, waker(&self.ctx));
                 let request = self.view_request();
                 if let Some(p) = self.pane_mut(side) {
-                    match p.restart(speed, Some(waker)) {
+                    match p.restart(pace, Some(waker)) {
                         Ok(()) => p.send(Command::SetView(request)),
                         Err(e) => {
                             let n = Notice::error(Some(side), e.to_string());
@@ -382,7 +403,7 @@ impl App {
 
     /// Starts comparing with a second run on `config` (from step 0, with A restarted too).
     pub fn start_compare(&mut self, config: RunConfig) {
-        match RunPane::start(Side::B, config, self.speed, Some(waker(&self.ctx))) {
+        match RunPane::start(Side::B, config, self.pace, Some(waker(&self.ctx))) {
             Ok(b) => {
                 b.send(Command::SetView(self.view_request()));
                 self.b = Some(b);
@@ -396,7 +417,7 @@ impl App {
     pub fn load_preset(&mut self, preset: Preset) {
         self.title = preset.title;
         self.description = preset.description;
-        self.speed = preset.speed;
+        self.pace = preset.pace;
         self.view = preset.view;
         self.b = None;
         self.editing = Side::A;
@@ -405,7 +426,7 @@ impl App {
         let request = self.view_request();
         for c in [
             Command::SetConfig(Box::new(self.a.config.clone())),
-            Command::SetSpeed(self.speed),
+            Command::SetPace(self.pace),
             Command::SetView(request),
             Command::Reset,
             Command::Play,
@@ -526,9 +547,16 @@ impl App {
     }
 
     fn apply_looks(&mut self, ctx: &egui::Context) {
-        if self.applied_scale != self.view.scale {
-            ctx.set_zoom_factor(self.view.scale);
-            self.applied_scale = self.view.scale;
+        // The presenter layout is read from the back of a hall: larger type.
+        let scale = self.view.scale
+            * if self.view.presenter {
+                PRESENTER_ZOOM
+            } else {
+                1.0
+            };
+        if self.applied_scale != scale {
+            ctx.set_zoom_factor(scale);
+            self.applied_scale = scale;
         }
         if self.applied_dark != Some(self.view.dark) {
             ctx.set_theme(if self.view.dark {
@@ -547,17 +575,28 @@ impl App {
         self.ingest();
         self.keyboard(&ctx);
         let grid = self.view.grid;
-        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
-        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        self.layout.clear();
+        let r = egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        self.place("menu", r.response.rect);
+        if self.view.presenter {
+            let r = egui::Panel::top("strip").show(ui, |ui| self.strip_ui(ui));
+            self.place("strip", r.response.rect);
+        }
+        let r = egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        self.place("status", r.response.rect);
         if !self.view.presenter {
-            egui::Panel::left("controls")
+            let width = ctx.content_rect().width();
+            let r = egui::Panel::left("controls")
                 .resizable(true)
-                .default_size(300.0)
+                .default_size((width * 0.26).clamp(220.0, 320.0))
+                .max_size(width * 0.45)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| self.controls_ui(ui));
                 });
+            self.place("controls", r.response.rect);
         }
-        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        let r = egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        self.place("central", r.response.rect);
         concepts::concepts_window(&ctx, &mut self.state.concepts);
         let session = self.session();
         presets::presets_window(
@@ -578,6 +617,74 @@ impl App {
         }
     }
 
+    fn place(&mut self, name: &str, rect: egui::Rect) {
+        self.layout.push(Placed {
+            name: name.to_owned(),
+            rect,
+        });
+    }
+
+    /// Where the panels, views and plots were drawn in the last frame.
+    pub fn placed(&self) -> impl Iterator<Item = &Placed> {
+        self.layout.iter().chain(&self.plots.placed)
+    }
+
+    /// Whether the plots did not fit in the last frame and scroll.
+    pub fn plots_scroll(&self) -> bool {
+        self.plots.scrolls
+    }
+
+    /// The presenter's strip: the title as a caption, and the run controls a lecturer
+    /// needs (hideable).
+    fn strip_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.add(egui::Label::new(egui::RichText::new(&self.title).heading()).truncate());
+        });
+        if self.state.strip_hidden {
+            if ui
+                .small_button("Show controls")
+                .on_hover_text("Play, step, reset, reheat and the pace")
+                .clicked()
+            {
+                self.state.strip_hidden = false;
+            }
+            return;
+        }
+        ui.horizontal(|ui| {
+            let label = if self.playing() { "Pause" } else { "Play" };
+            if ui.button(label).on_hover_text("Space").clicked() {
+                self.actions.push(self.toggle_play());
+            }
+            if ui
+                .button("Step")
+                .on_hover_text("S or Right arrow")
+                .clicked()
+            {
+                self.actions
+                    .push(Action::Trainer(Target::Both, Command::Step(1)));
+            }
+            if ui.button("Reset").on_hover_text("R").clicked() {
+                self.actions
+                    .push(Action::Trainer(Target::Both, Command::Reset));
+            }
+            if ui.button("Reheat").on_hover_text("H: back to T0").clicked() {
+                self.actions.push(self.reheat());
+            }
+            let steps = self.a.config.steps;
+            if controls::pace_ui(ui, &mut self.pace, steps) {
+                self.actions
+                    .push(Action::Trainer(Target::Both, Command::SetPace(self.pace)));
+            }
+            if ui
+                .small_button("Hide")
+                .on_hover_text("Hide these controls")
+                .clicked()
+            {
+                self.state.strip_hidden = true;
+            }
+        });
+    }
+
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
         let comparing = self.b.is_some();
         let mut editing = self.editing;
@@ -588,7 +695,7 @@ impl App {
         let mut looks = Looks {
             saved: &mut self.view,
             state: &mut self.state,
-            speed: self.speed,
+            pace: self.pace,
             comparing,
         };
         controls::controls_ui(
@@ -598,7 +705,7 @@ impl App {
                 looks: &mut looks,
                 actions: &mut self.actions,
                 editing: comparing.then_some(&mut editing),
-                speed: &mut self.speed,
+                pace: &mut self.pace,
             },
         );
         self.editing = editing;
@@ -617,10 +724,10 @@ impl App {
                     Some(side) if self.b.is_some() => format!("Run {}: {}", side.letter(), n.text),
                     _ => n.text.clone(),
                 };
-                ui.colored_label(color, text);
                 if ui.small_button("Dismiss").clicked() {
                     dismissed = Some(i);
                 }
+                ui.add(egui::Label::new(egui::RichText::new(text).color(color)).truncate());
             });
         }
         if let Some(i) = dismissed {
@@ -631,79 +738,111 @@ impl App {
             if let Some(c) = &pane.crashed {
                 let side = pane.side;
                 ui.horizontal(|ui| {
+                    if ui.button("Restart").clicked() {
+                        actions.push(Action::Restart(side));
+                    }
                     ui.colored_label(
                         ui.visuals().error_fg_color,
                         format!("Run {}: {c}", side.letter()),
                     );
-                    if ui.button("Restart").clicked() {
-                        actions.push(Action::Restart(side));
-                    }
                 });
             }
         }
-        if !self.description.is_empty() {
+        if !self.description.is_empty() && !self.view.presenter {
             egui::CollapsingHeader::new("About this session")
                 .default_open(false)
                 .show(ui, |ui| ui.label(&self.description));
         }
-        let size = ui.available_size();
+        let area = ui.available_rect_before_wrap();
         let comparing = self.b.is_some();
-        let left = if comparing {
-            size.x * 0.55
+        let n = if comparing { 2.0 } else { 1.0 };
+        let gap = ui.spacing().item_spacing.x;
+        // The problem's view gets the largest share: beside the plots when the area is
+        // wide, above them when it is tall.
+        let wide = area.width() >= area.height() * 1.15;
+        let (views, column) = if wide {
+            let w = (area.width() * if comparing { 0.62 } else { 0.55 })
+                .min(area.height() * n)
+                .max(area.width() * 0.4);
+            let (left, right) = area.split_left_right_at_x(area.left() + w);
+            (left, right.with_min_x(right.left() + gap))
         } else {
-            (size.x * 0.45).min(size.y)
+            let h = (area.height() * 0.55).min(area.width() / n);
+            let (top, bottom) = area.split_top_bottom_at_y(area.top() + h);
+            (top, bottom.with_min_y(bottom.top() + gap))
+        };
+        let shown = if self.view.presenter {
+            self.view.presenter_plots
+        } else {
+            self.view.plots
         };
         let mut looks = Looks {
             saved: &mut self.view,
             state: &mut self.state,
-            speed: self.speed,
+            pace: self.pace,
             comparing,
         };
-        let actions = &mut self.actions;
         let (a, b) = (&mut self.a, &mut self.b);
-        ui.horizontal_top(|ui| {
-            ui.allocate_ui_with_layout(
-                egui::vec2(left, size.y),
-                egui::Layout::top_down(egui::Align::Min),
-                |ui| {
-                    let mut ctx = kinds::ViewCtx {
-                        looks: &mut looks,
-                        actions,
-                    };
-                    match b {
-                        None => kinds::central_ui(ui, a, &mut ctx),
-                        Some(b) => {
-                            let half = (left - ui.spacing().item_spacing.x) / 2.0;
-                            ui.horizontal_top(|ui| {
-                                for pane in [&mut *a, &mut *b] {
-                                    ui.allocate_ui_with_layout(
-                                        egui::vec2(half, size.y),
-                                        egui::Layout::top_down(egui::Align::Min),
-                                        |ui| {
-                                            ui.strong(format!("Run {}", pane.side.letter()));
-                                            kinds::central_ui(ui, pane, &mut ctx);
-                                        },
-                                    );
-                                }
-                            });
-                        }
-                    }
-                },
+        let mut placed = Vec::new();
+        // The views, side by side when comparing.
+        let each = (views.width() - gap * (n - 1.0)) / n;
+        for (k, pane) in std::iter::once(&mut *a).chain(b.as_mut()).enumerate() {
+            let rect = egui::Rect::from_min_size(
+                views.min + egui::vec2(k as f32 * (each + gap), 0.0),
+                egui::vec2(each, views.height()),
             );
-            ui.allocate_ui_with_layout(
-                egui::vec2(ui.available_width(), size.y),
-                egui::Layout::top_down(egui::Align::Min),
-                |ui| {
-                    kinds::readouts_ui(ui, a, &looks);
-                    tempering::panel_ui(ui, a, comparing);
-                    if let Some(b) = b.as_mut() {
-                        kinds::readouts_ui(ui, b, &looks);
-                        tempering::panel_ui(ui, b, comparing);
-                    }
-                    plots::plots_ui(ui, a, b.as_ref(), &mut looks, &mut self.plots, &self.title);
-                },
+            let mut child = ui.new_child(
+                egui::UiBuilder::new()
+                    .id_salt(("view", k))
+                    .max_rect(rect)
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
             );
+            child.set_clip_rect(rect.intersect(ui.clip_rect()));
+            if comparing {
+                child.strong(format!("Run {}", pane.side.letter()));
+            }
+            let mut ctx = kinds::ViewCtx {
+                looks: &mut looks,
+                actions: &mut *actions,
+            };
+            kinds::central_ui(&mut child, pane, &mut ctx);
+            placed.push(Placed {
+                name: format!("view {}", pane.side.letter()),
+                rect: child.min_rect().intersect(rect),
+            });
+        }
+        // The plot column: readouts, the ladder panels, the live plots; it scrolls when
+        // they do not fit.
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .id_salt("plot-column")
+                .max_rect(column)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        let title = self.title.as_str();
+        let plots = &mut self.plots;
+        egui::ScrollArea::vertical()
+            .id_salt("plot-column-scroll")
+            .auto_shrink(false)
+            .max_height(column.height())
+            .show(&mut child, |ui| {
+                let top = ui.cursor().top();
+                kinds::readouts_ui(ui, a, &looks);
+                tempering::panel_ui(ui, a, comparing);
+                if let Some(b) = b.as_mut() {
+                    kinds::readouts_ui(ui, b, &looks);
+                    tempering::panel_ui(ui, b, comparing);
+                }
+                let used = ui.cursor().top() - top;
+                let height = (column.height() - used).max(0.0);
+                plots::plots_ui(ui, a, b.as_ref(), &mut looks, plots, shown, height, title);
+            });
+        placed.push(Placed {
+            name: "plot column".into(),
+            rect: column,
         });
+        self.layout.extend(placed);
+        ui.advance_cursor_after_rect(area);
     }
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {
@@ -797,42 +936,105 @@ impl App {
         } else {
             String::new()
         };
-        ui.horizontal_wrapped(|ui| {
-            let Some(l) = &pane.latest else {
-                ui.label("Starting...");
-                return;
-            };
-            let r = &l.record;
-            let state = if l.playing {
-                "running"
-            } else if l.finished {
-                "finished"
-            } else {
-                "paused"
-            };
-            ui.label(format!("{prefix}{state}  |  step {}", r.step));
-            ui.separator();
-            ui.label(format!("{:.0} steps/s", l.steps_per_second));
-            ui.separator();
-            ui.label(format!("T = {:.3e}", l.schedule.temperature()));
-            ui.separator();
-            ui.label(format!("E = {:.5}", r.energy));
-            ui.separator();
-            ui.label(format!("best E = {:.5}", r.best_energy));
-            ui.separator();
-            ui.label(format!("acceptance {:.1}%", 100.0 * r.acceptance_rate));
-            ui.separator();
-            ui.label(format!("sigma = {:.3e}", l.step_size));
-            for (o, v) in l.observables.iter().zip(r.observables) {
-                if o.status && v.is_finite() {
+        let Some(l) = &pane.latest else {
+            ui.label("Starting...");
+            return;
+        };
+        let r = &l.record;
+        let state = if l.playing {
+            "running"
+        } else if l.finished {
+            "finished"
+        } else {
+            "paused"
+        };
+        // (priority, text, tip): the most important fields stay when the bar is narrow.
+        let mut fields: Vec<(u8, String, &str)> = vec![
+            (0, format!("{prefix}{state}, step {}", r.step), ""),
+            (
+                1,
+                format!("T {}", number(l.schedule.temperature())),
+                "temperature",
+            ),
+            (2, format!("E {}", number(r.energy)), "energy"),
+            (
+                5,
+                format!("best {}", number(r.best_energy)),
+                "lowest energy so far",
+            ),
+            (
+                4,
+                format!("acceptance {}", percent(r.acceptance_rate)),
+                "accepted share of the recent moves",
+            ),
+        ];
+        for (o, v) in l.observables.iter().zip(r.observables) {
+            if o.status && v.is_finite() {
+                let text = match o.plot {
+                    PlotKind::Steps { fraction: true, .. } => format!("{} {}", o.label, percent(v)),
+                    _ => format!("{} {}", o.label, number(v)),
+                };
+                fields.push((6, text, o.tip));
+            }
+        }
+        fields.push((
+            8,
+            format!("sigma {}", number(l.step_size)),
+            "step size in force",
+        ));
+        fields.push((
+            7,
+            format!("{} steps/s", number(l.steps_per_second.round())),
+            "measured speed",
+        ));
+        if l.playing && r.step < pane.config.steps {
+            let rate = self
+                .pace
+                .steps_per_second(pane.config.steps)
+                .unwrap_or(f64::INFINITY)
+                .min(l.steps_per_second.max(1e-9));
+            let left = (pane.config.steps - r.step) as f64 / rate;
+            fields.push((
+                3,
+                format!("{} left", clock(left)),
+                "wall-clock time to the end of the run at this pace",
+            ));
+        }
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let color = ui.visuals().text_color();
+        let widths: Vec<f32> = fields
+            .iter()
+            .map(|(_, text, _)| {
+                ui.fonts_mut(|f| f.layout_no_wrap(text.clone(), font.clone(), color).size().x)
+            })
+            .collect();
+        // A separator and the spacing around it.
+        let sep = 2.0 * ui.spacing().item_spacing.x + 1.0;
+        let mut order: Vec<usize> = (0..fields.len()).collect();
+        order.sort_by_key(|&i| fields[i].0);
+        let mut keep = vec![false; fields.len()];
+        let mut used = 0.0;
+        let room = ui.available_width() - 4.0;
+        for i in order {
+            let w = widths[i] + if used > 0.0 { sep } else { 0.0 };
+            if used + w <= room {
+                keep[i] = true;
+                used += w;
+            }
+        }
+        ui.horizontal(|ui| {
+            let mut first = true;
+            for ((_, text, tip), keep) in fields.into_iter().zip(keep) {
+                if !keep {
+                    continue;
+                }
+                if !first {
                     ui.separator();
-                    let text = match o.plot {
-                        PlotKind::Steps { fraction: true, .. } => {
-                            format!("{} {:.1}%", o.label, 100.0 * v)
-                        }
-                        _ => format!("{} {v:.4}", o.label),
-                    };
-                    ui.label(text).on_hover_text(o.tip);
+                }
+                first = false;
+                let label = ui.add(egui::Label::new(text).extend());
+                if !tip.is_empty() {
+                    label.on_hover_text(tip);
                 }
             }
         });
@@ -928,11 +1130,11 @@ impl eframe::App for App {
 
 /// Opens the window and runs the app until it is closed: on `preset` if given, else on
 /// the last session (saved on exit), else on the built-in default.
-pub fn run(preset: Option<Preset>) -> anyhow::Result<()> {
+pub fn run(preset: Option<Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("annealscope")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size(size.unwrap_or([1280.0, 800.0]))
             .with_min_inner_size([800.0, 500.0]),
         ..Default::default()
     };

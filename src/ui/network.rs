@@ -4,6 +4,7 @@
 //! ringed in red), the uncertainty map, a slice of the loss landscape; and the network's
 //! controls (width, activation, weight decay, data).
 
+use super::key::{self, Mark};
 use super::kinds::ViewCtx;
 use super::pane::RunPane;
 use super::{Action, Looks, Target};
@@ -132,7 +133,10 @@ pub fn view_ui(
             .on_hover_text("The predictive entropy -p ln p - (1-p) ln(1-p), in bits: bright where the model is unsure");
     });
     state.refresh_texture(ui.ctx(), v, pane.view_changed, looks.state.entropy_map);
-    let side = ui.available_width().min(ui.available_height());
+    let side = ui
+        .available_width()
+        .min(ui.available_height() - KEY_HEIGHT)
+        .max(60.0);
     let id = format!("boundary-{}", pane.side.letter());
     draw_boundary(ui, &id, v, state.texture.as_ref().map(|t| t.id()), side);
 }
@@ -197,13 +201,12 @@ fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCt
         centre,
         min
     ));
-    let side = ui.available_width().min(ui.available_height());
+    let side = ui.available_width().min(ui.available_height()).max(60.0);
     let s = slice.span;
     Plot::new(format!("loss-slice-{}", pane.side.letter()))
         .data_aspect(1.0)
         .width(side)
         .height(side)
-        .legend(egui_plot::Legend::default())
         .show(ui, |p| {
             p.image(PlotImage::new(
                 "loss",
@@ -314,7 +317,6 @@ fn draw_boundary(
         .height(side)
         .show_grid(false)
         .allow_scroll(false)
-        .legend(egui_plot::Legend::default())
         .show(ui, |plot_ui| {
             if let (Some(grid), Some(texture)) = (&grid, texture) {
                 let [lo, hi] = grid.bounds;
@@ -341,9 +343,15 @@ fn draw_boundary(
                         .map(|(r, _)| [f64::from(r[0]), f64::from(r[1])])
                         .collect();
                     let name = format!("{} class {class}", if filled { "train" } else { "test" });
+                    // Class 0 circles, class 1 squares: shape as well as colour.
+                    let shape = if class == 0 {
+                        MarkerShape::Circle
+                    } else {
+                        MarkerShape::Square
+                    };
                     plot_ui.points(
                         Points::new(name, pts)
-                            .shape(MarkerShape::Circle)
+                            .shape(shape)
                             .filled(filled)
                             .radius(4.0)
                             .color(rgb(colors::CLASS[class as usize])),
@@ -368,9 +376,25 @@ fn draw_boundary(
                     Points::new("misclassified", wrong)
                         .shape(MarkerShape::Circle)
                         .filled(false)
-                        .radius(7.0)
+                        .radius(8.0)
                         .color(rgb(colors::WRONG)),
                 );
             }
         });
+    ui.horizontal_wrapped(|ui| {
+        let [c0, c1] = colors::CLASS.map(rgb);
+        key::marker(ui, "class 0", Mark::Circle, true, c0);
+        key::marker(ui, "class 1", Mark::Square, true, c1);
+        key::marker(
+            ui,
+            "test (hollow)",
+            Mark::Circle,
+            false,
+            ui.visuals().text_color(),
+        );
+        key::marker(ui, "misclassified", Mark::Ring, false, rgb(colors::WRONG));
+    });
 }
+
+/// Height of the key under a map.
+const KEY_HEIGHT: f32 = 24.0;

@@ -5,7 +5,7 @@
 use super::kinds::KindUi;
 use super::tempering::TemperingState;
 use super::{Notice, Side};
-use crate::pace::Speed;
+use crate::pace::Pace;
 use crate::sim::suggest::Suggestion;
 use crate::sim::{History, Observable, ProblemView, RunConfig, ScheduleState, StepRecord};
 use crate::trainer::{Command, Crashed, Event, Snapshot, Trainer, Waker};
@@ -64,10 +64,10 @@ impl RunPane {
     pub fn start(
         side: Side,
         config: RunConfig,
-        speed: Speed,
+        pace: Pace,
         waker: Option<Waker>,
     ) -> anyhow::Result<Self> {
-        let trainer = Trainer::spawn(config.clone(), speed, waker)?;
+        let trainer = Trainer::spawn(config.clone(), pace, waker)?;
         Ok(Self {
             side,
             trainer: Some(trainer),
@@ -85,8 +85,8 @@ impl RunPane {
     }
 
     /// Starts a fresh trainer on the pane's config (after a crash), keeping the view.
-    pub fn restart(&mut self, speed: Speed, waker: Option<Waker>) -> anyhow::Result<()> {
-        let trainer = Trainer::spawn(self.config.clone(), speed, waker)?;
+    pub fn restart(&mut self, pace: Pace, waker: Option<Waker>) -> anyhow::Result<()> {
+        let trainer = Trainer::spawn(self.config.clone(), pace, waker)?;
         self.trainer = Some(trainer);
         self.crashed = None;
         self.generation = u64::MAX;

@@ -1,17 +1,42 @@
 //! The live plots: temperature (with the schedule's plan ahead, dashed), energy current
-//! and best, acceptance rate and accuracy, against the step. Their x axes are linked.
+//! and best, acceptance rate and each group of the problem's own observables against the
+//! step, their x axes and cursors linked; the heat capacity against the temperature.
 //!
 //! Each line is the min/max envelope of the history over the visible steps, at most two
 //! points per pixel column, so a frame costs the same for ten thousand steps or a million.
+//! Legends never cover curves: a compact key above the plots names every line (shape as
+//! well as colour: run B dashed, the plan dotted), and hovering any plot lists every
+//! quantity at that step.
 
-use super::Looks;
+use super::format::{number, percent};
+use super::key;
 use super::pane::RunPane;
-use crate::sim::{History, Metric, PlotKind, ScheduleState};
-use egui::{Color32, Id};
-use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
+use super::{Looks, Placed};
+use crate::preset::PlotSet;
+use crate::sim::{History, Metric, Observable, PlotKind, ScheduleState, StepRecord};
+use egui::{Color32, Id, Rect};
+use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints};
 
-/// Colours of run B's curves in compare mode (T, E, best E, acceptance, train and test
-/// accuracy): warm tones, to tell them from A's at a glance.
+/// Smallest height of a plot, in logical pixels; more plots than fit scroll.
+pub const MIN_PLOT: f32 = 120.0;
+
+/// Colours of run A's core curves (T, E, best E, acceptance) and of its observables.
+const A_CORE: [Color32; 4] = [
+    Color32::from_rgb(220, 80, 60),
+    Color32::from_rgb(80, 140, 230),
+    Color32::from_rgb(60, 180, 90),
+    Color32::from_rgb(170, 110, 220),
+];
+const A_OBSERVABLES: [Color32; 6] = [
+    Color32::from_rgb(230, 160, 40),
+    Color32::from_rgb(40, 170, 170),
+    Color32::from_rgb(230, 120, 180),
+    Color32::from_rgb(150, 200, 60),
+    Color32::from_rgb(200, 200, 200),
+    Color32::from_rgb(120, 120, 240),
+];
+
+/// Colours of run B's curves in compare mode: warm tones, and dashed.
 const B_COLORS: [Color32; 6] = [
     Color32::from_rgb(255, 170, 60),
     Color32::from_rgb(255, 120, 200),
@@ -21,13 +46,34 @@ const B_COLORS: [Color32; 6] = [
     Color32::from_rgb(200, 240, 120),
 ];
 
+/// The ghost's colour.
+const GHOST: Color32 = Color32::from_gray(130);
+
 /// What the plots remember between frames.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PlotsState {
     /// Steps shown by the linked x axes in the last frame.
     pub x_view: Option<[f64; 2]>,
     /// A pinned earlier run, drawn in grey under the live curves: its title and history.
     pub ghost: Option<(String, History)>,
+    /// Show the key naming every line.
+    pub key: bool,
+    /// Where the plots were drawn in the last frame (for layout checks).
+    pub placed: Vec<Placed>,
+    /// The plots did not fit and scroll.
+    pub scrolls: bool,
+}
+
+impl Default for PlotsState {
+    fn default() -> Self {
+        Self {
+            x_view: None,
+            ghost: None,
+            key: true,
+            placed: Vec::new(),
+            scrolls: false,
+        }
+    }
 }
 
 /// One metric's envelope over `[lo, hi]` in at most `columns` columns, optionally as
@@ -63,16 +109,17 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// An observable (the heat capacity) of one or two runs against `log10 T`, with each
-/// run's peak (where it froze) marked. Cooling should be slowest there. `runs` lists each
-/// run's history, the observable's index, a colour and a prefix for its name.
+/// An observable (the heat capacity) of one or two runs against `log10 T`, a line with
+/// each run's peak (where it froze) marked. Cooling should be slowest there. `runs` lists
+/// each run's history, the observable's index, a colour and a prefix for its name.
+/// Returns where it was drawn.
 fn heat_capacity_plot(
     ui: &mut egui::Ui,
     title: &str,
     runs: &[(&History, usize, Color32, &str)],
     height: f32,
-) {
-    // Each run's points and its peak.
+) -> Rect {
+    // Each run's points in order of temperature, and its peak.
     type Series = (Vec<[f64; 2]>, Option<[f64; 2]>);
     let series: Vec<Series> = runs
         .iter()
@@ -80,7 +127,7 @@ fn heat_capacity_plot(
             let k = Metric::observable(*i).0;
             // At most about a thousand points: every k-th bucket's end values.
             let stride = history.buckets().len().div_ceil(1000).max(1);
-            let pts: Vec<[f64; 2]> = history
+            let mut pts: Vec<[f64; 2]> = history
                 .buckets()
                 .iter()
                 .step_by(stride)
@@ -88,6 +135,7 @@ fn heat_capacity_plot(
                 .filter(|p| p[0] > 0.0 && p[1].is_finite())
                 .map(|p| [p[0].log10(), p[1]])
                 .collect();
+            pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
             let peak = pts
                 .iter()
                 .cloned()
@@ -98,62 +146,46 @@ fn heat_capacity_plot(
             (pts, peak)
         })
         .collect();
-    Plot::new(format!("{title}-vs-T"))
+    let label = title.to_owned();
+    let response = Plot::new(format!("{title}-vs-T"))
         .height(height)
-        .legend(Legend::default())
-        .x_axis_formatter(|m, _| format!("T = {:.0e}", 10f64.powf(m.value)))
+        .x_axis_label("temperature T (log)")
+        .y_axis_label(label)
+        .x_axis_formatter(|m, _| number(10f64.powf(m.value)))
+        .y_axis_formatter(plain_axis)
+        .y_axis_min_width(48.0)
         .label_formatter(|pos| {
             let p = match pos {
                 HoverPosition::NearDataPoint { position, .. } => position,
                 HoverPosition::Elsewhere { position } => position,
             };
-            Some(format!("T = {:.4e}\nC = {:.4}", 10f64.powf(p.x), p.y))
+            Some(format!("T {}\nC {}", number(10f64.powf(p.x)), number(p.y)))
         })
         .show(ui, |p| {
             for ((pts, peak), (_, _, color, prefix)) in series.into_iter().zip(runs) {
-                p.points(
-                    egui_plot::Points::new(format!("{prefix}{title} (window)"), pts)
-                        .radius(1.5)
-                        .color(*color),
+                let style = if prefix.is_empty() {
+                    LineStyle::Solid
+                } else {
+                    LineStyle::dashed_dense()
+                };
+                p.line(
+                    Line::new(format!("{prefix}{title}"), PlotPoints::from(pts))
+                        .color(*color)
+                        .style(style),
                 );
                 if let Some(peak) = peak {
                     p.vline(
                         egui_plot::VLine::new(format!("{prefix}peak: freezing"), peak[0])
-                            .color(color.gamma_multiply(0.6)),
+                            .color(color.gamma_multiply(0.6))
+                            .style(LineStyle::dotted_dense()),
                     );
                 }
             }
         });
+    response.response.rect
 }
 
-/// The hover label: the series, the step and the exact value (undoing the log scale).
-fn hover_label(log: bool) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
-    move |pos| {
-        let (name, p) = match pos {
-            HoverPosition::NearDataPoint {
-                plot_name,
-                position,
-                ..
-            } => (*plot_name, position),
-            HoverPosition::Elsewhere { position } => ("", position),
-        };
-        let value = if log { 10f64.powf(p.y) } else { p.y };
-        let sep = if name.is_empty() { "" } else { "\n" };
-        Some(format!("{name}{sep}step {:.0}\n{value:.6}", p.x))
-    }
-}
-
-fn log_axis(mark: egui_plot::GridMark, range: &std::ops::RangeInclusive<f64>) -> String {
-    let value = 10f64.powf(mark.value);
-    // Within a decade the marks need more digits to differ.
-    if range.end() - range.start() < 1.0 {
-        format!("{value:.3e}")
-    } else {
-        format!("{value:.0e}")
-    }
-}
-
-/// One curve of a plot: which metric of which run, its name and colour.
+/// One curve of a plot: which metric of which run, its name, colour and dash.
 struct Curve<'a> {
     history: &'a History,
     metric: Metric,
@@ -162,33 +194,81 @@ struct Curve<'a> {
     style: LineStyle,
 }
 
-/// Colours of run A's core curves (T, E, best E, acceptance) and of its observables.
-const A_CORE: [Color32; 4] = [
-    Color32::from_rgb(220, 80, 60),
-    Color32::from_rgb(80, 140, 230),
-    Color32::from_rgb(60, 180, 90),
-    Color32::from_rgb(170, 110, 220),
-];
-const A_OBSERVABLES: [Color32; 6] = [
-    Color32::from_rgb(230, 160, 40),
-    Color32::from_rgb(40, 170, 170),
-    Color32::from_rgb(230, 120, 180),
-    Color32::from_rgb(150, 200, 60),
-    Color32::from_rgb(200, 200, 200),
-    Color32::from_rgb(120, 120, 240),
-];
+/// One plot of the column.
+enum Spec {
+    Temperature,
+    Energy,
+    Acceptance,
+    /// A group of observables against the step.
+    Group(&'static str),
+    /// An observable against the temperature.
+    Heat(usize, &'static str),
+}
 
-/// The live plots of run A (and B's curves over them, dashed, when comparing), linked on
-/// the step axis: temperature, energy, acceptance, each group of the problem's
-/// observables, and the heat capacity against the temperature.
+/// The runs whose values the hover label lists.
+struct Readout<'a> {
+    prefix: &'static str,
+    history: &'a History,
+    observables: &'static [Observable],
+}
+
+/// Every plotted quantity of every run at `step` (the end of the bucket holding it).
+fn values_at(runs: &[Readout<'_>], step: f64) -> String {
+    let mut out = format!("step {step:.0}");
+    for r in runs {
+        let buckets = r.history.buckets();
+        let i = buckets.partition_point(|b| (b.last as f64) < step);
+        let Some(b) = buckets.get(i).filter(|b| b.first as f64 <= step + 0.5) else {
+            continue;
+        };
+        let m = &b.end;
+        out.push_str(&format!(
+            "\n{p}T {}   {p}E {}   {p}best {}   {p}acc. {}",
+            number(m[0]),
+            number(m[1]),
+            number(m[2]),
+            percent(m[3]),
+            p = r.prefix
+        ));
+        for (k, o) in r.observables.iter().enumerate() {
+            let v = m[StepRecord::CORE + k];
+            let text = match o.plot {
+                PlotKind::Steps { fraction: true, .. } => percent(v),
+                _ => number(v),
+            };
+            out.push_str(&format!("\n{}{} {text}", r.prefix, o.label));
+        }
+    }
+    out
+}
+
+/// Log-axis tick labels: the value itself, as people read numbers.
+fn log_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    number(10f64.powf(mark.value))
+}
+
+fn plain_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    number(mark.value)
+}
+
+/// The plot column: the live plots of run A (and B's over them, dashed, when comparing),
+/// linked on the step axis, each at least [`MIN_PLOT`] high within `height` (the column
+/// scrolls when they do not fit). `shown` says which plots.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a view with its inputs spelled out"
+)]
 pub fn plots_ui(
     ui: &mut egui::Ui,
     a: &RunPane,
     b: Option<&RunPane>,
     looks: &mut Looks,
     plots: &mut PlotsState,
+    shown: PlotSet,
+    height: f32,
     title: &str,
 ) {
+    plots.placed.clear();
     let Some(latest) = a.latest.clone() else {
         return;
     };
@@ -202,7 +282,8 @@ pub fn plots_ui(
         plots.x_view.unwrap_or([0.0, last + ahead])
     };
     let columns = (ui.available_width().max(100.0) as usize).min(2000);
-    ui.horizontal(|ui| {
+    let top = ui.cursor().top();
+    ui.horizontal_wrapped(|ui| {
         ui.strong("Live plots");
         if !follow
             && ui
@@ -214,6 +295,8 @@ pub fn plots_ui(
         }
         ui.checkbox(&mut looks.saved.log_temperature, "log T");
         ui.checkbox(&mut looks.saved.log_energy, "log E");
+        ui.checkbox(&mut plots.key, "key")
+            .on_hover_text("Name every line above the plots");
         if ui
             .button("Pin as ghost")
             .on_hover_text(
@@ -227,39 +310,71 @@ pub fn plots_ui(
             plots.ghost = None;
         }
     });
-    let shown = looks.saved.plots;
-    // The problem's own plots against the step, grouped by title, in A's order.
-    let mut groups: Vec<&'static str> = Vec::new();
-    if shown.observables {
-        for o in latest.observables {
-            if let PlotKind::Steps { title, .. } = o.plot
-                && !groups.contains(&title)
+    let b_observables = b
+        .and_then(|b| b.latest.as_ref())
+        .map_or(&[][..], |l| l.observables);
+    let mut specs = Vec::new();
+    if shown.temperature {
+        specs.push(Spec::Temperature);
+    }
+    if shown.energy {
+        specs.push(Spec::Energy);
+    }
+    if shown.acceptance {
+        specs.push(Spec::Acceptance);
+    }
+    for (i, o) in latest.observables.iter().enumerate() {
+        match o.plot {
+            PlotKind::Steps { title, .. }
+                if shown.observables
+                    && !specs
+                        .iter()
+                        .any(|s| matches!(s, Spec::Group(t) if *t == title)) =>
             {
-                groups.push(title);
+                specs.push(Spec::Group(title));
             }
+            PlotKind::Temperature { title } if shown.heat_capacity => {
+                specs.push(Spec::Heat(i, title))
+            }
+            _ => {}
         }
     }
-    let heat: Vec<(usize, &'static str)> = if shown.heat_capacity {
-        latest
-            .observables
-            .iter()
-            .enumerate()
-            .filter_map(|(i, o)| match o.plot {
-                PlotKind::Temperature { title } => Some((i, title)),
-                PlotKind::Steps { .. } => None,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let count = [shown.temperature, shown.energy, shown.acceptance]
-        .iter()
-        .filter(|&&s| s)
-        .count()
-        + groups.len()
-        + heat.len();
-    let count = count.max(1) as f32;
-    let height = ((ui.available_height() - count * ui.spacing().item_spacing.y) / count).max(60.0);
+    // The key: every line's name, colour and dash.
+    if plots.key {
+        ui.horizontal_wrapped(|ui| {
+            if let Some((title, _)) = &plots.ghost {
+                key::line(ui, &format!("ghost: {title}"), GHOST, false);
+            }
+            for (k, name) in ["T", "E", "best E", "acceptance"].iter().enumerate() {
+                key::line(ui, name, A_CORE[k], false);
+            }
+            key::line(ui, "plan", A_CORE[0], true);
+            for (i, o) in latest.observables.iter().enumerate() {
+                key::line(ui, o.label, A_OBSERVABLES[i % A_OBSERVABLES.len()], false);
+            }
+            if b.is_some() {
+                for (k, name) in ["B: T", "B: E", "B: best E", "B: acceptance"]
+                    .iter()
+                    .enumerate()
+                {
+                    key::line(ui, name, B_COLORS[k], true);
+                }
+                for (i, o) in b_observables.iter().enumerate() {
+                    key::line(
+                        ui,
+                        &format!("B: {}", o.label),
+                        B_COLORS[(4 + i) % B_COLORS.len()],
+                        true,
+                    );
+                }
+            }
+        });
+    }
+    let used = ui.cursor().top() - top;
+    let count = specs.len().max(1) as f32;
+    let spacing = ui.spacing().item_spacing.y;
+    let each = ((height - used - count * spacing) / count).max(MIN_PLOT);
+    plots.scrolls = used + count * (each + spacing) > height + 1.0;
     let link = Id::unique("step-axis");
     // A log axis needs positive energies (a landscape's may be negative).
     let positive = latest.record.best_energy > 0.0
@@ -269,10 +384,26 @@ pub fn plots_ui(
         looks.saved.log_energy && positive,
     );
     let ghost = plots.ghost.as_ref();
+    let mut readouts = vec![Readout {
+        prefix: "",
+        history: &a.history,
+        observables: latest.observables,
+    }];
+    if let Some(b) = b {
+        readouts.push(Readout {
+            prefix: "B: ",
+            history: &b.history,
+            observables: b_observables,
+        });
+    }
+    let readouts = &readouts;
     let mut interacted = false;
     let mut view = None;
+    let mut placed = Vec::new();
+    let mut heat_placed = Vec::new();
     let mut plot = |ui: &mut egui::Ui,
                     id: &str,
+                    label: &str,
                     log: bool,
                     fraction: bool,
                     curves: Vec<Curve<'_>>,
@@ -288,16 +419,24 @@ pub fn plots_ui(
         }
         lines.extend(extra);
         let mut p = Plot::new(id)
-            .height(height)
+            .height(each)
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
-            .legend(Legend::default())
             .allow_scroll([true, false])
-            .label_formatter(hover_label(log))
+            .y_axis_label(label)
+            .label_formatter(move |pos: &HoverPosition<'_>| {
+                let x = match pos {
+                    HoverPosition::NearDataPoint { position, .. } => position.x,
+                    HoverPosition::Elsewhere { position } => position.x,
+                };
+                Some(values_at(readouts, x))
+            })
             .y_axis_min_width(48.0);
-        if log {
-            p = p.y_axis_formatter(log_axis);
-        }
+        p = if log {
+            p.y_axis_formatter(log_axis)
+        } else {
+            p.y_axis_formatter(plain_axis)
+        };
         if fraction {
             p = p.include_y(0.0).include_y(1.0);
         }
@@ -312,6 +451,10 @@ pub fn plots_ui(
             plot_ui.plot_bounds()
         });
         let resp = &r.response;
+        placed.push(Placed {
+            name: id.to_owned(),
+            rect: resp.rect,
+        });
         if resp.dragged()
             || (resp.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO))
             || resp.double_clicked()
@@ -322,120 +465,141 @@ pub fn plots_ui(
         view = Some([bounds.min()[0], bounds.max()[0]]);
     };
     // The curves of one metric: the ghost's (grey), A's, and B's (warm, dashed).
-    let curves =
-        |metric: Metric, b_metric: Option<Metric>, name: &str, color: Color32, b_color: Color32| {
-            let mut out = Vec::new();
-            if let Some((title, h)) = ghost {
-                out.push(Curve {
-                    history: h,
-                    metric,
-                    name: format!("ghost: {title}"),
-                    color: Color32::from_gray(130),
-                    style: LineStyle::Solid,
-                });
-            }
+    let curves = |metric: Metric,
+                  b_metric: Option<Metric>,
+                  name: &str,
+                  color: Color32,
+                  b_color: Color32,
+                  with_ghost: bool| {
+        let mut out = Vec::new();
+        if let (Some((title, h)), true) = (ghost, with_ghost) {
             out.push(Curve {
-                history: &a.history,
+                history: h,
                 metric,
-                name: name.to_owned(),
-                color,
+                name: format!("ghost: {title}"),
+                color: GHOST,
                 style: LineStyle::Solid,
             });
-            if let (Some(b), Some(m)) = (b, b_metric) {
-                out.push(Curve {
-                    history: &b.history,
-                    metric: m,
-                    name: format!("B: {name}"),
-                    color: b_color,
-                    style: LineStyle::dashed_dense(),
+        }
+        out.push(Curve {
+            history: &a.history,
+            metric,
+            name: name.to_owned(),
+            color,
+            style: LineStyle::Solid,
+        });
+        if let (Some(b), Some(m)) = (b, b_metric) {
+            out.push(Curve {
+                history: &b.history,
+                metric: m,
+                name: format!("B: {name}"),
+                color: b_color,
+                style: LineStyle::dashed_dense(),
+            });
+        }
+        out
+    };
+    for spec in specs {
+        match spec {
+            Spec::Temperature => {
+                let planned = plan(&latest.schedule, last + ahead, log_t);
+                let extra = vec![
+                    Line::new("plan", PlotPoints::from(planned))
+                        .color(A_CORE[0])
+                        .style(LineStyle::dashed_loose()),
+                ];
+                let c = curves(
+                    Metric::TEMPERATURE,
+                    Some(Metric::TEMPERATURE),
+                    "T",
+                    A_CORE[0],
+                    B_COLORS[0],
+                    true,
+                );
+                plot(ui, "temperature", "temperature T", log_t, false, c, extra);
+            }
+            Spec::Energy => {
+                let mut c = curves(
+                    Metric::ENERGY,
+                    Some(Metric::ENERGY),
+                    "E",
+                    A_CORE[1],
+                    B_COLORS[1],
+                    true,
+                );
+                c.extend(curves(
+                    Metric::BEST_ENERGY,
+                    Some(Metric::BEST_ENERGY),
+                    "best E",
+                    A_CORE[2],
+                    B_COLORS[2],
+                    false,
+                ));
+                plot(ui, "energy", "energy E", log_e, false, c, Vec::new());
+            }
+            Spec::Acceptance => {
+                let c = curves(
+                    Metric::ACCEPTANCE,
+                    Some(Metric::ACCEPTANCE),
+                    "acceptance",
+                    A_CORE[3],
+                    B_COLORS[3],
+                    true,
+                );
+                plot(
+                    ui,
+                    "acceptance",
+                    "acceptance rate",
+                    false,
+                    true,
+                    c,
+                    Vec::new(),
+                );
+            }
+            Spec::Group(group) => {
+                let mut c = Vec::new();
+                let mut fraction = false;
+                for (i, o) in latest.observables.iter().enumerate() {
+                    if let PlotKind::Steps { title, fraction: f } = o.plot
+                        && title == group
+                    {
+                        fraction |= f;
+                        let b_metric = b_observables
+                            .iter()
+                            .position(|x| x.column == o.column)
+                            .map(Metric::observable);
+                        let color = A_OBSERVABLES[i % A_OBSERVABLES.len()];
+                        let b_color = B_COLORS[(4 + i) % B_COLORS.len()];
+                        c.extend(curves(
+                            Metric::observable(i),
+                            b_metric,
+                            o.label,
+                            color,
+                            b_color,
+                            true,
+                        ));
+                    }
+                }
+                plot(ui, group, group, false, fraction, c, Vec::new());
+            }
+            Spec::Heat(i, title) => {
+                let column = latest.observables[i].column;
+                let mut runs = vec![(&a.history, i, A_OBSERVABLES[i % A_OBSERVABLES.len()], "")];
+                if let Some(b) = b
+                    && let Some(j) = b_observables.iter().position(|x| x.column == column)
+                {
+                    runs.push((&b.history, j, B_COLORS[(4 + j) % B_COLORS.len()], "B: "));
+                }
+                let rect = heat_capacity_plot(ui, title, &runs, each);
+                heat_placed.push(Placed {
+                    name: format!("{title} against T"),
+                    rect,
                 });
             }
-            out
-        };
-    if shown.temperature {
-        let planned = plan(&latest.schedule, last + ahead, log_t);
-        let extra = vec![
-            Line::new("planned", PlotPoints::from(planned))
-                .color(A_CORE[0])
-                .style(LineStyle::dashed_loose()),
-        ];
-        let c = curves(
-            Metric::TEMPERATURE,
-            Some(Metric::TEMPERATURE),
-            "temperature T",
-            A_CORE[0],
-            B_COLORS[0],
-        );
-        plot(ui, "temperature", log_t, false, c, extra);
-    }
-    if shown.energy {
-        let mut c = curves(
-            Metric::ENERGY,
-            Some(Metric::ENERGY),
-            "energy E",
-            A_CORE[1],
-            B_COLORS[1],
-        );
-        c.extend(
-            curves(
-                Metric::BEST_ENERGY,
-                Some(Metric::BEST_ENERGY),
-                "best E",
-                A_CORE[2],
-                B_COLORS[2],
-            )
-            .into_iter()
-            .filter(|c| !c.name.starts_with("ghost")),
-        );
-        plot(ui, "energy", log_e, false, c, Vec::new());
-    }
-    if shown.acceptance {
-        let c = curves(
-            Metric::ACCEPTANCE,
-            Some(Metric::ACCEPTANCE),
-            "acceptance rate",
-            A_CORE[3],
-            B_COLORS[3],
-        );
-        plot(ui, "acceptance", false, true, c, Vec::new());
-    }
-    let b_observables = b
-        .and_then(|b| b.latest.as_ref())
-        .map_or(&[][..], |l| l.observables);
-    for group in &groups {
-        let mut c = Vec::new();
-        let mut fraction = false;
-        for (i, o) in latest.observables.iter().enumerate() {
-            if let PlotKind::Steps { title, fraction: f } = o.plot
-                && title == *group
-            {
-                fraction |= f;
-                let b_metric = b_observables
-                    .iter()
-                    .position(|x| x.column == o.column)
-                    .map(Metric::observable);
-                let color = A_OBSERVABLES[i % A_OBSERVABLES.len()];
-                c.extend(curves(
-                    Metric::observable(i),
-                    b_metric,
-                    o.label,
-                    color,
-                    B_COLORS[(4 + i) % B_COLORS.len()],
-                ));
-            }
         }
-        plot(ui, group, false, fraction, c, Vec::new());
     }
-    for (i, title) in heat {
-        let column = latest.observables[i].column;
-        let mut runs = vec![(&a.history, i, A_OBSERVABLES[2], "")];
-        if let Some(b) = b
-            && let Some(j) = b_observables.iter().position(|x| x.column == column)
-        {
-            runs.push((&b.history, j, B_COLORS[1], "B: "));
-        }
-        heat_capacity_plot(ui, title, &runs, height);
-    }
+    placed.extend(heat_placed);
+    plots.placed = placed;
     if interacted {
         looks.state.follow = false;
     }

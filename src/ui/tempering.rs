@@ -1,11 +1,15 @@
 //! The parallel-tempering panel: the ladder with each pair's exchange rate, and which
 //! replica sits at which temperature over time.
 
+use super::format::{number, percent};
 use super::pane::RunPane;
 use crate::trainer::TemperingSnapshot;
 use egui::Color32;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotImage, PlotPoint, PlotPoints};
 use std::collections::VecDeque;
+
+/// Up to this many replicas each get a line; more become a heat strip.
+const LINES: usize = 8;
 
 /// Samples of who-sits-where kept for the plot.
 const KEEP: usize = 600;
@@ -17,6 +21,9 @@ pub struct TemperingState {
     pub latest: Option<TemperingSnapshot>,
     /// `(step, identity)` samples, oldest first.
     history: VecDeque<(u64, Vec<usize>)>,
+    /// The heat strip of many replicas, when current.
+    strip: Option<egui::TextureHandle>,
+    strip_fresh: bool,
 }
 
 impl TemperingState {
@@ -30,6 +37,7 @@ impl TemperingState {
                 self.history.pop_front();
             }
             self.history.push_back((step, t.identity.clone()));
+            self.strip_fresh = true;
         }
         self.latest = t;
     }
@@ -46,7 +54,7 @@ pub fn slot_color(i: usize, k: usize) -> Color32 {
 }
 
 /// The ladder panel of a run, when it tempers.
-pub fn panel_ui(ui: &mut egui::Ui, pane: &RunPane, comparing: bool) {
+pub fn panel_ui(ui: &mut egui::Ui, pane: &mut RunPane, comparing: bool) {
     if pane.tempering.latest.is_none() {
         return;
     }
@@ -56,12 +64,16 @@ pub fn panel_ui(ui: &mut egui::Ui, pane: &RunPane, comparing: bool) {
     } else {
         "Parallel tempering".to_owned()
     };
-    ladder_ui(ui, &pane.tempering, &title, &format!("ladder-{side}"));
+    ladder_ui(ui, &mut pane.tempering, &title, &format!("ladder-{side}"));
 }
 
-/// The ladder table and the replicas-over-time plot of one run.
-fn ladder_ui(ui: &mut egui::Ui, state: &TemperingState, title: &str, id: &str) {
-    let Some(t) = &state.latest else { return };
+/// The ladder table and the replicas-over-time plot of one run: each replica's rung as a
+/// line for up to [`LINES`] replicas, a heat strip (one row per replica, coloured by its
+/// rung) beyond.
+fn ladder_ui(ui: &mut egui::Ui, state: &mut TemperingState, title: &str, id: &str) {
+    let Some(t) = state.latest.clone() else {
+        return;
+    };
     ui.strong(title)
         .on_hover_text("Replicas at fixed temperatures exchange configurations with their neighbours, accepted with min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot replicas cross barriers and hand what they find down the ladder.");
     let k = t.ladder.len();
@@ -75,35 +87,91 @@ fn ladder_ui(ui: &mut egui::Ui, state: &TemperingState, title: &str, id: &str) {
             ui.strong("swap with next");
             ui.end_row();
             for i in 0..k {
-                ui.colored_label(slot_color(i, k), format!("{:.3e}", t.ladder[i]));
+                ui.colored_label(slot_color(i, k), number(t.ladder[i]));
                 ui.label(t.identity[i].to_string());
-                ui.monospace(format!("{:.4}", t.energies[i]));
+                ui.monospace(number(t.energies[i]));
                 match t.swap_rates.get(i) {
-                    Some(r) if r.is_finite() => ui.monospace(format!("{:.1}%", 100.0 * r)),
+                    Some(r) if r.is_finite() => ui.monospace(percent(*r)),
                     _ => ui.label(""),
                 };
                 ui.end_row();
             }
         });
-    Plot::new(format!("{id}-over-time"))
-        .height(110.0)
-        .legend(Legend::default())
-        .y_axis_formatter(|m, _| format!("T{}", m.value as i64))
-        .show(ui, |p| {
-            for replica in 0..k {
-                let pts: Vec<[f64; 2]> = state
-                    .history
-                    .iter()
-                    .filter_map(|(step, id)| {
-                        id.iter()
-                            .position(|&r| r == replica)
-                            .map(|slot| [*step as f64, slot as f64])
-                    })
-                    .collect();
-                p.line(
-                    Line::new(format!("replica {replica}"), PlotPoints::from(pts))
-                        .color(slot_color(replica, k)),
-                );
+    let height = 30.0 + 14.0 * k.min(LINES) as f32;
+    if k <= LINES {
+        Plot::new(format!("{id}-over-time"))
+            .height(height)
+            .y_axis_label("rung")
+            .y_axis_formatter(|m, _| format!("T{}", m.value.round() as i64))
+            .include_y(-0.5)
+            .include_y(k as f64 - 0.5)
+            .show(ui, |p| {
+                for replica in 0..k {
+                    // A staircase, nudged by the replica's number so that lines sharing a
+                    // rung for a while stay apart.
+                    let nudge = (replica as f64 / k as f64 - 0.5) * 0.3;
+                    let mut pts: Vec<[f64; 2]> = Vec::with_capacity(2 * state.history.len());
+                    for (step, id) in &state.history {
+                        if let Some(slot) = id.iter().position(|&r| r == replica) {
+                            let y = slot as f64 + nudge;
+                            if let Some(&[_, prev]) = pts.last()
+                                && prev != y
+                            {
+                                pts.push([*step as f64, prev]);
+                            }
+                            pts.push([*step as f64, y]);
+                        }
+                    }
+                    p.line(
+                        Line::new(format!("replica {replica}"), PlotPoints::from(pts))
+                            .color(slot_color(replica, k))
+                            .width(2.0),
+                    );
+                }
+            });
+        ui.weak("Each line is one replica (coloured by where it started), climbing and descending the ladder.");
+    } else {
+        if state.strip_fresh || state.strip.is_none() {
+            state.strip_fresh = false;
+            let cols = state.history.len().max(1);
+            let mut pixels = vec![Color32::BLACK; cols * k];
+            for (c, (_, id)) in state.history.iter().enumerate() {
+                for (slot, &replica) in id.iter().enumerate() {
+                    if replica < k {
+                        // Row = replica (top row is replica 0), colour = its rung.
+                        pixels[replica * cols + c] = slot_color(slot, k);
+                    }
+                }
             }
-        });
+            let image = egui::ColorImage::new([cols, k], pixels);
+            match &mut state.strip {
+                Some(tex) => tex.set(image, egui::TextureOptions::NEAREST),
+                None => {
+                    state.strip = Some(ui.ctx().load_texture(
+                        format!("{id}-strip"),
+                        image,
+                        egui::TextureOptions::NEAREST,
+                    ))
+                }
+            }
+        }
+        if let (Some(tex), Some(first), Some(last)) =
+            (&state.strip, state.history.front(), state.history.back())
+        {
+            let (x0, x1) = (first.0 as f64, last.0.max(first.0 + 1) as f64);
+            Plot::new(format!("{id}-strip"))
+                .height(height)
+                .y_axis_label("replica")
+                .show_grid(false)
+                .show(ui, |p| {
+                    p.image(PlotImage::new(
+                        "rungs",
+                        tex.id(),
+                        PlotPoint::new((x0 + x1) / 2.0, k as f64 / 2.0),
+                        egui::vec2((x1 - x0) as f32, k as f32),
+                    ));
+                });
+            ui.weak("One row per replica over time, coloured by its rung: blue cold, red hot.");
+        }
+    }
 }
