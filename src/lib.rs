@@ -31,7 +31,9 @@
 pub mod bench;
 pub mod cli;
 pub mod colors;
+pub mod concepts;
 pub mod figure;
+pub mod lesson;
 pub mod pace;
 pub mod preset;
 pub mod sim;
@@ -39,7 +41,12 @@ pub mod trainer;
 pub mod ui;
 
 /// Opens the desktop app on `preset` (default: the last session, else the built-in
-/// default), in a window of `size` logical pixels (default 1280 x 800).
-pub fn gui(preset: Option<preset::Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()> {
-    ui::run(preset, size)
+/// default) or on a lesson (with the name it goes by), in a window of `size` logical
+/// pixels (default 1280 x 800).
+pub fn gui(
+    preset: Option<preset::Preset>,
+    lesson: Option<(lesson::Lesson, String)>,
+    size: Option<[f32; 2]>,
+) -> anyhow::Result<()> {
+    ui::run(preset, lesson, size)
 }

@@ -39,6 +39,8 @@ pub enum Command {
     Pause,
     /// Take exactly this many steps, then pause.
     Step(u64),
+    /// Play until the run reaches this step, then pause (at once if it is there already).
+    RunTo(u64),
     /// Rebuild the run at step 0 with the current config.
     Reset,
     /// Apply a new config: annealer settings live, a new problem, seed or ladder by
@@ -321,9 +323,8 @@ impl Worker {
             Command::Play => {
                 if !self.playing {
                     self.playing = true;
-                    if self.run.finished() {
-                        self.stop_at = None;
-                    }
+                    // On to the end of the run; past it, on without end.
+                    self.stop_at = (!self.run.finished()).then_some(self.run.config().steps);
                     self.restart_rate();
                 }
             }
@@ -334,6 +335,12 @@ impl Worker {
             Command::Step(n) => {
                 self.playing = false;
                 self.step_budget += n;
+            }
+            Command::RunTo(n) => {
+                self.step_budget = 0;
+                self.playing = self.run.annealer().steps() < n;
+                self.stop_at = Some(n);
+                self.restart_rate();
             }
             Command::Reset => match self.run.reset() {
                 Ok(()) => self.restarted(),

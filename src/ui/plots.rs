@@ -17,8 +17,11 @@ use crate::sim::{History, Metric, Observable, PlotKind, ScheduleState, StepRecor
 use egui::{Color32, Id, Rect};
 use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints};
 
-/// Smallest height of a plot, in logical pixels; more plots than fit scroll.
+/// Smallest height of a plot's data area, in logical pixels; more plots than fit scroll.
 pub const MIN_PLOT: f32 = 120.0;
+
+/// Room a plot needs besides its data area (its x axis).
+const AXIS: f32 = 26.0;
 
 /// Colours of run A's core curves (T, E, best E, acceptance) and of its observables.
 const A_CORE: [Color32; 4] = [
@@ -373,7 +376,7 @@ pub fn plots_ui(
     let used = ui.cursor().top() - top;
     let count = specs.len().max(1) as f32;
     let spacing = ui.spacing().item_spacing.y;
-    let each = ((height - used - count * spacing) / count).max(MIN_PLOT);
+    let each = ((height - used - count * spacing) / count).max(MIN_PLOT + AXIS);
     plots.scrolls = used + count * (each + spacing) > height + 1.0;
     let link = Id::unique("step-axis");
     // A log axis needs positive energies (a landscape's may be negative).
@@ -590,7 +593,8 @@ pub fn plots_ui(
                 {
                     runs.push((&b.history, j, B_COLORS[(4 + j) % B_COLORS.len()], "B: "));
                 }
-                let rect = heat_capacity_plot(ui, title, &runs, each);
+                // Its x axis has a label too.
+                let rect = heat_capacity_plot(ui, title, &runs, each + AXIS);
                 heat_placed.push(Placed {
                     name: format!("{title} against T"),
                     rect,
