@@ -46,6 +46,10 @@ pub enum Command {
     /// Apply a new config: annealer settings live, a new problem, seed or ladder by
     /// restarting. A refused config is answered with [`Event::Refused`].
     SetConfig(Box<RunConfig>),
+    /// Start a new session's run at step 0 on this config (loading a preset): no
+    /// [`Event::Restarted`], since nothing was changed under the user's eyes. Refused like
+    /// [`Command::SetConfig`].
+    Load(Box<RunConfig>),
     /// Set the temperature now (reheat or quench).
     SetTemperature(f64),
     /// Change the pace.
@@ -354,6 +358,14 @@ impl Worker {
                 Ok(Applied::Restarted) => {
                     self.restarted();
                     self.events.push(Event::Restarted);
+                }
+                Err(error) => self.refused(error),
+            },
+            Command::Load(config) => match Run::new(*config) {
+                Ok(run) => {
+                    self.run = run;
+                    self.playing = true;
+                    self.restarted();
                 }
                 Err(error) => self.refused(error),
             },

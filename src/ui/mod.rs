@@ -557,11 +557,9 @@ impl App {
         self.a.suggestion = None;
         let request = self.view_request();
         for c in [
-            Command::SetConfig(Box::new(self.a.config.clone())),
             Command::SetPace(self.pace),
             Command::SetView(request),
-            Command::Reset,
-            Command::Play,
+            Command::Load(Box::new(self.a.config.clone())),
         ] {
             self.a.send(c);
         }

@@ -342,33 +342,50 @@ pub fn plots_ui(
             _ => {}
         }
     }
-    // The key: every line's name, colour and dash.
+    // The key: every shown line's name, colour and dash.
     if plots.key {
+        let shows = |o: &Observable| match o.plot {
+            PlotKind::Steps { .. } => shown.observables,
+            PlotKind::Temperature { .. } => shown.heat_capacity,
+        };
         ui.horizontal_wrapped(|ui| {
             if let Some((title, _)) = &plots.ghost {
                 key::line(ui, &format!("ghost: {title}"), GHOST, false);
             }
-            for (k, name) in ["T", "E", "best E", "acceptance"].iter().enumerate() {
-                key::line(ui, name, A_CORE[k], false);
+            let core = [
+                (shown.temperature, "T"),
+                (shown.energy, "E"),
+                (shown.energy, "best E"),
+                (shown.acceptance, "acceptance"),
+            ];
+            for (k, (on, name)) in core.iter().enumerate() {
+                if *on {
+                    key::line(ui, name, A_CORE[k], false);
+                }
             }
-            key::line(ui, "plan", A_CORE[0], true);
+            if shown.temperature {
+                key::line(ui, "plan", A_CORE[0], true);
+            }
             for (i, o) in latest.observables.iter().enumerate() {
-                key::line(ui, o.label, A_OBSERVABLES[i % A_OBSERVABLES.len()], false);
+                if shows(o) {
+                    key::line(ui, o.label, A_OBSERVABLES[i % A_OBSERVABLES.len()], false);
+                }
             }
             if b.is_some() {
-                for (k, name) in ["B: T", "B: E", "B: best E", "B: acceptance"]
-                    .iter()
-                    .enumerate()
-                {
-                    key::line(ui, name, B_COLORS[k], true);
+                for (k, (on, name)) in core.iter().enumerate() {
+                    if *on {
+                        key::line(ui, &format!("B: {name}"), B_COLORS[k], true);
+                    }
                 }
                 for (i, o) in b_observables.iter().enumerate() {
-                    key::line(
-                        ui,
-                        &format!("B: {}", o.label),
-                        B_COLORS[(4 + i) % B_COLORS.len()],
-                        true,
-                    );
+                    if shows(o) {
+                        key::line(
+                            ui,
+                            &format!("B: {}", o.label),
+                            B_COLORS[(4 + i) % B_COLORS.len()],
+                            true,
+                        );
+                    }
                 }
             }
         });
@@ -427,6 +444,13 @@ pub fn plots_ui(
             .link_cursor(link, [true, false])
             .allow_scroll([true, false])
             .y_axis_label(label)
+            // Step labels closer together than egui_plot's default, so that narrow plots
+            // still number their steps.
+            .custom_x_axes(vec![
+                egui_plot::AxisHints::new_x()
+                    .formatter(plain_axis)
+                    .label_spacing(32.0..=48.0),
+            ])
             .label_formatter(move |pos: &HoverPosition<'_>| {
                 let x = match pos {
                     HoverPosition::NearDataPoint { position, .. } => position.x,
