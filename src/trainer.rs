@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 pub const SNAPSHOTS_PER_SECOND: f64 = 60.0;
 /// Buckets the trainer keeps for an unread receiver before merging them.
 const PENDING_BUCKETS: usize = 4096;
+/// Seconds over which the reported steps per second are smoothed.
+const RATE_SMOOTHING: f64 = 0.5;
 /// Views of the problem are recomputed at most this often.
 const VIEW_INTERVAL: Duration = Duration::from_millis(33);
 
@@ -98,7 +100,7 @@ pub struct Snapshot {
     pub playing: bool,
     /// Whether the configured number of steps has been reached.
     pub finished: bool,
-    /// Steps per second of wall time, measured over the last snapshot interval.
+    /// Steps per second of wall time, smoothed over about half a second.
     pub steps_per_second: f64,
     /// The schedule in motion (to draw the planned temperature curve).
     pub schedule: ScheduleState,
@@ -236,6 +238,8 @@ struct Worker {
     answers: u64,
     /// Steps per second measured while playing flat out, for sizing suggested runs.
     measured_speed: f64,
+    /// Steps per second, smoothed over [`RATE_SMOOTHING`].
+    smoothed_rate: f64,
     events: Vec<Event>,
     /// Something changed that the UI has not been told.
     dirty: bool,
@@ -269,6 +273,7 @@ impl Worker {
             view: None,
             answers: 0,
             measured_speed: 0.0,
+            smoothed_rate: 0.0,
             events: Vec::new(),
             dirty: true,
             tx,
@@ -536,6 +541,14 @@ impl Worker {
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();
         let rate = steps.saturating_sub(self.steps_at_last_sent) as f64 / elapsed.max(1e-9);
+        // Steps come in bursts between snapshots: report a rate smoothed over about
+        // half a second, steady enough to count down the time left.
+        let weight = 1.0 - (-elapsed / RATE_SMOOTHING).exp();
+        self.smoothed_rate = if self.playing || self.step_budget > 0 {
+            self.smoothed_rate + weight * (rate - self.smoothed_rate)
+        } else {
+            0.0
+        };
         if self.playing && self.rate().is_none() && rate > 0.0 {
             self.measured_speed = rate;
         }
@@ -553,7 +566,7 @@ impl Worker {
             observables: self.run.observables(),
             playing: self.playing,
             finished: self.run.finished(),
-            steps_per_second: rate,
+            steps_per_second: self.smoothed_rate,
             schedule: annealer.schedule().clone(),
             step_size: annealer.step_size(),
             view: self.view.clone(),
