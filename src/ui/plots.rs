@@ -65,6 +65,8 @@ pub struct PlotsState {
     pub placed: Vec<Placed>,
     /// The plots did not fit and scroll.
     pub scrolls: bool,
+    /// A step whose values stay on screen (clicked on a plot), until unpinned.
+    pub pinned: Option<f64>,
 }
 
 impl Default for PlotsState {
@@ -75,6 +77,7 @@ impl Default for PlotsState {
             key: true,
             placed: Vec::new(),
             scrolls: false,
+            pinned: None,
         }
     }
 }
@@ -390,6 +393,32 @@ pub fn plots_ui(
             }
         });
     }
+    // A pinned readout: every quantity at the clicked step stays on screen.
+    let pinned = plots.pinned;
+    if let Some(step) = pinned {
+        let mut readouts = vec![Readout {
+            prefix: "",
+            history: &a.history,
+            observables: latest.observables,
+        }];
+        if let Some(b) = b {
+            readouts.push(Readout {
+                prefix: "B: ",
+                history: &b.history,
+                observables: b_observables,
+            });
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .small_button("Unpin")
+                .on_hover_text("Forget the pinned step")
+                .clicked()
+            {
+                plots.pinned = None;
+            }
+            ui.label(values_at(&readouts, step).replace('\n', "   "));
+        });
+    }
     let used = ui.cursor().top() - top;
     let count = specs.len().max(1) as f32;
     let spacing = ui.spacing().item_spacing.y;
@@ -421,6 +450,7 @@ pub fn plots_ui(
     let mut view = None;
     let mut placed = Vec::new();
     let mut heat_placed = Vec::new();
+    let mut pin = None;
     let mut plot = |ui: &mut egui::Ui,
                     id: &str,
                     label: &str,
@@ -475,9 +505,22 @@ pub fn plots_ui(
                 plot_ui.set_plot_bounds_x(lo..=hi);
                 plot_ui.set_auto_bounds([false, true]);
             }
+            if let Some(step) = pinned {
+                plot_ui.vline(
+                    egui_plot::VLine::new("pinned", step)
+                        .color(Color32::from_gray(200))
+                        .style(LineStyle::dotted_dense()),
+                );
+            }
             plot_ui.plot_bounds()
         });
         let resp = &r.response;
+        // A click pins the step under the pointer.
+        if resp.clicked()
+            && let Some(pos) = resp.interact_pointer_pos()
+        {
+            pin = Some(r.transform.value_from_position(pos).x.max(0.0).round());
+        }
         placed.push(Placed {
             name: id.to_owned(),
             rect: resp.rect,
@@ -628,6 +671,9 @@ pub fn plots_ui(
     }
     placed.extend(heat_placed);
     plots.placed = placed;
+    if pin.is_some() {
+        plots.pinned = pin;
+    }
     if interacted {
         looks.state.follow = false;
     }
