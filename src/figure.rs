@@ -242,7 +242,7 @@ fn tour_lines(
         let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
         let mut t = 0.0f32;
         while t < len {
-            let on = (phase / dash) as u64 % 2 == 0;
+            let on = ((phase / dash) as u64).is_multiple_of(2);
             let step = (dash - phase % dash).min(len - t);
             if on {
                 let f0 = t / len;

@@ -369,3 +369,100 @@ proptest! {
         prop_assert!((l - length(tour(&run).cities(), tour(&run).tour())).abs() <= 1e-9 * l.max(1.0));
     }
 }
+
+#[test]
+fn the_figure_draws_both_tours_and_the_cities() {
+    let preset = Preset::builtin("tsp-berlin52").expect("shipped");
+    let mut config = preset.run.clone();
+    config.steps = 20_000;
+    let mut run = Run::new(config).expect("valid");
+    let mut history = annealscope::sim::History::new(256);
+    while !run.finished() {
+        history.push(&run.step_recorded());
+    }
+    let record = run.record();
+    let img = annealscope::figure::render(&run, &record, &history, &preset.title);
+    // The tour panel is the square on the left; count its tour-coloured pixels.
+    let count = |rgb: [u8; 3]| {
+        (40..800)
+            .flat_map(|x| (80..840).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    let (current, best, cities) = (
+        count([60, 120, 210]),
+        count([235, 140, 0]),
+        count([30, 30, 30]),
+    );
+    println!("pixels: current {current}, best {best}, cities and text {cities}");
+    assert!(current > 2000 && best > 1000 && cities > 52 * 20);
+}
+
+mod app {
+    use annealscope::preset::Preset;
+    use annealscope::sim::ProblemConfig;
+    use annealscope::sim::tsp::Cities;
+    use annealscope::ui::App;
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use std::time::{Duration, Instant};
+
+    /// Runs frames until a widget whose label contains `text` appears, for at most 5 s.
+    fn until_label(h: &mut Harness<'static, App>, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while h.query_all_by_label_contains(text).next().is_none() {
+            assert!(Instant::now() < deadline, "no `{text}` on screen");
+            std::thread::sleep(Duration::from_millis(10));
+            h.step();
+        }
+    }
+
+    fn cities(app: &App) -> Option<&Cities> {
+        match &app.a.config.problem {
+            ProblemConfig::Tsp(c) => Some(&c.cities),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_app_anneals_a_tour_and_its_controls_reach_the_trainer() {
+        let mut preset = Preset::builtin_default();
+        preset.run.steps = 10_000_000_000;
+        let app = App::new(&egui::Context::default(), preset).expect("app starts");
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_ui_state(|ui, app: &mut App| app.frame(ui), app);
+        h.run_steps(2);
+        // The travelling salesman from the "Anneal" menu.
+        h.get_by_label("Anneal").click();
+        h.run_steps(2);
+        h.get_by_label("Travelling salesman").click();
+        h.run_steps(2);
+        assert_eq!(cities(h.state()), Some(&Cities::default()));
+        until_label(&mut h, "100 random cities at");
+        until_label(&mut h, "estimate for n -> inf");
+        assert!(h.query_by_label_contains("current tour (solid)").is_some());
+        assert!(h.query_by_label_contains("best tour (dashed)").is_some());
+        // Another city set.
+        h.get_by_label("City set").click();
+        h.run_steps(2);
+        h.get_by_label("berlin52 (TSPLIB, optimum 7542)").click();
+        h.run_steps(2);
+        assert_eq!(cities(h.state()), Some(&Cities::Berlin52));
+        until_label(&mut h, "berlin52 (TSPLIB) at");
+        until_label(&mut h, "optimum 7542 (TSPLIB: edges rounded)");
+        // The move mix.
+        h.get_by_role_and_label(Role::SpinButton, "swap")
+            .set_value_accesskit(0.5);
+        h.step();
+        assert!(matches!(
+            &h.state().a.config.problem,
+            ProblemConfig::Tsp(c) if c.moves.swap == 0.5
+        ));
+        for _ in 0..50 {
+            h.step();
+        }
+        assert!(h.state().a.crashed.is_none());
+    }
+}

@@ -1164,7 +1164,10 @@ mod tests {
     /// Canonical form of a closed undirected tour: starts at 0, second < last.
     fn canonical(tour: &[usize]) -> Vec<usize> {
         let n = tour.len();
-        let z = tour.iter().position(|&c| c == 0).unwrap();
+        let z = tour
+            .iter()
+            .position(|&c| c == 0)
+            .expect("city 0 is on the tour");
         let mut v: Vec<usize> = (0..n).map(|k| tour[(z + k) % n]).collect();
         if v[1] > v[n - 1] {
             v[1..].reverse();
@@ -1214,7 +1217,7 @@ mod tests {
             best: &mut f64,
             count: &mut u64,
         ) {
-            let last = *path.last().unwrap();
+            let last = *path.last().expect("a path starts at city 0");
             if path.len() == n {
                 if path[1] < last {
                     *count += 1;
@@ -1300,7 +1303,7 @@ mod tests {
     fn check_moves(n: usize, moves: MoveMix, steps: usize, seed: u64) {
         let c = cfg(Cities::Uniform { n, seed }, moves.clone());
         let mut rng = Pcg64Mcg::seed_from_u64(seed ^ 0xabcdef);
-        let mut p = TspProblem::new(&c, &mut rng).unwrap();
+        let mut p = TspProblem::new(&c, &mut rng).expect("valid config");
         let xy = p.cities().to_vec();
         assert_eq!(p.dist.is_some(), n <= limits::MATRIX_MAX);
         let mut accepted = 0;
@@ -1365,7 +1368,7 @@ mod tests {
                 &cfg(Cities::Uniform { n, seed: 2 }, moves.clone()),
                 &mut rng,
             )
-            .unwrap();
+            .expect("valid config");
             let mut seen = std::collections::HashSet::new();
             for _ in 0..5000 {
                 p.propose(ProposalKind::All, 0.0, &mut rng);
@@ -1383,7 +1386,7 @@ mod tests {
             &cfg(Cities::Uniform { n: 40, seed: 5 }, MoveMix::default()),
             &mut rng,
         )
-        .unwrap();
+        .expect("valid config");
         // Inject a fake drift and check it is wiped out within REFRESH_EVERY accepts.
         p.length += 1e-3;
         for _ in 0..limits::REFRESH_EVERY {
@@ -1428,7 +1431,7 @@ mod tests {
             .map(|(i, t)| (t, i))
             .collect();
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
-        let mut p = TspProblem::new(&cfg(cities, moves.clone()), &mut rng).unwrap();
+        let mut p = TspProblem::new(&cfg(cities, moves.clone()), &mut rng).expect("valid config");
         let thin = 16;
         let burn_in = 1000 * thin;
         let mut counts = vec![0u64; tours.len()];
@@ -1492,8 +1495,8 @@ mod tests {
         let mut hits = 0;
         for seed in 0..20 {
             let mut rng = Pcg64Mcg::seed_from_u64(seed);
-            let mut p =
-                TspProblem::new(&cfg(cities.clone(), MoveMix::default()), &mut rng).unwrap();
+            let mut p = TspProblem::new(&cfg(cities.clone(), MoveMix::default()), &mut rng)
+                .expect("valid config");
             let best = anneal(&mut p, &mut rng, 20_000, 1.0, 1e-3);
             assert!(best >= opt - 1e-9, "below the exhaustive optimum");
             assert!((length_by_hand(&xy, p.best_tour()) - best).abs() < 1e-9);
@@ -1515,7 +1518,7 @@ mod tests {
             Cities::Grid { side: 4 },
         ] {
             let exact = held_karp(&cities.positions());
-            let formula = cities.known_optimum().unwrap();
+            let formula = cities.known_optimum().expect("a known optimum");
             println!("{cities:?}: Held-Karp {exact:.12}, formula {formula:.12}");
             assert!((exact - formula).abs() < 1e-9, "{cities:?}");
         }
@@ -1573,13 +1576,14 @@ mod tests {
             let units = steps.iter().filter(|&&x| (x - 1.0).abs() < 1e-9).count();
             assert_eq!((units, diagonals), (s * s - 1, 1), "side {s}");
             let len = length_by_hand(&xy, &tour);
-            assert!((len - cities.known_optimum().unwrap()).abs() < 1e-9);
+            assert!((len - cities.known_optimum().expect("a known optimum")).abs() < 1e-9);
         }
     }
 
     fn anneal_gap(cities: Cities, steps: u64, seed: u64) -> (f64, f64) {
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
-        let mut p = TspProblem::new(&cfg(cities, MoveMix::default()), &mut rng).unwrap();
+        let mut p =
+            TspProblem::new(&cfg(cities, MoveMix::default()), &mut rng).expect("valid config");
         let best = anneal(&mut p, &mut rng, steps, 1.0, 1e-4);
         (best, p.best_gap_percent())
     }
@@ -1591,7 +1595,7 @@ mod tests {
             Cities::Grid { side: 8 },
             Cities::Grid { side: 7 },
         ] {
-            let opt = cities.known_optimum().unwrap();
+            let opt = cities.known_optimum().expect("a known optimum");
             let (best, gap) = anneal_gap(cities.clone(), 3_000_000, 7);
             println!("{cities:?}: best {best:.6}, optimum {opt:.6}, gap {gap:.3}%");
             assert!(best >= opt - 1e-9);
@@ -1638,7 +1642,7 @@ mod tests {
             },
             &mut rng,
         )
-        .unwrap();
+        .expect("valid config");
         p.tour.copy_from_slice(&tour);
         p.length = tour_length(&BERLIN52, &tour);
         p.store_best();
@@ -1660,7 +1664,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let field = |c: TspConfig| c.validate().unwrap_err().field;
+        let field = |c: TspConfig| c.validate().expect_err("invalid").field;
         let with = |cities: Cities| TspConfig {
             cities,
             ..TspConfig::default()
@@ -1740,23 +1744,23 @@ mod tests {
             },
             start: Start::Given,
         };
-        let text = ron::to_string(&c).unwrap();
-        assert_eq!(ron::from_str::<TspConfig>(&text).unwrap(), c);
-        let c: TspConfig = ron::from_str("(cities: Grid(side: 6))").unwrap();
+        let text = ron::to_string(&c).expect("RON");
+        assert_eq!(ron::from_str::<TspConfig>(&text).expect("RON"), c);
+        let c: TspConfig = ron::from_str("(cities: Grid(side: 6))").expect("RON");
         assert_eq!(c.cities, Cities::Grid { side: 6 });
         assert_eq!(c.moves, MoveMix::default());
-        let c: TspConfig = ron::from_str("(cities: Berlin52, start: Given)").unwrap();
+        let c: TspConfig = ron::from_str("(cities: Berlin52, start: Given)").expect("RON");
         assert_eq!(c.cities, Cities::Berlin52);
         let c: TspConfig =
-            ron::from_str("(cities: List([(0, 0), (1, 0), (1, 1), (0.5, 2)]))").unwrap();
+            ron::from_str("(cities: List([(0, 0), (1, 0), (1, 1), (0.5, 2)]))").expect("RON");
         assert_eq!(c.cities.n(), 4);
         assert!(ron::from_str::<TspConfig>("(city: Berlin52)").is_err());
         assert!(ron::from_str::<TspConfig>("(cities: Grid(side: 6, h: 1))").is_err());
         assert!(ron::from_str::<TspConfig>("(moves: (two_opt: 1, three_opt: 1))").is_err());
         // A weight left out of a given mix is 0, not its default-mix value.
-        let c: TspConfig = ron::from_str("(moves: (two_opt: 1))").unwrap();
+        let c: TspConfig = ron::from_str("(moves: (two_opt: 1))").expect("RON");
         assert_eq!(c.moves, MoveMix::TWO_OPT);
-        let c: TspConfig = ron::from_str("(moves: (two_opt: 4, or_opt: 1))").unwrap();
+        let c: TspConfig = ron::from_str("(moves: (two_opt: 4, or_opt: 1))").expect("RON");
         assert_eq!(
             c.moves,
             MoveMix {
@@ -1765,8 +1769,8 @@ mod tests {
                 or_opt: 1.0
             }
         );
-        let c: TspConfig = ron::from_str("(moves: ())").unwrap();
-        assert_eq!(c.validate().unwrap_err().field, "moves");
+        let c: TspConfig = ron::from_str("(moves: ())").expect("RON");
+        assert_eq!(c.validate().expect_err("invalid").field, "moves");
     }
 
     #[test]
@@ -1821,15 +1825,15 @@ mod tests {
             moves: MoveMix::default(),
             start: Start::Given,
         };
-        let mut p = TspProblem::new(&c, &mut rng).unwrap();
+        let mut p = TspProblem::new(&c, &mut rng).expect("valid config");
         assert_eq!(p.tour(), (0..20).collect::<Vec<_>>().as_slice());
         assert!(p.gap_percent().abs() < 1e-9);
-        let random =
-            TspProblem::new(&cfg(Cities::Circle { n: 20 }, MoveMix::default()), &mut rng).unwrap();
+        let random = TspProblem::new(&cfg(Cities::Circle { n: 20 }, MoveMix::default()), &mut rng)
+            .expect("valid config");
         assert!(is_permutation(random.tour()));
         assert!(random.gap_percent() > 50.0);
         // Unknown optimum: NaN gap.
-        let u = TspProblem::new(&TspConfig::default(), &mut rng).unwrap();
+        let u = TspProblem::new(&TspConfig::default(), &mut rng).expect("valid config");
         assert_eq!(u.n(), 100);
         assert!(u.gap_percent().is_nan());
         assert_eq!(u.observables(), OBSERVABLES_NO_OPTIMUM);
@@ -1857,12 +1861,12 @@ mod tests {
         }
         assert_eq!(p.best_tour(), &best[..]);
         let s = p.tsp_state();
-        let json = serde_json::to_value(&s).unwrap();
-        assert_eq!(json["cities"].as_array().unwrap().len(), 20);
-        assert_eq!(json["tour"].as_array().unwrap().len(), 20);
-        assert_eq!(json["best_tour"].as_array().unwrap().len(), 20);
+        let json = serde_json::to_value(&s).expect("JSON");
+        assert_eq!(json["cities"].as_array().expect("an array").len(), 20);
+        assert_eq!(json["tour"].as_array().expect("an array").len(), 20);
+        assert_eq!(json["best_tour"].as_array().expect("an array").len(), 20);
         let recomputed = length_by_hand(&s.cities, &s.tour);
-        assert!((json["length"].as_f64().unwrap() - recomputed).abs() < 1e-9);
+        assert!((json["length"].as_f64().expect("a number") - recomputed).abs() < 1e-9);
         assert!((s.best_length - length_by_hand(&s.cities, &s.best_tour)).abs() < 1e-9);
         assert_eq!(json["known_optimum"].as_f64(), c.cities.known_optimum());
         // Clones share the distance table; a swapped problem keeps working.
@@ -1883,10 +1887,10 @@ mod tests {
             };
             let mut a = Pcg64Mcg::seed_from_u64(9);
             let mut b = a.clone();
-            let built = TspProblem::build(&c, 4, &mut a).unwrap();
+            let built = TspProblem::build(&c, 4, &mut a).expect("valid config");
             assert_eq!(built.len(), 4);
             for p in &built {
-                let q = TspProblem::new(&c, &mut b).unwrap();
+                let q = TspProblem::new(&c, &mut b).expect("valid config");
                 assert_eq!(p.tour(), q.tour());
                 assert_eq!(p.best_tour(), q.tour());
                 assert_eq!(p.energy(), q.energy());
@@ -1903,8 +1907,8 @@ mod tests {
     #[test]
     fn view_shows_both_tours_and_a_replica_only_the_current_one() {
         let mut rng = Pcg64Mcg::seed_from_u64(2);
-        let mut p =
-            TspProblem::new(&cfg(Cities::Grid { side: 4 }, MoveMix::default()), &mut rng).unwrap();
+        let mut p = TspProblem::new(&cfg(Cities::Grid { side: 4 }, MoveMix::default()), &mut rng)
+            .expect("valid config");
         p.store_best();
         p.propose(ProposalKind::All, 0.0, &mut rng);
         p.accept();

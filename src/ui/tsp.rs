@@ -60,6 +60,16 @@ fn length_text(x: f64) -> String {
     }
 }
 
+/// An axis label: three significant digits.
+fn axis_text(x: f64) -> String {
+    if x >= 1000.0 {
+        format!("{x:.0}")
+    } else {
+        let decimals = (2 - x.abs().max(1e-300).log10().floor() as i32).clamp(0, 9) as usize;
+        format!("{x:.decimals$}")
+    }
+}
+
 /// The readout line: length, best, the reference and the gaps.
 fn readout(v: &TspView) -> String {
     let mut text = format!(
@@ -69,20 +79,18 @@ fn readout(v: &TspView) -> String {
     );
     match (v.known_optimum, v.bhh_estimate) {
         (Some(opt), _) => {
-            let unit = if v.tsplib {
-                " (TSPLIB: edges rounded)"
+            let opt = if v.tsplib {
+                format!("{opt:.0} (TSPLIB: edges rounded)")
             } else {
-                ""
+                length_text(opt)
             };
             text.push_str(&format!(
-                "   optimum {}{unit}   gap {:.2}%   best gap {:.2}%",
-                length_text(opt),
-                v.gaps[0],
-                v.gaps[1]
+                "   optimum {opt}   gap {:.2}%   best gap {:.2}%",
+                v.gaps[0], v.gaps[1]
             ));
         }
         (None, Some(bhh)) => text.push_str(&format!(
-            "   optimum unknown; n -> infinity estimate {}",
+            "   optimum unknown (estimate for n -> inf: {})",
             length_text(bhh)
         )),
         (None, None) => text.push_str("   optimum unknown"),
@@ -105,10 +113,18 @@ pub fn view_ui(
     ui.strong(format!("{label} at T = {:.3e}", pane.temperature()));
     ui.label(RichText::new(readout(v)).monospace());
     ui.horizontal(|ui| {
-        ui.checkbox(&mut state.show_current, "current tour (solid)")
-            .on_hover_text("The tour the annealer is at now: it jitters while T is high");
-        ui.checkbox(&mut state.show_best, "best tour (dashed)")
-            .on_hover_text("The shortest tour seen so far");
+        ui.checkbox(
+            &mut state.show_current,
+            RichText::new("current tour (solid)")
+                .color(CURRENT)
+                .strong(),
+        )
+        .on_hover_text("The tour the annealer is at now: it jitters while T is high");
+        ui.checkbox(
+            &mut state.show_best,
+            RichText::new("best tour (dashed)").color(BEST).strong(),
+        )
+        .on_hover_text("The shortest tour seen so far");
     });
     let width = ui.available_width();
     let side = width.min(ui.available_height() * 0.68).max(80.0);
@@ -117,7 +133,6 @@ pub fn view_ui(
         .data_aspect(1.0)
         .width(width)
         .height(side)
-        .legend(Legend::default())
         .show_grid(false)
         .show(ui, |p| {
             if state.show_current {
@@ -162,7 +177,7 @@ fn length_plot(ui: &mut Ui, pane: &RunPane, v: &TspView, history: &History, w: f
         .width(w)
         .height(h)
         .legend(Legend::default())
-        .y_axis_formatter(|m, _| length_text(10f64.powf(m.value)))
+        .y_axis_formatter(|m, _| axis_text(10f64.powf(m.value)))
         .label_formatter(|pos| {
             let (name, p) = match pos {
                 HoverPosition::NearDataPoint {
@@ -194,16 +209,16 @@ fn length_plot(ui: &mut Ui, pane: &RunPane, v: &TspView, history: &History, w: f
             match (v.known_optimum, v.bhh_estimate) {
                 (Some(opt), _) if opt > 0.0 => {
                     let name = if v.tsplib {
-                        format!("known optimum {} (TSPLIB, edges rounded)", length_text(opt))
+                        format!("optimum {opt:.0} (TSPLIB)")
                     } else {
-                        format!("known optimum {}", length_text(opt))
+                        format!("optimum {}", length_text(opt))
                     };
                     p.hline(HLine::new(name, opt.log10()).color(REFERENCE).width(2.0));
                 }
                 (None, Some(bhh)) if bhh > 0.0 => {
                     p.hline(
                         HLine::new(
-                            format!("0.7124 sqrt(n A) = {} (n -> infinity)", length_text(bhh)),
+                            format!("estimate for n -> inf: {}", length_text(bhh)),
                             bhh.log10(),
                         )
                         .color(REFERENCE)
@@ -360,6 +375,15 @@ mod tests {
         let path = closed_path(&cities, &[2, 0, 1]);
         assert_eq!(path, vec![[1.0, 1.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]);
         assert!(closed_path(&cities, &[]).is_empty());
+    }
+
+    #[test]
+    fn axis_labels_have_three_significant_digits() {
+        assert_eq!(axis_text(7.1234), "7.12");
+        assert_eq!(axis_text(10.0), "10.0");
+        assert_eq!(axis_text(52.31), "52.3");
+        assert_eq!(axis_text(0.0123), "0.0123");
+        assert_eq!(axis_text(7544.37), "7544");
     }
 
     #[test]
