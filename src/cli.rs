@@ -342,6 +342,15 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
         println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
     }
+    if args.hidden.is_none() {
+        for (n, moves, name) in crate::bench::tsp_cases() {
+            let engine = crate::bench::measure_tsp(n, &moves, args.seconds)?;
+            let bare = crate::bench::measure_tsp_bare(n, &moves, args.seconds)?;
+            println!(
+                "tsp {n} cities {name}: {engine:.0} proposals/s (bare loop without the engine: {bare:.0})"
+            );
+        }
+    }
     Ok(())
 }
 

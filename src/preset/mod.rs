@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 17] = [
+pub const BUILTIN: [(&str, &str); 20] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -88,6 +88,18 @@ pub const BUILTIN: [(&str, &str); 17] = [
     (
         "compare-sa-vs-tempering",
         include_str!("../../assets/presets/compare-sa-vs-tempering.ron"),
+    ),
+    (
+        "tsp-random-100",
+        include_str!("../../assets/presets/tsp-random-100.ron"),
+    ),
+    (
+        "tsp-berlin52",
+        include_str!("../../assets/presets/tsp-berlin52.ron"),
+    ),
+    (
+        "compare-tsp-anneal-vs-quench",
+        include_str!("../../assets/presets/compare-tsp-anneal-vs-quench.ron"),
     ),
 ];
 

@@ -19,6 +19,7 @@ pub mod pane;
 mod plots;
 mod presets;
 mod tempering;
+mod tsp;
 
 pub use pane::RunPane;
 
