@@ -50,13 +50,18 @@ fn landscape() -> impl Strategy<Value = Option<LandscapeConfig>> {
             surface,
             1usize..=1000,
             bounds,
-            prop::option::of((-1.0f64..1.0, -1.0f64..1.0)),
+            prop::option::of((0.0f64..=1.0, 0.0f64..=1.0)),
         )
-            .prop_map(|(surface, walkers, bounds, start)| LandscapeConfig {
-                surface,
-                walkers,
-                bounds,
-                start: start.map(|(x, y)| [x, y]),
+            .prop_map(|(surface, walkers, bounds, start)| {
+                // The start, as fractions of the box in force.
+                let [lo, hi] = bounds.unwrap_or_else(|| surface.default_bounds());
+                LandscapeConfig {
+                    surface,
+                    walkers,
+                    bounds,
+                    start: start
+                        .map(|(a, b)| [lo[0] + a * (hi[0] - lo[0]), lo[1] + b * (hi[1] - lo[1])]),
+                }
             }),
     )
 }
