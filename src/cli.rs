@@ -203,7 +203,18 @@ fn observable_text(plot: PlotKind, v: f64) -> String {
     match plot {
         PlotKind::Steps { fraction: true, .. } if v.is_finite() => format!("{:.2}%", 100.0 * v),
         _ if v.is_nan() => "-".into(),
-        _ => format!("{v:.6}"),
+        _ => value_text(v),
+    }
+}
+
+/// A value in the summary: six decimals, or scientific form far from 1 (`1.2e300`, never
+/// a 300-digit number).
+fn value_text(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-4..1e6).contains(&a) || !v.is_finite() {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.6e}")
     }
 }
 
@@ -406,8 +417,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     } else {
         ""
     };
-    println!("final energy    {:.6}{per}", r.energy);
-    println!("best energy     {:.6}", r.best_energy);
+    println!("final energy    {}{per}", value_text(r.energy));
+    println!("best energy     {}", value_text(r.best_energy));
     println!(
         "acceptance      {:.4} (overall), {:.4} (last {} steps)",
         a.acceptance_overall(),
