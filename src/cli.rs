@@ -380,17 +380,18 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut history = History::new(4096);
-    let mut csv_out = csv.as_mut().map(Output::writer);
-    let mut samples_out = samples.as_mut().map(Output::writer);
-    let r = run_to_end(
-        &mut run,
-        args.every,
-        csv_out.as_mut().map(|w| w as &mut dyn Write),
-        samples_out.as_mut().map(|w| w as &mut dyn Write),
-        &mut history,
-        &bar,
-    )?;
-    drop((csv_out, samples_out));
+    let r = {
+        let mut csv_out = csv.as_mut().map(Output::writer);
+        let mut samples_out = samples.as_mut().map(Output::writer);
+        run_to_end(
+            &mut run,
+            args.every,
+            csv_out.as_mut().map(|w| w as &mut dyn Write),
+            samples_out.as_mut().map(|w| w as &mut dyn Write),
+            &mut history,
+            &bar,
+        )?
+    };
     if let Some(mut out) = state {
         out.write_all(serde_json::to_string_pretty(&run.state())?.as_bytes())?;
         out.finish()?;
