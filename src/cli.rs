@@ -234,6 +234,9 @@ impl Output {
     /// created beside it. The error is one line naming the flag and the path as given.
     pub fn create(flag: &str, path: &Path) -> anyhow::Result<Self> {
         let name = format!("{flag} {}", path.display());
+        if path.file_name().is_none() {
+            bail!("{name}: not a file name");
+        }
         if let Ok(meta) = std::fs::metadata(path)
             && !meta.is_file()
         {

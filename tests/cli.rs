@@ -345,6 +345,7 @@ fn output_paths_are_checked_before_the_run_starts() {
     let missing = s(d.join("missing/out.csv"));
     let inside_a_file = s(d.join("a-file/fig.png"));
     let same = s(d.join("same.csv"));
+    let dot_dot = s(d.join("a-folder/.."));
     let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
         (
             vec!["--csv", &missing],
@@ -362,6 +363,10 @@ fn output_paths_are_checked_before_the_run_starts() {
             vec![format!(
                 "--samples {a_folder}: {a_folder} is a folder, not a file to write"
             )],
+        ),
+        (
+            vec!["--png", &dot_dot],
+            vec![format!("--png {dot_dot}: not a file name")],
         ),
         (
             vec!["--state", "/dev/null"],
