@@ -414,7 +414,8 @@ fn explain(
     });
     let name_the = |field: &mut Option<String>, name: Option<&str>| {
         if let (Some(f), Some(name)) = (field.as_mut(), name)
-            && !f.ends_with(name)
+            && *f != name
+            && !f.ends_with(&format!(".{name}"))
             && !f.ends_with(']')
         {
             if !f.is_empty() {
