@@ -1,13 +1,18 @@
 //! The command line: the GUI by default, `run` (headless), `bench` and `check`.
 //!
-//! Errors end here: each is printed once, as one line, and the process exits non-zero.
+//! Errors end here: each is printed once, as one line (usage errors included), with any
+//! text from a file escaped, and the process exits non-zero. `run` checks every output
+//! path before it starts, and streams its CSV files to temporary files beside their
+//! targets, renamed over them at the end: memory stays flat however many rows, and a
+//! failed run leaves no half-written file.
 
 use crate::preset::Preset;
-use crate::sim::{History, Kind, PlotKind, Run, StepRecord};
-use anyhow::Context;
+use crate::sim::config::printable;
+use crate::sim::{History, Kind, PlotKind, Run, StepRecord, limits};
+use anyhow::bail;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -88,24 +93,56 @@ pub struct BenchArgs {
     /// Measure the UI instead: milliseconds of CPU per frame for 10k, 100k and 1M steps of history.
     #[arg(long)]
     pub ui: bool,
-    /// Measure only the case with this many hidden units.
-    #[arg(long, value_name = "H")]
-    pub hidden: Option<usize>,
     /// Measure how long each shipped preset plays at its own pace on this machine.
     #[arg(long)]
     pub presets: bool,
+    /// Measure only the case with this many hidden units (4, 16, 64 or 256).
+    #[arg(long, value_name = "H", value_parser = clap::value_parser!(u64).range(*limits::HIDDEN.start() as u64..=*limits::HIDDEN.end() as u64))]
+    pub hidden: Option<u64>,
 }
 
 /// Parses the arguments, runs, and turns any error into one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("annealscope: error: {e:#}");
+            eprintln!("annealscope: error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version as clap prints them; a usage error as one line (clap's message
+/// without its usage block), exit code 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "annealscope: error: {}",
+        usage_line(&e.render().to_string())
+    );
+    ExitCode::from(2)
+}
+
+/// clap's rendered error as one line: the lines before `Usage:`, joined, with the
+/// `error: ` prefix dropped and a pointer to `--help`.
+pub fn usage_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let joined = message.join(" ");
+    let joined = joined.strip_prefix("error: ").unwrap_or(&joined);
+    format!("{} (see --help)", printable(joined))
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -205,8 +242,163 @@ fn observable_text(plot: PlotKind, v: f64) -> String {
     match plot {
         PlotKind::Steps { fraction: true, .. } if v.is_finite() => format!("{:.2}%", 100.0 * v),
         _ if v.is_nan() => "-".into(),
-        _ => format!("{v:.6}"),
+        _ => value_text(v),
     }
+}
+
+/// A value in the summary: six decimals, or scientific form far from 1 (`1.2e300`, never
+/// a 300-digit number).
+fn value_text(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-4..1e6).contains(&a) || !v.is_finite() {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.6e}")
+    }
+}
+
+/// An output file of `run`, checked and opened before the run starts. It is written to
+/// a temporary file in the same folder, renamed over its target by [`Output::finish`]; a
+/// run that fails leaves the target as it was (and the temporary file is removed).
+pub struct Output {
+    /// How the user named it: the flag and the path as given.
+    name: String,
+    path: PathBuf,
+    file: BufWriter<tempfile::NamedTempFile>,
+}
+
+impl Output {
+    /// Checks that `path` (given with `flag`) can be written, before any work is done:
+    /// its folder exists, the target is a regular file if it exists, and a file can be
+    /// created beside it. The error is one line naming the flag and the path as given.
+    pub fn create(flag: &str, path: &Path) -> anyhow::Result<Self> {
+        let name = format!("{flag} {}", path.display());
+        if path.file_name().is_none() {
+            bail!("{name}: not a file name");
+        }
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            bail!(
+                "{name}: {} is {}, not a file to write",
+                path.display(),
+                crate::preset::file_kind(&meta)
+            );
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match std::fs::metadata(&dir) {
+            Err(_) => bail!("{name}: the folder {} does not exist", dir.display()),
+            Ok(m) if !m.is_dir() => bail!("{name}: {} is not a folder", dir.display()),
+            Ok(_) => {}
+        }
+        let file = tempfile::Builder::new()
+            .prefix(".annealscope-")
+            .suffix(".part")
+            .tempfile_in(&dir)
+            .map_err(|e| anyhow::anyhow!("{name}: cannot write in {} ({e})", dir.display()))?;
+        if let Some(p) = crate::preset::saved_permissions(path) {
+            file.as_file()
+                .set_permissions(p)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
+        Ok(Self {
+            name,
+            path: path.to_owned(),
+            file: BufWriter::new(file),
+        })
+    }
+
+    /// Where the rows go: errors name the output.
+    fn writer(&mut self) -> Named<'_> {
+        Named {
+            name: &self.name,
+            inner: &mut self.file,
+        }
+    }
+
+    /// Writes `bytes` (for outputs made whole at the end).
+    fn write_all(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.writer().write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Flushes, syncs and renames the file over its target.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let name = self.name;
+        let fail = |e: std::io::Error| anyhow::anyhow!("{name}: {e}");
+        let file = self.file.into_inner().map_err(|e| fail(e.into_error()))?;
+        file.as_file().sync_all().map_err(fail)?;
+        file.persist(&self.path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+}
+
+/// A writer whose errors name the output they concern.
+struct Named<'a> {
+    name: &'a str,
+    inner: &'a mut dyn Write,
+}
+
+impl Write for Named<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let name = self.name;
+        self.inner
+            .write(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: {e}")))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let name = self.name;
+        self.inner
+            .flush()
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: {e}")))
+    }
+}
+
+/// The outputs of `run`, each checked and opened, refusing two that name the same file
+/// or one that would replace the preset being run.
+fn outputs(args: &RunArgs) -> anyhow::Result<[Option<Output>; 4]> {
+    let wanted = [
+        ("--csv", &args.csv),
+        ("--samples", &args.samples),
+        ("--state", &args.state),
+        ("--png", &args.png),
+    ];
+    // The same file however it is spelled: its folder resolved, then its name.
+    let key = |p: &Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        dir.canonicalize()
+            .ok()
+            .zip(p.file_name())
+            .map(|(d, f)| d.join(f))
+    };
+    let mut seen: Vec<(String, Option<PathBuf>)> = Vec::new();
+    if let Some(p) = &args.preset {
+        seen.push((format!("--preset {}", p.display()), key(p)));
+    }
+    for (flag, path) in wanted {
+        let Some(path) = path else { continue };
+        let k = key(path);
+        if let Some((other, _)) = seen.iter().find(|(_, o)| o.is_some() && *o == k) {
+            bail!("{flag} {}: the same file as {other}", path.display());
+        }
+        seen.push((format!("{flag} {}", path.display()), k));
+    }
+    let open = |flag: &str, path: &Option<PathBuf>| {
+        path.as_deref().map(|p| Output::create(flag, p)).transpose()
+    };
+    Ok([
+        open("--csv", &args.csv)?,
+        open("--samples", &args.samples)?,
+        open("--state", &args.state)?,
+        open("--png", &args.png)?,
+    ])
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
@@ -222,6 +414,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         args.samples.is_none() || run.problem().samples().is_some(),
         "--samples needs a problem with particles, such as a landscape preset (this one anneals the network)"
     );
+    let [mut csv, mut samples, state, png] = outputs(args)?;
     let bar = ProgressBar::new(preset.run.steps);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} eta {eta}")
@@ -229,43 +422,37 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut history = History::new(4096);
-    let (mut csv, mut samples) = (Vec::new(), Vec::new());
-    let csv_out: Option<&mut dyn Write> = args.csv.as_ref().map(|_| &mut csv as &mut dyn Write);
-    let samples_out: Option<&mut dyn Write> = args
-        .samples
-        .as_ref()
-        .map(|_| &mut samples as &mut dyn Write);
-    let r = run_to_end(
-        &mut run,
-        args.every,
-        csv_out,
-        samples_out,
-        &mut history,
-        &bar,
-    )?;
-    for (path, bytes) in [(&args.csv, &csv), (&args.samples, &samples)] {
-        if let Some(path) = path {
-            crate::preset::write_atomic(path, bytes, true)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+    let r = {
+        let mut csv_out = csv.as_mut().map(Output::writer);
+        let mut samples_out = samples.as_mut().map(Output::writer);
+        run_to_end(
+            &mut run,
+            args.every,
+            csv_out.as_mut().map(|w| w as &mut dyn Write),
+            samples_out.as_mut().map(|w| w as &mut dyn Write),
+            &mut history,
+            &bar,
+        )?
+    };
+    if let Some(mut out) = state {
+        out.write_all(serde_json::to_string_pretty(&run.state())?.as_bytes())?;
+        out.finish()?;
     }
-    if let Some(path) = &args.state {
-        let json = serde_json::to_string_pretty(&run.state())?;
-        crate::preset::write_atomic(path, json.as_bytes(), true)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(path) = &args.png {
+    if let Some(mut out) = png {
         let figure = crate::figure::render(&run, &r, &history, &preset.title);
-        let mut png = std::io::Cursor::new(Vec::new());
-        figure.write_to(&mut png, image::ImageFormat::Png)?;
-        crate::preset::write_atomic(path, png.get_ref(), true)
-            .with_context(|| format!("writing {}", path.display()))?;
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        figure.write_to(&mut bytes, image::ImageFormat::Png)?;
+        out.write_all(bytes.get_ref())?;
+        out.finish()?;
+    }
+    for out in [csv, samples].into_iter().flatten() {
+        out.finish()?;
     }
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let a = run.annealer();
     let particles = run.problem().particles();
-    println!("preset          {}", preset.title);
+    println!("preset          {}", printable(&preset.title));
     println!("steps           {}", r.step);
     println!("temperature     {:.6e}", a.temperature());
     let per = if particles > 1 {
@@ -273,8 +460,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     } else {
         ""
     };
-    println!("final energy    {:.6}{per}", r.energy);
-    println!("best energy     {:.6}", r.best_energy);
+    println!("final energy    {}{per}", value_text(r.energy));
+    println!("best energy     {}", value_text(r.best_energy));
     println!(
         "acceptance      {:.4} (overall), {:.4} (last {} steps)",
         a.acceptance_overall(),
@@ -320,8 +507,21 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let hidden = args.hidden.map(|h| h as usize);
+    if let Some(h) = hidden
+        && crate::bench::cases(Some(h)).next().is_none()
+    {
+        let cases: Vec<String> = crate::bench::CASES
+            .iter()
+            .map(|(h, _)| h.to_string())
+            .collect();
+        bail!(
+            "--hidden {h}: no benchmark case has {h} hidden units (the cases have {})",
+            cases.join(", ")
+        );
+    }
     if args.json {
-        let results = crate::bench::run_all(args.seconds, args.hidden)?;
+        let results = crate::bench::run_all(args.seconds, hidden)?;
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
@@ -329,7 +529,7 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "{:>6} {:>7} {:>8} {:>14}",
         "hidden", "samples", "proposal", "proposals/s"
     );
-    for (hidden, samples) in crate::bench::cases(args.hidden) {
+    for (hidden, samples) in crate::bench::cases(hidden) {
         for (kind, name) in [
             (crate::sim::ProposalKind::All, "all"),
             (crate::sim::ProposalKind::One, "one"),
@@ -338,7 +538,7 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             println!("{hidden:>6} {samples:>7} {name:>8} {rate:>14.0}");
         }
     }
-    if args.hidden.is_none_or(|h| h == 4) {
+    if hidden.is_none_or(|h| h == 4) {
         let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
         println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
     }
@@ -370,10 +570,14 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 .map_err(|e| e.to_string())
         };
         match outcome {
-            Ok(what) => println!("{}: {what}", f.display()),
+            Ok(what) => println!(
+                "{}: {}",
+                printable(&f.display().to_string()),
+                printable(&what)
+            ),
             Err(e) => {
                 ok = false;
-                eprintln!("{e}");
+                eprintln!("{}", printable(&e.to_string()));
             }
         }
     }

@@ -26,7 +26,7 @@ impl Default for Pace {
 }
 
 /// Allowed steps per second.
-pub const STEPS_PER_SECOND: std::ops::RangeInclusive<f64> = 0.1..=1e9;
+pub const STEPS_PER_SECOND: std::ops::RangeInclusive<f64> = crate::sim::limits::STEPS_PER_SECOND;
 /// Allowed durations, in seconds.
 pub const DURATION: std::ops::RangeInclusive<f64> = 1.0..=86_400.0;
 

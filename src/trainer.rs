@@ -137,7 +137,7 @@ pub struct TemperingSnapshot {
 pub struct Trainer {
     commands: Sender<Command>,
     snapshots: Receiver<Snapshot>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<Result<(), RangeError>>>,
 }
 
 /// A callback the trainer calls after sending a snapshot (the UI's repaint request).
@@ -149,24 +149,55 @@ pub type Waker = Box<dyn Fn() + Send>;
 pub struct Crashed(pub String);
 
 impl Trainer {
-    /// Starts a trainer on `config`, playing.
+    /// Starts a trainer on `config`, playing. The config is checked here (a refused one is
+    /// an error at once); the run is built on the trainer's thread, so that the caller
+    /// (the UI thread) never waits for a large data set to be drawn or a surface's grid to
+    /// be evaluated.
     pub fn spawn(config: RunConfig, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
-        let run = Run::new(config)?;
-        Self::spawn_run(run, pace, waker)
+        config.validate()?;
+        Self::start(move || Run::new(config), pace, waker)
     }
 
     /// Starts a trainer on a built run, playing.
     pub fn spawn_run(run: Run, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
+        Self::start(move || Ok(run), pace, waker)
+    }
+
+    fn start(
+        build: impl FnOnce() -> Result<Run, RangeError> + Send + 'static,
+        pace: Pace,
+        waker: Option<Waker>,
+    ) -> anyhow::Result<Self> {
         let (commands, command_rx) = unbounded();
         let (snapshot_tx, snapshots) = bounded(4);
         let thread = std::thread::Builder::new()
             .name("annealscope-trainer".into())
-            .spawn(move || Worker::new(run, pace, snapshot_tx, waker).main(command_rx))?;
+            .spawn(move || {
+                Worker::new(build()?, pace, snapshot_tx, waker).main(command_rx);
+                Ok(())
+            })?;
         Ok(Self {
             commands,
             snapshots,
             thread: Some(thread),
         })
+    }
+
+    /// A trainer whose thread panics with `message` at once: for testing that a crash is
+    /// reported, never silently ignored.
+    #[cfg(test)]
+    pub(crate) fn panicking(message: &'static str) -> Self {
+        let (commands, _) = unbounded();
+        let (_, snapshots) = bounded(1);
+        let thread = std::thread::Builder::new()
+            .name("annealscope-trainer".into())
+            .spawn(move || -> Result<(), RangeError> { panic!("{message}") })
+            .ok();
+        Self {
+            commands,
+            snapshots,
+            thread,
+        }
     }
 
     /// Sends a command; never blocks.
@@ -193,7 +224,8 @@ impl Trainer {
         }
         let thread = self.thread.take()?;
         Some(Crashed(match thread.join() {
-            Ok(()) => "the thread ended".into(),
+            Ok(Ok(())) => "the thread ended".into(),
+            Ok(Err(e)) => e.to_string(),
             Err(payload) => payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
@@ -207,6 +239,7 @@ impl Trainer {
         let _ = self.commands.send(Command::Shutdown);
         match self.thread.take().map(JoinHandle::join) {
             Some(Err(_)) => Err(Crashed("it panicked".into())),
+            Some(Ok(Err(e))) => Err(Crashed(e.to_string())),
             _ => Ok(()),
         }
     }

@@ -439,3 +439,137 @@ fn clicking_a_plot_pins_that_steps_values_on_screen() {
     h.run_steps(2);
     assert!(h.query_by_label("Unpin").is_none());
 }
+
+/// A 100k-point, 256-unit network: what a frame draws stays bounded (at most
+/// `MAX_DRAWN_POINTS` markers; a marker per point made the app take about 1 GB). Memory of
+/// the real app is measured under Xvfb (README).
+#[test]
+fn a_large_data_set_keeps_each_frame_small() {
+    use annealscope::sim::{DataConfig, DataKind, NetworkConfig, ProblemView};
+    let mut preset = Preset::builtin_default();
+    preset.run.problem = ProblemConfig::Network(NetworkConfig {
+        data: DataConfig {
+            kind: DataKind::Spirals,
+            samples: 100_000,
+            test_fraction: 0.2,
+            ..DataConfig::default()
+        },
+        hidden: 256,
+        ..NetworkConfig::default()
+    });
+    // Building it happens on the trainer's thread: the first frame is drawn at once.
+    let started = Instant::now();
+    let app = App::new(&egui::Context::default(), preset).expect("app starts");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.frame(ui), app);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the UI did not wait"
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let has_grid =
+        |a: &App| matches!(a.a.view.as_deref(), Some(ProblemView::Network(v)) if v.grid.is_some());
+    while !has_grid(h.state()) {
+        assert!(Instant::now() < deadline, "no decision boundary");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+    let out = h.output();
+    let primitives = h.ctx.tessellate(out.shapes.clone(), out.pixels_per_point);
+    let vertices: usize = primitives
+        .iter()
+        .map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
+            _ => 0,
+        })
+        .sum();
+    // About 75 vertices per marker: 100k markers would be 7.5M.
+    assert!(vertices < 200_000, "{vertices} vertices in a frame");
+    assert!(
+        h.query_by_label_contains("(1 in 100 points shown)")
+            .is_some(),
+        "the key says how many points are drawn"
+    );
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct Memory(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for Memory {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// The session saved on exit comes back on start through the same reader and checks as
+/// a file; a saved session that is refused opens the built-in default, with a notice
+/// that says why in one line.
+#[test]
+fn the_last_session_is_restored_only_if_it_is_valid() {
+    use annealscope::ui::restored_session;
+    let mut preset = Preset::builtin("well-slow").expect("shipped");
+    preset.title = "mine".into();
+    let mut app = App::new(&egui::Context::default(), preset.clone()).expect("app starts");
+    let mut storage = Memory::default();
+    eframe::App::save(&mut app, &mut storage);
+    assert_eq!(storage.0.len(), 1, "one saved session");
+    let saved = storage.0.values().next().cloned();
+    let (back, notice) = restored_session(saved.as_deref());
+    assert_eq!(back, preset);
+    assert!(notice.is_none());
+    assert_eq!(restored_session(None), (Preset::builtin_default(), None));
+    for (saved, field) in [
+        (
+            "(run: (problem: Landscape((surface: DoubleWell(tilt: NaN)))))",
+            "`run.problem.Landscape.surface.tilt` = NaN",
+        ),
+        (
+            "(run: (problem: Landscape((start: Some((inf, 0.0))))))",
+            "`run.problem.Landscape.start` = [inf, 0]",
+        ),
+        (
+            "(run: (problem: Landscape((surface: Formula(\"x/0\")))))",
+            "`run.problem.Landscape.surface`",
+        ),
+        ("(speed: PerSecond(-5.0))", "`speed` = -5"),
+        (
+            "(run: (annealer: (schedule: Custom(points: [(0, 1.0), (9, 0.0)]))))",
+            "`run.annealer.schedule.points[1]`",
+        ),
+        (
+            "(run: (annealer: (schedule: Geometric(t0: 1.0, alpha: 0.9, beta: 2.0))))",
+            "`run.annealer.schedule.Geometric.beta`",
+        ),
+        (
+            "(version: 1, run: (landscape: Some((surface: DoubleWell(tilt: 1e308)))))",
+            "`run.landscape.surface.tilt` = 1e308",
+        ),
+        (
+            "(title: \"\u{1b}]0;x\u{7}\", version: 9)",
+            "format version 9",
+        ),
+        ("\u{0}\u{1}binary", "<last session>"),
+    ] {
+        let (p, notice) = restored_session(Some(saved));
+        assert_eq!(p, Preset::builtin_default(), "{saved}");
+        let n = notice.unwrap_or_else(|| panic!("{saved}: no notice"));
+        assert!(n.error, "{saved}");
+        assert!(
+            n.text.starts_with("<last session>") && n.text.contains(field),
+            "{saved}: {}",
+            n.text
+        );
+        assert!(n.text.ends_with("opened the built-in default instead"));
+        assert!(!n.text.contains('\n') && !n.text.chars().any(char::is_control));
+    }
+}

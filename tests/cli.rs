@@ -178,3 +178,343 @@ fn run_samples_writes_every_walker_of_a_landscape_run() {
     ]);
     assert!(!out.status.success() && stderr(&out).contains("landscape"));
 }
+
+/// Runs the binary with `args` (no display), killing it after `seconds`: a test that
+/// passes proves nothing hung.
+fn bounded(args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annealscope"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still running after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A refusal: a failure code and one line on stderr containing every one of `want`.
+fn refused(out: &Output, want: &[&str]) -> String {
+    let err = stderr(out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for w in want {
+        assert!(err.contains(w), "{err}\n  wanted: {w}");
+    }
+    err
+}
+
+/// A named pipe, devices that never end and a folder are refused as presets before they
+/// are read, by `check`, `run` and the app's `--preset`, by the app's loader and by the
+/// listing of the user's presets.
+#[cfg(unix)]
+#[test]
+fn pipes_devices_and_folders_are_refused_without_being_read() {
+    use annealscope::preset::{Preset, PresetError};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("pipe.ron");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let fifo_str = fifo.to_str().expect("utf-8");
+    let folder = dir.path().join("folder.ron");
+    std::fs::create_dir(&folder).expect("folder");
+    let folder_str = folder.to_str().expect("utf-8");
+    for (path, kind) in [
+        (fifo_str, "a named pipe"),
+        ("/dev/zero", "a device"),
+        ("/dev/urandom", "a device"),
+        (folder_str, "a folder"),
+    ] {
+        for args in [
+            vec!["check", path],
+            vec!["run", "--steps", "10", "--preset", path],
+            vec!["--preset", path],
+        ] {
+            let out = bounded(&args, 10);
+            refused(&out, &[path, &format!("not a regular file ({kind})")]);
+        }
+    }
+    // In the library (off this thread, so that a hang fails instead of blocking).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let f = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(matches!(
+            Preset::load(&f),
+            Err(PresetError::NotAFile { .. })
+        ));
+    });
+    let refused_at_once = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("Preset::load returns");
+    assert!(refused_at_once);
+    let listed = annealscope::preset::list_dir(dir.path());
+    assert_eq!(
+        listed.len(),
+        2,
+        "the pipe and the folder, each with its error"
+    );
+    assert!(listed.iter().all(|(_, r)| r.is_err()));
+    let mut app = annealscope::ui::App::new(&egui::Context::default(), Preset::builtin_default())
+        .expect("app");
+    app.load_file(&fifo);
+    assert!(
+        app.notices
+            .iter()
+            .any(|n| n.error && n.text.contains("a named pipe"))
+    );
+}
+
+/// A file larger than 1 MiB is refused, whatever size it reports: a sparse file of
+/// 10 GB is refused from its size, and nothing is read beyond 1 MiB + 1 byte.
+#[test]
+fn files_over_one_mebibyte_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let padded = dir.path().join("padded.ron");
+    let mut text = String::from("(title: \"big\")");
+    text.push_str(&" ".repeat(1 << 20));
+    std::fs::write(&padded, &text).expect("write");
+    let sparse = dir.path().join("sparse.ron");
+    std::fs::File::create(&sparse)
+        .and_then(|f| f.set_len(10_000_000_000))
+        .expect("sparse file");
+    for f in [&padded, &sparse] {
+        let p = f.to_str().expect("utf-8");
+        refused(&bounded(&["check", p], 10), &[p, "too large for a preset"]);
+    }
+}
+
+/// A 900 KB formula (within the 1 MiB file limit) is refused at once by its length, and
+/// the error quotes only its beginning.
+#[test]
+fn a_huge_formula_is_refused_by_its_length() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = dir.path().join("formula.ron");
+    let formula = format!("{}x", "x+".repeat(450_000));
+    std::fs::write(
+        &f,
+        format!("(run: (problem: Landscape((surface: Formula(\"{formula}\")))))"),
+    )
+    .expect("write");
+    let p = f.to_str().expect("utf-8");
+    for args in [vec!["check", p], vec!["run", "--preset", p]] {
+        let err = refused(
+            &bounded(&args, 20),
+            &[
+                "`run.problem.Landscape.surface`",
+                "(900001 characters)",
+                "at most 1000 are allowed",
+            ],
+        );
+        assert!(
+            err.len() < 600,
+            "the formula is not echoed: {} bytes",
+            err.len()
+        );
+    }
+}
+
+/// Every output path is checked before the run starts: with the longest run allowed (it
+/// would never end), a bad path fails at once, in one line naming the flag and the path
+/// as given, creating no file and replacing none.
+#[test]
+fn output_paths_are_checked_before_the_run_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let s = |p: std::path::PathBuf| p.to_str().expect("utf-8").to_owned();
+    let kept = s(d.join("kept.csv"));
+    std::fs::write(&kept, "old").expect("write");
+    let a_file = s(d.join("a-file"));
+    std::fs::write(&a_file, "").expect("write");
+    let a_folder = s(d.join("a-folder"));
+    std::fs::create_dir(&a_folder).expect("folder");
+    let preset = s(d.join("p.ron"));
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/presets/harmonic.ron"),
+        &preset,
+    )
+    .expect("copy");
+    let missing = s(d.join("missing/out.csv"));
+    let inside_a_file = s(d.join("a-file/fig.png"));
+    let same = s(d.join("same.csv"));
+    let dot_dot = s(d.join("a-folder/.."));
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (
+            vec!["--csv", &missing],
+            vec![format!(
+                "--csv {missing}: the folder {} does not exist",
+                s(d.join("missing"))
+            )],
+        ),
+        (
+            vec!["--csv", &kept, "--png", &inside_a_file],
+            vec![format!("--png {inside_a_file}: {a_file} is not a folder")],
+        ),
+        (
+            vec!["--samples", &a_folder],
+            vec![format!(
+                "--samples {a_folder}: {a_folder} is a folder, not a file to write"
+            )],
+        ),
+        (
+            vec!["--png", &dot_dot],
+            vec![format!("--png {dot_dot}: not a file name")],
+        ),
+        (
+            vec!["--state", "/dev/null"],
+            vec!["--state /dev/null: /dev/null is a device, not a file to write".into()],
+        ),
+        (
+            vec!["--csv", &same, "--samples", &same],
+            vec![format!("--samples {same}: the same file as --csv {same}")],
+        ),
+        (
+            vec!["--csv", &preset],
+            vec![format!(
+                "--csv {preset}: the same file as --preset {preset}"
+            )],
+        ),
+    ];
+    for (outputs, want) in cases {
+        let mut args = vec!["run", "--preset", &preset, "--steps", "10000000000"];
+        args.extend(outputs);
+        let want: Vec<&str> = want.iter().map(String::as_str).collect();
+        refused(&bounded(&args, 20), &want);
+    }
+    assert_eq!(std::fs::read_to_string(&kept).expect("kept"), "old");
+    assert!(!Path::new(&same).exists());
+    let mut left: Vec<String> = std::fs::read_dir(d)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["a-file", "a-folder", "kept.csv", "p.ron"],
+        "no temporary file left"
+    );
+}
+
+/// Peak resident memory (VmHWM) of a child, polled from /proc until it exits.
+#[cfg(target_os = "linux")]
+fn peak_kib(args: &[&str]) -> u64 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annealscope"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().expect("waits").is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(child.wait().expect("exit").success(), "{args:?}");
+    peak
+}
+
+/// `run --csv` streams its rows to the file: a million rows (some 90 MB, which the CSV
+/// in memory used to add) take no more memory than ten thousand.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_csv_is_streamed_with_flat_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let small = dir.path().join("small.csv");
+    let large = dir.path().join("large.csv");
+    let run = |steps: &str, path: &Path| {
+        peak_kib(&[
+            "run",
+            "--steps",
+            steps,
+            "--every",
+            "1",
+            "--csv",
+            path.to_str().expect("utf-8"),
+        ])
+    };
+    let small_peak = run("10000", &small);
+    let large_peak = run("1000000", &large);
+    let bytes = std::fs::metadata(&large).expect("written").len();
+    let rows = std::fs::read_to_string(&large)
+        .expect("read")
+        .lines()
+        .count();
+    assert_eq!(rows, 1_000_001, "header and a million rows");
+    assert!(bytes > 50_000_000, "{bytes} bytes");
+    assert!(
+        large_peak < small_peak + 16 * 1024,
+        "peak {large_peak} KiB for 1M rows, {small_peak} KiB for 10k"
+    );
+}
+
+/// clap's usage errors are one line too, with exit code 2; help still prints in full.
+#[test]
+fn usage_errors_are_one_line() {
+    for args in [
+        vec!["run", "--hidden", "3"],
+        vec!["run", "--steps", "abc"],
+        vec!["run", "--steps", "0"],
+        vec!["check"],
+        vec!["nonsense"],
+        vec!["bench", "--hidden", "0"],
+        vec!["bench", "--hidden", "100000000"],
+    ] {
+        let out = annealscope(&args);
+        let err = refused(&out, &["annealscope: error: ", "(see --help)"]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: no table");
+    }
+    let out = annealscope(&["bench", "--hidden", "7", "--seconds", "0.01"]);
+    refused(
+        &out,
+        &["--hidden 7: no benchmark case has 7 hidden units (the cases have 4, 16, 64, 256)"],
+    );
+    assert!(out.stdout.is_empty(), "no empty table");
+    let out = annealscope(&["--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+}
+
+/// Text from a preset (its title) reaches the terminal with control characters and bidi
+/// overrides escaped.
+#[test]
+fn text_from_a_preset_is_escaped_when_printed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = dir.path().join("evil.ron");
+    std::fs::write(
+        &f,
+        "(title: \"evil\u{1b}]0;pwned\u{7}\u{1b}[2J \u{202e}txt.exe\", run: (steps: 10))",
+    )
+    .expect("write");
+    let p = f.to_str().expect("utf-8");
+    for args in [vec!["check", p], vec!["run", "--preset", p]] {
+        let out = annealscope(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let title = text
+            .lines()
+            .find(|l| l.contains("evil"))
+            .expect("the title");
+        assert!(
+            title.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J \\u{202e}txt.exe"),
+            "{title}"
+        );
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
+    }
+}

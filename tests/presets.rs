@@ -50,13 +50,18 @@ fn landscape() -> impl Strategy<Value = Option<LandscapeConfig>> {
             surface,
             1usize..=1000,
             bounds,
-            prop::option::of((-1.0f64..1.0, -1.0f64..1.0)),
+            prop::option::of((0.0f64..=1.0, 0.0f64..=1.0)),
         )
-            .prop_map(|(surface, walkers, bounds, start)| LandscapeConfig {
-                surface,
-                walkers,
-                bounds,
-                start: start.map(|(x, y)| [x, y]),
+            .prop_map(|(surface, walkers, bounds, start)| {
+                // The start, as fractions of the box in force.
+                let [lo, hi] = bounds.unwrap_or_else(|| surface.default_bounds());
+                LandscapeConfig {
+                    surface,
+                    walkers,
+                    bounds,
+                    start: start
+                        .map(|(a, b)| [lo[0] + a * (hi[0] - lo[0]), lo[1] + b * (hi[1] - lo[1])]),
+                }
             }),
     )
 }
@@ -157,28 +162,107 @@ fn malformed() -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Files whose error concerns the whole file, without `// expect:` lines (they cannot
+/// hold one), and what their error says.
+const WHOLE_FILE: [(&str, &str); 2] = [
+    ("binary.ron", "not a text file"),
+    ("empty.ron", "the file is empty"),
+];
+
+/// What the error about a malformed file must contain: its `// expect: ...` lines.
+fn expectations(f: &Path) -> Vec<String> {
+    let name = f.file_name().and_then(|n| n.to_str()).expect("name");
+    if let Some((_, want)) = WHOLE_FILE.iter().find(|(n, _)| *n == name) {
+        return vec![(*want).to_owned()];
+    }
+    let bytes = std::fs::read(f).expect("read");
+    let text = String::from_utf8_lossy(&bytes);
+    let want: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("// expect: "))
+        .map(str::to_owned)
+        .collect();
+    assert!(!want.is_empty(), "{name}: no `// expect:` line");
+    want
+}
+
+/// Runs the binary with `args`, killing it if it takes more than 20 s (nothing may hang).
+fn run_bounded(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annealscope"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Every file of the corpus is refused by `check`, by `run` and by the app's loader with
+/// one line naming the file and (for a bad value or field) the field path, saying what
+/// its `// expect:` lines say, with no control character; nothing panics or hangs, and
+/// the app's session is left alone.
 #[test]
-fn every_malformed_file_gets_a_clear_error_never_a_panic() {
+fn every_malformed_file_is_refused_in_one_line_naming_the_file_and_the_field() {
+    use annealscope::ui::App;
     let files = malformed();
-    assert!(files.len() >= 10);
+    assert!(files.len() >= 60, "{} files", files.len());
+    let with_field = files
+        .iter()
+        .filter(|f| expectations(f).iter().any(|e| e.starts_with('`')))
+        .count();
+    assert!(with_field >= 60, "{with_field} files name a field");
+    let mut app = App::new(&egui::Context::default(), Preset::builtin_default()).expect("app");
+    let title = app.title.clone();
     for f in &files {
         let name = f.file_name().and_then(|n| n.to_str()).expect("name");
-        let err = Preset::load(f).expect_err(name).to_string();
-        assert!(err.contains(name), "{err}");
-        for args in [vec!["check"], vec!["run", "--steps", "10", "--preset"]] {
-            let out = Command::new(env!("CARGO_BIN_EXE_annealscope"))
-                .args(&args)
-                .arg(f)
-                .output()
-                .expect("runs");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!out.status.success(), "{name}: accepted");
-            assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        let want = expectations(f);
+        let check = |what: &str, line: &str| {
+            assert!(line.contains(name), "{what} {name}: {line}");
+            for w in &want {
+                assert!(
+                    line.contains(w.as_str()),
+                    "{what} {name}: {line}\n  wanted: {w}"
+                );
+            }
             assert!(
-                stderr.contains(name) && !stderr.contains("panicked"),
-                "{stderr}"
+                !line.chars().any(char::is_control) && !line.contains('\u{202e}'),
+                "{what} {name}: raw control characters: {line:?}"
             );
+        };
+        let err = Preset::load(f).expect_err(name).to_string();
+        check("load", &err);
+        for args in [
+            vec!["check"],
+            vec!["run", "--steps", "10", "--preset"],
+            vec!["--preset"],
+        ] {
+            let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+            args.push(f.as_os_str());
+            let out = run_bounded(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{name}: accepted by {args:?}");
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            check(&format!("{:?}", args[0]), stderr.trim_end());
         }
+        app.notices.clear();
+        app.load_file(f);
+        let [notice] = app.notices.as_slice() else {
+            panic!("{name}: {:?}", app.notices);
+        };
+        assert!(notice.error, "{name}");
+        check("app", &notice.text);
+        assert_eq!(app.title, title, "{name}: the session is left alone");
     }
 }
 

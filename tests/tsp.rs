@@ -294,7 +294,7 @@ fn bad_tours_in_a_preset_get_one_line_naming_the_field() {
         ),
         (
             "(run: (problem: Tsp((moves: (two_opt: -1)))))",
-            "f.ron: `run.problem.Tsp.moves.two_opt` = -1 is out of range: allowed 0 ..= 1000000",
+            "f.ron: `run.problem.Tsp.moves.two_opt` = -1 is out of range: allowed 0 ..= 1e6",
         ),
         (
             "(run: (problem: Tsp((moves: (swap: 0)))))",

@@ -11,7 +11,7 @@
 pub mod v1;
 
 use crate::pace::Pace;
-use crate::sim::config::check;
+use crate::sim::config::{check, printable};
 use crate::sim::{RangeError, RunConfig};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -264,12 +264,20 @@ pub enum PresetError {
         source: std::io::Error,
     },
     /// The file is larger than [`MAX_FILE_BYTES`].
-    #[error("{file}: {size} bytes is too large for a preset (at most {MAX_FILE_BYTES})")]
+    #[error("{file}: too large for a preset ({size} bytes or more; at most {MAX_FILE_BYTES})")]
     TooLarge {
         /// The file.
         file: String,
-        /// Its size.
+        /// Its size, or as much of it as was read.
         size: u64,
+    },
+    /// Not a regular file (a folder, a named pipe, a device): never read.
+    #[error("{file}: not a regular file ({kind}); a preset is a text file")]
+    NotAFile {
+        /// The file.
+        file: String,
+        /// What it is instead.
+        kind: &'static str,
     },
     /// The file is not UTF-8 text.
     #[error("{file}: not a text file (invalid UTF-8 at byte {at})")]
@@ -342,36 +350,68 @@ struct VersionOnly {
     version: u32,
 }
 
-/// Reads a text file of at most [`MAX_FILE_BYTES`] (a preset or a lesson).
+/// Reads a text file of at most [`MAX_FILE_BYTES`] (a preset or a lesson). Anything but
+/// a regular file (a folder, a named pipe, a device) is refused before it is opened, and
+/// at most [`MAX_FILE_BYTES`] + 1 bytes are read whatever size the file reports, so no
+/// input hangs or reads without bound.
 pub fn read_text(path: &Path) -> Result<String, PresetError> {
-    let file = path.display().to_string();
+    use std::io::Read;
+    let file = printable(&path.display().to_string()).into_owned();
     let io = |source| PresetError::Io {
         file: file.clone(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(PresetError::TooLarge { file, size });
+    let not_a_file = |meta: &std::fs::Metadata| {
+        (!meta.is_file()).then(|| PresetError::NotAFile {
+            file: file.clone(),
+            kind: file_kind(meta),
+        })
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if let Some(e) = not_a_file(&meta) {
+        return Err(e);
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => Err(PresetError::NotText {
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(PresetError::TooLarge {
             file,
-            at: e.utf8_error().valid_up_to(),
-        }),
+            size: meta.len(),
+        });
     }
+    let opened = std::fs::File::open(path).map_err(io)?;
+    // What was opened may not be what was looked at (the path may have changed).
+    if let Some(e) = not_a_file(&opened.metadata().map_err(io)?) {
+        return Err(e);
+    }
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(PresetError::TooLarge {
+            file,
+            size: bytes.len() as u64,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| PresetError::NotText {
+        file: file.clone(),
+        at: e.utf8_error().valid_up_to(),
+    })
 }
 
 /// Parses RON text into `T`, with the field path and position of any error; `file` names
 /// the text in errors.
 pub fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, PresetError> {
-    let syntax = |e: ron::error::SpannedError, field: Option<String>| PresetError::Syntax {
-        file: file.to_owned(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        field,
-        message: e.code.to_string(),
+    let syntax = |e: ron::error::SpannedError, field: Option<String>| {
+        let (line, column) = (e.span.start.line, e.span.start.col);
+        let (field, message) = explain(text, line, column, &e.code, field);
+        PresetError::Syntax {
+            file: printable(file).into_owned(),
+            line,
+            column,
+            field: field.map(|f| printable(&f).into_owned()),
+            message: printable(&message).into_owned(),
+        }
     };
     let mut de = ron::Deserializer::from_str(text).map_err(|e| syntax(e, None))?;
     let value: T = match serde_path_to_error::deserialize(&mut de) {
@@ -386,6 +426,134 @@ pub fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T
         return Err(syntax(de.span_error(e), None));
     }
     Ok(value)
+}
+
+/// The byte offset of a position RON reports (line from 1, column from 1 in characters).
+fn offset(text: &str, line: usize, column: usize) -> usize {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i)
+}
+
+/// The value that starts at byte `at` (after white space), as an error quotes it: one
+/// bracket, or everything up to the next white space, comma, colon or bracket, cut to 40
+/// characters; a minus sign just before `at` is included.
+fn token_at(text: &str, at: usize) -> String {
+    let rest = text[at..].trim_start();
+    let sign = if text[..at].ends_with('-') { "-" } else { "" };
+    let token: String = match rest.chars().next() {
+        None => return "the end of the file".into(),
+        Some(c @ ('(' | '[' | '{' | ')' | ']' | '}')) => c.to_string(),
+        Some(_) => rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !",:()[]{}".contains(*c))
+            .take(40)
+            .collect(),
+    };
+    format!("`{sign}{}`", printable(&token))
+}
+
+/// The name before byte `at`, skipping white space backwards (`""` if none).
+fn name_before(text: &str, at: usize) -> (&str, usize) {
+    let head = text[..at].trim_end();
+    let start = head
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_alphanumeric() || c == '_')
+        .last()
+        .map_or(head.len(), |(i, _)| i);
+    (&head[start..], start)
+}
+
+/// The field whose value starts at byte `at`: the name before the `:` before it.
+fn field_before(text: &str, at: usize) -> Option<&str> {
+    let head = text[..at].trim_end();
+    let head = head.strip_suffix(':')?;
+    let (name, _) = name_before(head, head.len());
+    (!name.is_empty()).then_some(name)
+}
+
+/// RON's error in words a preset's author can act on, with the field it concerns: a
+/// number where a whole number was wanted, a value after a name that takes none, a
+/// negative or too large count. RON reports some of these at the *next* field (a path
+/// ending in `?`); the field is then found before the error's position.
+fn explain(
+    text: &str,
+    line: usize,
+    column: usize,
+    code: &ron::Error,
+    field: Option<String>,
+) -> (Option<String>, String) {
+    use ron::Error as E;
+    let at = offset(text, line, column);
+    let mut field = field.map(|f| {
+        let mut f = f.as_str();
+        while let Some(rest) = f.strip_suffix(".?").or_else(|| f.strip_suffix('?')) {
+            f = rest;
+        }
+        f.to_owned()
+    });
+    let name_the = |field: &mut Option<String>, name: Option<&str>| {
+        if let (Some(f), Some(name)) = (field.as_mut(), name)
+            && *f != name
+            && !f.ends_with(&format!(".{name}"))
+            && !f.ends_with(']')
+        {
+            if !f.is_empty() {
+                f.push('.');
+            }
+            f.push_str(name);
+        }
+    };
+    let found = token_at(text, at);
+    let message = match code {
+        E::ExpectedComma | E::ExpectedStructLikeEnd | E::ExpectedArrayEnd | E::ExpectedMapEnd => {
+            let next = text[at..].chars().next();
+            let digits = text[..at]
+                .char_indices()
+                .rev()
+                .take_while(|&(_, c)| c.is_ascii_digit() || c == '-')
+                .last()
+                .map(|(i, _)| i);
+            match (next, digits) {
+                (Some('.' | 'e' | 'E'), Some(start)) => {
+                    name_the(&mut field, field_before(text, start));
+                    format!("expected a whole number, found {}", token_at(text, start))
+                }
+                (Some('('), _) => {
+                    let (name, start) = name_before(text, at);
+                    if name.starts_with(char::is_uppercase) {
+                        name_the(&mut field, field_before(text, start));
+                        format!("`{name}` takes no value in parentheses; write `{name}` alone")
+                    } else {
+                        code.to_string()
+                    }
+                }
+                _ => format!("expected `,` or a closing bracket, found {found}"),
+            }
+        }
+        E::InvalidIntegerDigit { .. } | E::ExpectedInteger => {
+            format!("expected a whole number, found {found}")
+        }
+        E::IntegerOutOfBounds if found.starts_with("`-") => {
+            format!("expected a whole number of at least 0, found {found}")
+        }
+        E::IntegerOutOfBounds => format!("{found} is too large a number for this field"),
+        E::ExpectedFloat => format!("expected a number, found {found}"),
+        E::ExpectedBoolean => format!("expected `true` or `false`, found {found}"),
+        E::ExpectedOption => format!("expected `Some(...)` or `None`, found {found}"),
+        E::ExpectedString => format!("expected text in double quotes, found {found}"),
+        other => other.to_string(),
+    };
+    (field.filter(|f| !f.is_empty()), message)
 }
 
 /// Where in the file a syntax error lies (line, column), for comparing two readings.
@@ -500,10 +668,13 @@ impl Preset {
         Ok(())
     }
 
-    /// Reads, parses and validates a preset file.
+    /// Reads, parses and validates a preset file. Anything but a regular file (a folder,
+    /// a named pipe, a device) is refused before it is opened, and at most
+    /// [`MAX_FILE_BYTES`] + 1 bytes are read whatever size the file reports, so no input
+    /// hangs or reads without bound.
     pub fn load(path: &Path) -> Result<Self, PresetError> {
         let text = read_text(path)?;
-        Self::from_ron(&text, &path.display().to_string())
+        Self::from_ron(&text, &printable(&path.display().to_string()))
     }
 
     /// The preset as pretty RON, with a comment saying what the file is.
@@ -524,6 +695,37 @@ impl Preset {
     /// Saves atomically. Refuses to replace an existing file unless `overwrite`.
     pub fn save(&self, path: &Path, overwrite: bool) -> Result<(), PresetError> {
         write_atomic(path, self.to_ron().as_bytes(), overwrite)
+    }
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a plain file"
+}
+
+/// The permissions a file saved as `path` gets: those of the file it replaces, or the
+/// usual ones of a new file (temporary files are private, 0600).
+pub fn saved_permissions(path: &Path) -> Option<std::fs::Permissions> {
+    match std::fs::metadata(path) {
+        Ok(m) => Some(m.permissions()),
+        Err(_) => default_permissions(),
     }
 }
 
@@ -552,13 +754,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Pr
         _ => PathBuf::from("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    // Temporary files are private (0600); the saved file gets the permissions of the one
-    // it replaces, or the usual ones of a new file.
-    let permissions = match std::fs::metadata(path) {
-        Ok(m) => Some(m.permissions()),
-        Err(_) => default_permissions(),
-    };
-    if let Some(p) = permissions {
+    if let Some(p) = saved_permissions(path) {
         tmp.as_file().set_permissions(p).map_err(io)?;
     }
     tmp.write_all(bytes).map_err(io)?;

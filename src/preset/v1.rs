@@ -229,5 +229,8 @@ pub fn field_path(current: &str) -> String {
     if let Some(rest) = path.strip_prefix("view.hidden_controls") {
         path = format!("view.hidden{rest}");
     }
+    if path.starts_with("pace.") {
+        path = "speed".into();
+    }
     path
 }

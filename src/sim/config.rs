@@ -114,6 +114,16 @@ pub mod limits {
     pub const SWAP_EVERY: RangeInclusive<u64> = 1..=1_000_000;
     /// Walkers on a landscape.
     pub const WALKERS: RangeInclusive<usize> = 1..=1000;
+    /// The double well's tilt.
+    pub const TILT: RangeInclusive<f64> = -1e3..=1e3;
+    /// Coordinates of a landscape's box.
+    pub const BOX: RangeInclusive<f64> = -1e6..=1e6;
+    /// Narrowest side of a landscape's box.
+    pub const BOX_WIDTH_MIN: f64 = 1e-6;
+    /// Longest formula, in characters.
+    pub const FORMULA_CHARS: usize = 1000;
+    /// Steps per second of a paced run.
+    pub const STEPS_PER_SECOND: RangeInclusive<f64> = 1e-2..=1e9;
     /// Side of the decision-boundary grid.
     pub const GRID: RangeInclusive<usize> = 8..=GRID_MAX;
     /// Largest decision-boundary grid side.
@@ -158,7 +168,7 @@ pub mod limits {
 }
 
 /// `Ok` if `value` lies in `range`, else a [`RangeError`] naming `field`. NaN is refused.
-pub fn check<T: PartialOrd + Display>(
+pub fn check<T: PartialOrd + Display + 'static>(
     field: &str,
     value: T,
     range: RangeInclusive<T>,
@@ -169,9 +179,33 @@ pub fn check<T: PartialOrd + Display>(
     } else {
         Err(RangeError {
             field: field.to_owned(),
-            value: value.to_string(),
-            allowed: format!("{} ..= {}", range.start(), range.end()),
+            value: number(&value),
+            allowed: format!("{} ..= {}", number(range.start()), number(range.end())),
         })
+    }
+}
+
+/// A number as people read it in an error: floats far from 1 in scientific form (`1e308`,
+/// `1e-9`, never a 309-digit integer), everything else as `Display` writes it.
+pub fn number<T: Display + 'static>(value: &T) -> String {
+    let any: &dyn std::any::Any = value;
+    if let Some(&v) = any.downcast_ref::<f64>() {
+        return float(v);
+    }
+    if let Some(&v) = any.downcast_ref::<f32>() {
+        return float(f64::from(v));
+    }
+    value.to_string()
+}
+
+/// A float in its shortest round-trip form, in scientific form when its magnitude is
+/// at least `1e6` or below `1e-4`.
+pub fn float(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || a == 0.0 || (1e-4..1e6).contains(&a) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -205,13 +239,56 @@ impl RunConfig {
     }
 }
 
-/// A formula that does not parse, as a [`RangeError`] of `surface`.
+/// A formula that cannot be used, as a [`RangeError`] of `surface`.
 pub(crate) fn surface_error(e: super::landscape::SurfaceError) -> RangeError {
     RangeError {
         field: "surface".into(),
-        value: format!("{:?}", e.formula),
+        value: quoted(&e.formula),
         allowed: format!("a formula in x and y ({})", e.message),
     }
+}
+
+/// Text from a file as an error quotes it: in double quotes, with control characters and
+/// bidi overrides escaped, and cut to its first 40 characters (with its length) if longer.
+pub fn quoted(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let n = text.chars().count();
+    if n <= SHOWN {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head:?}... ({n} characters)")
+    }
+}
+
+/// `text` safe to print on one line of a terminal: control characters (newlines, escape
+/// sequences), bidi overrides and line separators are written as escapes (`\u{1b}`).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn validate_schedule(s: &Schedule) -> Result<(), RangeError> {
@@ -240,17 +317,26 @@ fn validate_schedule(s: &Schedule) -> Result<(), RangeError> {
                     allowed: "at least one (step, T) point".into(),
                 });
             }
-            for w in points.windows(2) {
-                if w[1].0 < w[0].0 {
+            let point = |(step, t): (u64, f64)| format!("({step}, {})", float(t));
+            for (i, &(step, t)) in points.iter().enumerate() {
+                if !TEMPERATURE.contains(&t) {
                     return Err(RangeError {
-                        field: "annealer.schedule.points".into(),
-                        value: format!("{:?} after {:?}", w[1], w[0]),
+                        field: format!("annealer.schedule.points[{i}]"),
+                        value: point((step, t)),
+                        allowed: format!(
+                            "(step, T) with T in {} ..= {}",
+                            float(*TEMPERATURE.start()),
+                            float(*TEMPERATURE.end())
+                        ),
+                    });
+                }
+                if i > 0 && step < points[i - 1].0 {
+                    return Err(RangeError {
+                        field: format!("annealer.schedule.points[{i}]"),
+                        value: format!("{} after {}", point((step, t)), point(points[i - 1])),
                         allowed: "points sorted by step".into(),
                     });
                 }
-            }
-            for &(_, t) in points {
-                t0(t)?;
             }
             Ok(())
         }
@@ -298,5 +384,63 @@ mod tests {
         let mut c = RunConfig::default();
         c.annealer.step_size = f64::NAN;
         assert_eq!(c.validate().expect_err("NaN").field, "annealer.step_size");
+    }
+
+    #[test]
+    fn floats_far_from_one_are_shown_in_scientific_form() {
+        let mut c = RunConfig::default();
+        c.annealer.step_size = 1e308;
+        let e = c.validate().expect_err("huge");
+        assert_eq!(e.value, "1e308");
+        assert_eq!(e.allowed, "1e-6 ..= 10");
+        for (v, shown) in [
+            (0.001, "0.001"),
+            (0.5, "0.5"),
+            (123456.0, "123456"),
+            (1e6, "1e6"),
+            (-2.5e-9, "-2.5e-9"),
+            (0.0, "0"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(float(v), shown);
+        }
+        assert_eq!(number(&7usize), "7");
+        assert_eq!(number(&1e300f64), "1e300");
+    }
+
+    #[test]
+    fn a_drawn_schedule_names_its_bad_point() {
+        let with = |points: Vec<(u64, f64)>| {
+            let mut c = RunConfig::default();
+            c.annealer.schedule = Schedule::Custom { points };
+            c.validate().expect_err("bad point")
+        };
+        let e = with(vec![(0, 1.0), (10, 0.5), (20, 0.0), (30, 0.1)]);
+        assert_eq!(e.field, "annealer.schedule.points[2]");
+        assert_eq!(e.value, "(20, 0)");
+        let e = with(vec![(0, 1.0), (10, f64::NAN)]);
+        assert_eq!(e.field, "annealer.schedule.points[1]");
+        let e = with(vec![(0, 1.0), (10, 0.5), (5, 0.1)]);
+        assert_eq!(e.field, "annealer.schedule.points[2]");
+        assert_eq!(e.allowed, "points sorted by step");
+    }
+
+    #[test]
+    fn text_from_files_is_printed_on_one_safe_line() {
+        let evil = "title\u{1b}]0;pwned\u{7}\n\u{202e}txt.exe\u{2066}";
+        let shown = printable(evil);
+        assert_eq!(
+            shown,
+            "title\\u{1b}]0;pwned\\u{7}\\n\\u{202e}txt.exe\\u{2066}"
+        );
+        assert!(!shown.chars().any(|c| c.is_control()));
+        assert_eq!(printable("Müller-Brown π"), "Müller-Brown π");
+        let long = "x".repeat(100);
+        assert_eq!(
+            quoted(&long),
+            format!("\"{}\"... (100 characters)", "x".repeat(40))
+        );
+        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
     }
 }

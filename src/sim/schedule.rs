@@ -14,6 +14,7 @@ pub const T_MAX: f64 = 1e6;
 
 /// A cooling schedule and its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Schedule {
     /// Geometric (exponential) cooling, `T(k) = T0 * alpha^k`; anchored,
     /// `T(k) = T_a * alpha^(k - k_a)`. `alpha` is the cooling rate, in (0, 1].

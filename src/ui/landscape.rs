@@ -441,6 +441,8 @@ pub fn controls_ui(
             "Independent chains at the same temperature; their histogram approaches the Boltzmann distribution.",
         )
         .changed();
+    // The settings besides the surface, for checking a typed formula with them.
+    let others = matches!(c.surface, Surface::Formula(_)).then(|| c.clone());
     match &mut c.surface {
         Surface::DoubleWell { tilt } => {
             changed |= ui
@@ -459,8 +461,14 @@ pub fn controls_ui(
                 ui.text_edit_singleline(edit);
             });
             if ui.button("Apply formula").clicked() {
-                match Surface::Formula(edit.clone()).compile() {
-                    Ok(_) => {
+                // Checked as a whole (capped in length, finite on most of the box, the
+                // start off any wall) before the trainer gets it.
+                let tried = LandscapeConfig {
+                    surface: Surface::Formula(edit.clone()),
+                    ..others.unwrap_or_default()
+                };
+                match tried.validate() {
+                    Ok(()) => {
                         *text = edit.clone();
                         changed = true;
                     }

@@ -1287,6 +1287,25 @@ impl eframe::App for App {
     }
 }
 
+/// The session to open when no preset is given: the last one, from eframe's saved text
+/// (read, checked and converted exactly as a preset file is), or the built-in default,
+/// with a notice saying why the saved one was refused.
+pub fn restored_session(saved: Option<&str>) -> (Preset, Option<Notice>) {
+    let Some(text) = saved else {
+        return (Preset::builtin_default(), None);
+    };
+    match Preset::from_ron(text, "<last session>") {
+        Ok(p) => (p, None),
+        Err(e) => (
+            Preset::builtin_default(),
+            Some(Notice::error(
+                None,
+                format!("{e}; opened the built-in default instead"),
+            )),
+        ),
+    }
+}
+
 /// Opens the window and runs the app until it is closed: on `preset` if given, else on
 /// the last session (saved on exit), else on the built-in default.
 pub fn run(
@@ -1305,22 +1324,14 @@ pub fn run(
         "annealscope",
         options,
         Box::new(|cc| {
-            let mut notice = None;
-            let preset = preset
-                .or_else(|| {
-                    let text = cc.storage?.get_string(SESSION_KEY)?;
-                    match Preset::from_ron(&text, "<last session>") {
-                        Ok(p) => Some(p),
-                        Err(e) => {
-                            notice = Some(Notice::error(
-                                None,
-                                format!("{e}; opened the built-in default instead"),
-                            ));
-                            None
-                        }
-                    }
-                })
-                .unwrap_or_else(Preset::builtin_default);
+            let (preset, notice) = match preset {
+                Some(p) => (p, None),
+                None => restored_session(
+                    cc.storage
+                        .and_then(|s| s.get_string(SESSION_KEY))
+                        .as_deref(),
+                ),
+            };
             let mut app = App::new(&cc.egui_ctx, preset)?;
             if let Some(n) = notice {
                 app.notify(n);
@@ -1332,4 +1343,57 @@ pub fn run(
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trainer::Trainer;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use std::time::{Duration, Instant};
+
+    fn until(h: &mut Harness<'static, App>, what: &str, pred: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pred(h.state()) {
+            assert!(Instant::now() < deadline, "{what} not reached");
+            std::thread::sleep(Duration::from_millis(10));
+            h.step();
+        }
+    }
+
+    #[test]
+    fn a_crashed_trainer_is_shown_with_a_restart_button_that_works() {
+        let app = App::new(&egui::Context::default(), Preset::builtin_default()).expect("starts");
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_ui_state(|ui, app: &mut App| app.frame(ui), app);
+        until(&mut h, "a first step", |a| a.a.step() > 0);
+        h.state_mut()
+            .a
+            .replace_trainer(Trainer::panicking("boom in the trainer"));
+        until(&mut h, "the crash", |a| a.a.crashed.is_some());
+        h.step();
+        let shown = "Run A: the trainer stopped unexpectedly: boom in the trainer";
+        assert!(
+            h.query_by_label_contains(shown).is_some(),
+            "the crash is shown"
+        );
+        assert!(
+            h.state()
+                .notices
+                .iter()
+                .any(|n| n.error && n.text.contains("boom in the trainer")),
+            "and noticed"
+        );
+        h.get_by_label("Restart").click();
+        h.step();
+        until(&mut h, "the restart", |a| a.a.crashed.is_none());
+        let at = h.state().a.step();
+        until(&mut h, "steps after the restart", |a| a.a.step() > at);
+        assert!(
+            h.query_by_label_contains(shown).is_none(),
+            "no longer shown"
+        );
+    }
 }

@@ -300,6 +300,14 @@ dimension of the landscape being annealed. Changing it restarts the run.";
 const TIP_DECAY: &str = "Weight decay lambda adds lambda * |theta|^2 to the energy: a \
 harmonic confining potential, like a Gaussian prior on the weights. Changing it restarts the run.";
 
+/// Most data points drawn as markers; larger data sets are drawn one point in a stride.
+pub const MAX_DRAWN_POINTS: usize = 1000;
+
+/// Draw every `stride`-th point of `n` so that at most [`MAX_DRAWN_POINTS`] are drawn.
+pub fn drawn_stride(n: usize) -> usize {
+    n.div_ceil(MAX_DRAWN_POINTS).max(1)
+}
+
 /// One decision-boundary plot of a run: the probability (or entropy) image and the data,
 /// misclassified points ringed.
 fn draw_boundary(
@@ -311,6 +319,9 @@ fn draw_boundary(
 ) {
     let data = Arc::clone(&v.data);
     let grid = v.grid.clone();
+    // A large data set is drawn one point in `stride`: a marker per point of 100k would
+    // cost megabytes of mesh every frame and show no more.
+    let stride = drawn_stride(data.train.y.len() + data.test.y.len());
     Plot::new(id)
         .data_aspect(1.0)
         .width(side)
@@ -333,16 +344,18 @@ fn draw_boundary(
             ];
             let mut wrong = Vec::new();
             for (samples, filled, probs) in sets {
+                let drawn = || (0..samples.y.len()).step_by(stride);
                 for class in 0..2u8 {
-                    let pts: Vec<[f64; 2]> = samples
-                        .x
-                        .rows()
-                        .into_iter()
-                        .zip(samples.y.iter())
-                        .filter(|(_, y)| **y == class)
-                        .map(|(r, _)| [f64::from(r[0]), f64::from(r[1])])
+                    let pts: Vec<[f64; 2]> = drawn()
+                        .filter(|&i| samples.y[i] == class)
+                        .map(|i| [f64::from(samples.x[[i, 0]]), f64::from(samples.x[[i, 1]])])
                         .collect();
-                    let name = format!("{} class {class}", if filled { "train" } else { "test" });
+                    let set = if filled { "train" } else { "test" };
+                    let name = if stride > 1 {
+                        format!("{set} class {class} (1 in {stride} shown)")
+                    } else {
+                        format!("{set} class {class}")
+                    };
                     // Class 0 circles, class 1 squares: shape as well as colour.
                     let shape = if class == 0 {
                         MarkerShape::Circle
@@ -358,15 +371,12 @@ fn draw_boundary(
                     );
                 }
                 if let Some(probs) = probs {
-                    for ((r, y), p) in samples
-                        .x
-                        .rows()
-                        .into_iter()
-                        .zip(samples.y.iter())
-                        .zip(probs)
-                    {
-                        if (*p >= 0.5) != (*y == 1) {
-                            wrong.push([f64::from(r[0]), f64::from(r[1])]);
+                    for i in drawn() {
+                        if let Some(p) = probs.get(i)
+                            && (*p >= 0.5) != (samples.y[i] == 1)
+                        {
+                            wrong
+                                .push([f64::from(samples.x[[i, 0]]), f64::from(samples.x[[i, 1]])]);
                         }
                     }
                 }
@@ -393,6 +403,9 @@ fn draw_boundary(
             ui.visuals().text_color(),
         );
         key::marker(ui, "misclassified", Mark::Ring, false, rgb(colors::WRONG));
+        if stride > 1 {
+            ui.weak(format!("(1 in {stride} points shown)"));
+        }
     });
 }
 

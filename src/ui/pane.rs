@@ -93,6 +93,12 @@ impl RunPane {
         Ok(())
     }
 
+    /// Puts `trainer` in place of the running one (to test what a crash looks like).
+    #[cfg(test)]
+    pub(crate) fn replace_trainer(&mut self, trainer: Trainer) {
+        self.trainer = Some(trainer);
+    }
+
     /// Sends a command to this run's trainer.
     pub fn send(&self, command: Command) {
         if let Some(t) = &self.trainer {
