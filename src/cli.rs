@@ -313,7 +313,7 @@ struct Summary {
     /// Every observable of the last step by CSV column (NaN, meaningless, as null).
     observables: BTreeMap<&'static str, f64>,
     /// The heat capacity against T over the run (the CSV's `heat_capacity`, averaged in
-    /// bins of 1/20 decade of T), at its maximum.
+    /// bins of 1/10 decade of T), at its maximum.
     heat_capacity_peak: Option<PeakOut>,
     /// Candidates with a non-finite energy inside the box (all replicas).
     non_finite: u64,

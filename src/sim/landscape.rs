@@ -354,6 +354,9 @@ const CURVE_EVALS_PER_VIEW: u64 = 150_000;
 /// The readouts are recomputed every this many views while `T` moves (about 10 times a
 /// second), at once when it stands still (the exact part is then remembered).
 const READOUT_EVERY: u32 = 3;
+/// After an inexact readout (its whole evaluation budget spent), every this many views
+/// (about once a second).
+const READOUT_EVERY_FAILED: u32 = 30;
 
 /// The quadrature of a compiled surface.
 type SurfaceQuadrature = Quadrature<Box<dyn Fn(f64, f64) -> f64 + Send + Sync>>;
@@ -1023,12 +1026,18 @@ impl Kind for LandscapeProblem {
     }
 
     /// The readouts at the current temperature (about ten times a second while `T` moves,
-    /// every view while it stands still) and the next piece of the exact curve.
+    /// once a second after an inexact one, every view while `T` stands still) and the next
+    /// piece of the exact curve.
     fn prepare_view(&mut self, temperatures: &RunTemperatures) {
         let t = temperatures.now;
         let th = &mut self.thermo;
         th.views_since_readouts += 1;
-        let due = th.views_since_readouts >= READOUT_EVERY
+        // A failed exact readout has spent its whole budget: try again less often.
+        let every = match &th.readouts {
+            Some(r) if r.exact.is_err() => READOUT_EVERY_FAILED,
+            _ => READOUT_EVERY,
+        };
+        let due = th.views_since_readouts >= every
             || th.readouts.as_ref().is_none_or(|r| r.temperature == t);
         if due {
             let readouts = self.readouts(t);

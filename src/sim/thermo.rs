@@ -1426,7 +1426,7 @@ pub fn walker_thermo(energies: &[f64], points: &[[f64; 2]], t: f64) -> Thermo {
 
 /// Bins per decade of `T` in which a run's heat-capacity estimates are averaged for its
 /// `C(T)` curve (the plot and `annealscope run`'s peak).
-pub const CURVE_BINS_PER_DECADE: f64 = 20.0;
+pub const CURVE_BINS_PER_DECADE: f64 = 10.0;
 
 /// Averages scattered estimates `(T, C)` (e.g. a chain's windowed heat capacities over a
 /// run) in bins of `log10 T` of width `1/per_decade`, so that a curve against `T` is a

@@ -318,6 +318,8 @@ const WALKERS_TIP: &str = "Estimated from the walkers as M samples of exp(-E/T)/
 /// Colour of the marks of the current temperature and of the heat-capacity peak.
 const NOW: Color32 = Color32::from_rgb(220, 80, 60);
 const PEAK: Color32 = Color32::from_rgb(140, 140, 140);
+/// Colour of the exact curves.
+const CURVE: Color32 = Color32::from_rgb(80, 140, 230);
 
 /// Readouts (exact and from the walkers) and the `<E>(T)`, `C(T)` curves of one run, as
 /// the trainer computed them (nothing is computed here).
@@ -430,7 +432,7 @@ pub fn readouts_ui(
                 .y_axis_formatter(|m, _| number(m.value))
                 .show(ui, |p| {
                     let line: Vec<[f64; 2]> = pts.iter().map(|c| [c[0], c[k]]).collect();
-                    p.line(Line::new(name, PlotPoints::from(line)));
+                    p.line(Line::new(name, PlotPoints::from(line)).color(CURVE));
                     p.vline(VLine::new("now", now).color(NOW));
                     if let Some((t, c)) = curve.peak {
                         p.vline(

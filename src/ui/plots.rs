@@ -111,7 +111,7 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
 }
 
 /// An observable (the heat capacity) of one or two runs against `log10 T`: each run's
-/// estimates averaged in bins of 1/20 decade of `T` (one line however noisy the single
+/// estimates averaged in bins of 1/10 decade of `T` (one line however noisy the single
 /// estimates, NaN ones, meaningless, left out), with its peak (where it froze) marked and
 /// labelled. Cooling should be slowest there. `runs` lists each run's history, the
 /// observable's index, a colour and a prefix for its name. Returns where it was drawn.
@@ -176,14 +176,15 @@ fn heat_capacity_plot(
                             .color(color.gamma_multiply(0.6))
                             .style(LineStyle::dotted_dense()),
                     );
+                    // Beside the mark, halfway up, where it covers little of the curve.
                     p.text(
                         egui_plot::Text::new(
                             label.clone(),
-                            egui_plot::PlotPoint::new(peak[0], peak[1]),
-                            label,
+                            egui_plot::PlotPoint::new(peak[0], 0.5 * peak[1]),
+                            format!(" {label}"),
                         )
                         .color(*color)
-                        .anchor(egui::Align2::LEFT_BOTTOM),
+                        .anchor(egui::Align2::LEFT_CENTER),
                     );
                 }
             }
