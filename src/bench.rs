@@ -5,11 +5,18 @@
 //! (step size 0.001, `T0 = 1`, `alpha = 0.98`, `T_min = 1e-3`), the same work as
 //! `shared/bench/seed_numpy_baseline.py --hidden H --samples n`, so the two can be
 //! compared on one machine.
+//!
+//! The travelling-salesman cases anneal `n` uniform random cities through the same
+//! engine, and the same annealing in a bare loop around the problem beside them, to show
+//! what the engine's bookkeeping costs.
 
+use crate::sim::tsp::{Cities, MoveMix, Start, TspConfig, TspProblem, mean_abs_de};
 use crate::sim::{
-    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProblemConfig, ProposalKind,
-    Run, RunConfig, Schedule,
+    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, Problem, ProblemConfig,
+    ProposalKind, Run, RunConfig, Schedule,
 };
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -167,4 +174,106 @@ pub fn preset_durations(seconds: f64) -> anyhow::Result<Vec<(&'static str, f64)>
         out.push((name, longest));
     }
     Ok(out)
+}
+
+/// The travelling-salesman cases measured: cities, move mix and its name.
+pub fn tsp_cases() -> [(usize, MoveMix, &'static str); 3] {
+    [
+        (100, MoveMix::TWO_OPT, "2-opt"),
+        (100, MoveMix::default(), "default mix"),
+        (1000, MoveMix::TWO_OPT, "2-opt"),
+    ]
+}
+
+/// The run of a travelling-salesman case: `n` uniform random cities (seed 1), the given
+/// move mix, Metropolis acceptance; the temperature is set from outside while measuring.
+pub fn tsp_config(n: usize, moves: &MoveMix) -> RunConfig {
+    RunConfig {
+        problem: ProblemConfig::Tsp(TspConfig {
+            cities: Cities::Uniform { n, seed: 1 },
+            moves: moves.clone(),
+            start: Start::Random,
+        }),
+        annealer: AnnealerConfig {
+            schedule: Schedule::Geometric {
+                t0: 1.0,
+                alpha: 1.0,
+            },
+            t_min: 1e-9,
+            window: 500,
+            ..AnnealerConfig::default()
+        },
+        tempering: None,
+        seed: 0x5eed,
+        steps: *crate::sim::limits::STEPS.end(),
+    }
+}
+
+/// The starting temperature of a case: the mean `|dE|` of 1000 moves from its first tour.
+fn tsp_t0(config: &RunConfig) -> anyhow::Result<f64> {
+    let ProblemConfig::Tsp(c) = &config.problem else {
+        anyhow::bail!("not a travelling-salesman config");
+    };
+    let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
+    let mut p = TspProblem::new(c, &mut rng)?;
+    Ok(mean_abs_de(&mut p, &mut rng, 1000).max(f64::MIN_POSITIVE))
+}
+
+/// Proposals per second of annealing `n` uniform cities with `moves` through the real
+/// engine ([`Run`]): Metropolis at a temperature lowered geometrically over four decades
+/// (from the mean `|dE|` of the first tour) during the `seconds` measured, so that hot
+/// steps (many accepted moves, each an `O(n)` reversal) and cold ones are both counted.
+pub fn measure_tsp(n: usize, moves: &MoveMix, seconds: f64) -> anyhow::Result<f64> {
+    let config = tsp_config(n, moves);
+    let t0 = tsp_t0(&config)?;
+    let mut run = Run::new(config)?;
+    Ok(cooling_loop(t0, seconds, |t, chunk| {
+        run.set_temperature(t);
+        run.run(chunk);
+    }))
+}
+
+/// The same annealing as [`measure_tsp`] in a bare loop around the problem (no engine:
+/// no schedule, acceptance window or energy bookkeeping), for comparison.
+pub fn measure_tsp_bare(n: usize, moves: &MoveMix, seconds: f64) -> anyhow::Result<f64> {
+    let config = tsp_config(n, moves);
+    let t0 = tsp_t0(&config)?;
+    let ProblemConfig::Tsp(c) = &config.problem else {
+        anyhow::bail!("not a travelling-salesman config");
+    };
+    let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
+    let mut p = TspProblem::new(c, &mut rng)?;
+    let mut best = p.energy();
+    Ok(cooling_loop(t0, seconds, |t, chunk| {
+        for _ in 0..chunk {
+            let de = p.propose(ProposalKind::All, 0.0, &mut rng);
+            if de <= 0.0 || rng.random::<f64>() < (-de / t).exp() {
+                p.accept();
+                if p.energy() < best {
+                    best = p.energy();
+                    p.store_best();
+                }
+            } else {
+                p.reject();
+            }
+        }
+    }))
+}
+
+/// Calls `steps(T, chunk)` in chunks for `seconds`, `T` falling geometrically from `t0`
+/// to `1e-4 t0` over the time; returns the steps per second.
+fn cooling_loop(t0: f64, seconds: f64, mut steps: impl FnMut(f64, u64)) -> f64 {
+    const CHUNK: u64 = 1 << 14;
+    let mut t = t0;
+    let mut count = 0u64;
+    let clock = Instant::now();
+    loop {
+        steps(t, CHUNK);
+        count += CHUNK;
+        let elapsed = clock.elapsed().as_secs_f64();
+        if elapsed >= seconds {
+            return count as f64 / elapsed;
+        }
+        t = t0 * 1e-4f64.powf(elapsed / seconds);
+    }
 }

@@ -24,6 +24,10 @@ pub struct Cli {
     /// Open the GUI on this preset instead of the built-in default.
     #[arg(long, value_name = "FILE")]
     pub preset: Option<PathBuf>,
+    /// Open the GUI on this lesson (a file, or the name of a built-in lesson) at its first
+    /// slide.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub lesson: Option<PathBuf>,
     /// The window's size in pixels, e.g. 1920x1080 for a projector (default 1280x800).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<[f32; 2]>,
@@ -116,13 +120,27 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.task {
         None => {
             let preset = cli.preset.as_deref().map(Preset::load).transpose()?;
-            crate::gui(preset, cli.size)?;
+            let lesson = cli.lesson.as_deref().map(load_lesson).transpose()?;
+            crate::gui(preset, lesson, cli.size)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Task::Run(args)) => run(&args).map(|()| ExitCode::SUCCESS),
         Some(Task::Bench(args)) => bench(&args).map(|()| ExitCode::SUCCESS),
         Some(Task::Check { files }) => Ok(check(&files)),
     }
+}
+
+/// A lesson file, or a built-in lesson by name, with the name it goes by.
+fn load_lesson(path: &Path) -> anyhow::Result<(crate::lesson::Lesson, String)> {
+    if !path.exists()
+        && let Some(l) = path.to_str().and_then(crate::lesson::Lesson::builtin)
+    {
+        return Ok((l, path.display().to_string()));
+    }
+    Ok((
+        crate::lesson::Lesson::load(path)?,
+        path.display().to_string(),
+    ))
 }
 
 /// `WxH` in pixels, each from 200 to 16384.
@@ -543,14 +561,35 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
         println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
     }
+    if args.hidden.is_none() {
+        for (n, moves, name) in crate::bench::tsp_cases() {
+            let engine = crate::bench::measure_tsp(n, &moves, args.seconds)?;
+            let bare = crate::bench::measure_tsp_bare(n, &moves, args.seconds)?;
+            println!(
+                "tsp {n} cities {name}: {engine:.0} proposals/s (bare loop without the engine: {bare:.0})"
+            );
+        }
+    }
     Ok(())
 }
 
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for f in files {
-        match Preset::load(f) {
-            Ok(p) => println!("{}: ok ({})", f.display(), p.title),
+        // A lesson has slides; anything else is read as a preset.
+        let lesson =
+            crate::preset::read_text(f).is_ok_and(|t| crate::lesson::looks_like_lesson(&t));
+        let outcome = if lesson {
+            crate::lesson::Lesson::load(f)
+                .map(|l| format!("lesson, {} slides ({})", l.slides.len(), l.title))
+                .map_err(|e| e.to_string())
+        } else {
+            Preset::load(f)
+                .map(|p| format!("ok ({})", p.title))
+                .map_err(|e| e.to_string())
+        };
+        match outcome {
+            Ok(what) => println!("{}: {what}", f.display()),
             Err(e) => {
                 ok = false;
                 eprintln!("{e}");

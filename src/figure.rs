@@ -5,6 +5,7 @@
 use crate::colors;
 use crate::sim::landscape::LandscapeView;
 use crate::sim::network::NetworkView;
+use crate::sim::tsp::TspView;
 use crate::sim::{
     DecisionGrid, History, Metric, PlotKind, ProblemView, Run, StepRecord, ViewRequest,
 };
@@ -208,6 +209,100 @@ fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, sid
     }
 }
 
+/// A closed tour through `cities` as line segments in `panel`'s pixels; `dash` draws
+/// every other piece of `dash` pixels only.
+fn tour_lines(
+    img: &mut RgbImage,
+    panel: &Panel,
+    cities: &[[f64; 2]],
+    tour: &[usize],
+    color: Rgb<u8>,
+    dash: Option<f32>,
+) {
+    let points: Vec<(f32, f32)> = tour
+        .iter()
+        .chain(tour.first())
+        .filter_map(|&c| cities.get(c))
+        .map(|p| panel.px(p[0], p[1]))
+        .collect();
+    // A thicker line: the segment and its neighbours one pixel off.
+    let thick = |img: &mut RgbImage, a: (f32, f32), b: (f32, f32)| {
+        for (dx, dy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)] {
+            draw_line_segment_mut(img, (a.0 + dx, a.1 + dy), (b.0 + dx, b.1 + dy), color);
+        }
+    };
+    // Dashes continue from one segment into the next.
+    let mut phase = 0.0f32;
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let Some(dash) = dash else {
+            thick(img, a, b);
+            continue;
+        };
+        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        let mut t = 0.0f32;
+        while t < len {
+            let on = ((phase / dash) as u64).is_multiple_of(2);
+            let step = (dash - phase % dash).min(len - t);
+            if on {
+                let f0 = t / len;
+                let f1 = (t + step) / len;
+                let p = |f: f32| (a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1));
+                thick(img, p(f0), p(f1));
+            }
+            t += step;
+            phase += step;
+        }
+    }
+}
+
+/// The cities with the final tour (solid blue) and the best tour (dashed orange), in a
+/// square fitted to the cities.
+fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, side: u32) {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for c in v.cities.iter() {
+        for k in 0..2 {
+            lo[k] = lo[k].min(c[k]);
+            hi[k] = hi[k].max(c[k]);
+        }
+    }
+    let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+    let half = ((hi[0] - lo[0]).max(hi[1] - lo[1]) / 2.0 * 1.06).max(1e-9);
+    let bounds = [
+        [centre[0] - half, centre[1] - half],
+        [centre[0] + half, centre[1] + half],
+    ];
+    let panel = square(x, y, side, bounds);
+    draw_filled_rect_mut(
+        img,
+        Rect::at(x, y).of_size(side, side),
+        Rgb([252, 252, 252]),
+    );
+    tour_lines(img, &panel, &v.cities, &v.tour, Rgb([60, 120, 210]), None);
+    tour_lines(
+        img,
+        &panel,
+        &v.cities,
+        &v.best_tour,
+        Rgb([235, 140, 0]),
+        Some(9.0),
+    );
+    // Markers shrink as the cities get denser.
+    let r = (48.0 / (v.cities.len().max(1) as f64).sqrt()).clamp(2.0, 6.0) as i32;
+    for c in v.cities.iter() {
+        let (px, py) = panel.px(c[0], c[1]);
+        draw_filled_circle_mut(img, (px.round() as i32, py.round() as i32), r, TEXT);
+    }
+    label(
+        img,
+        font,
+        x + 8,
+        y + 6,
+        18.0,
+        "solid blue: final tour    dashed orange: best tour",
+    );
+}
+
 /// Draws the figure of a finished `run` whose steps are in `history` and whose last
 /// step's metrics are `record`.
 pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
@@ -231,6 +326,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
             }
         }
         ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
+        ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, bx, by, side),
     }
     let mut caption = format!(
         "step {}   T = {:.3e}   energy {:.4}   best {:.4}",
@@ -268,6 +364,16 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         .all(|b| b.min[Metric::ENERGY.0] > 0.0);
     let e = env(Metric::ENERGY, log_e);
     let b = env(Metric::BEST_ENERGY, log_e);
+    // A tour's known optimum, as a grey line under the energies.
+    let optimum = match &view {
+        ProblemView::Tsp(v) => v.known_optimum.filter(|o| *o > 0.0),
+        _ => None,
+    }
+    .map(|o| if log_e { o.log10() } else { o });
+    let mut energies = vec![([80, 140, 230], e), ([40, 160, 70], b)];
+    if let Some(o) = optimum {
+        energies.insert(0, ([150, 150, 150], vec![[0.0, o], [last, o]]));
+    }
     let a = env(Metric::ACCEPTANCE, false);
     let specs: [CurveSpec; 3] = [
         ("temperature T (log)", true, None, vec![([220, 80, 60], t)]),
@@ -279,7 +385,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
             },
             log_e,
             None,
-            vec![([80, 140, 230], e), ([40, 160, 70], b)],
+            energies,
         ),
         (
             "acceptance rate",

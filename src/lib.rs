@@ -5,14 +5,15 @@
 //!
 //! * [`sim`] is the physics, pure and deterministic given the seeds in a
 //!   [`sim::RunConfig`]. The config names a problem kind ([`sim::ProblemConfig`]: the
-//!   network with its data set, or walkers on a landscape), the annealing dynamics
+//!   network with its data set, walkers on a landscape, or a travelling salesman's
+//!   tour), the annealing dynamics
 //!   ([`sim::AnnealerConfig`]: schedule, step size, proposal, Metropolis or Barker,
 //!   random walk, Langevin or MALA) and optionally a parallel-tempering ladder. A
 //!   [`sim::Run`] builds the problem and its [`sim::Engine`] (one chain, or replicas
 //!   exchanging configurations) and steps it, recording each step as a
 //!   [`sim::StepRecord`]: temperature, energy, best energy, acceptance rate, then the
 //!   problem's own observables (accuracy for the network, the walkers' heat capacity for
-//!   a landscape). A problem describes itself through [`sim::Kind`]: its observables,
+//!   a landscape, the gap to a known optimum for a tour). A problem describes itself through [`sim::Kind`]: its observables,
 //!   what the UI draws of it ([`sim::ProblemView`]), its state for export.
 //! * [`trainer`] runs a `Run` on a background thread. The UI sends it
 //!   [`trainer::Command`]s; it streams [`trainer::Snapshot`]s back, about 60 a second,
@@ -31,7 +32,9 @@
 pub mod bench;
 pub mod cli;
 pub mod colors;
+pub mod concepts;
 pub mod figure;
+pub mod lesson;
 pub mod pace;
 pub mod preset;
 pub mod sim;
@@ -39,7 +42,12 @@ pub mod trainer;
 pub mod ui;
 
 /// Opens the desktop app on `preset` (default: the last session, else the built-in
-/// default), in a window of `size` logical pixels (default 1280 x 800).
-pub fn gui(preset: Option<preset::Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()> {
-    ui::run(preset, size)
+/// default) or on a lesson (with the name it goes by), in a window of `size` logical
+/// pixels (default 1280 x 800).
+pub fn gui(
+    preset: Option<preset::Preset>,
+    lesson: Option<(lesson::Lesson, String)>,
+    size: Option<[f32; 2]>,
+) -> anyhow::Result<()> {
+    ui::run(preset, lesson, size)
 }

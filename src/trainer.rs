@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 pub const SNAPSHOTS_PER_SECOND: f64 = 60.0;
 /// Buckets the trainer keeps for an unread receiver before merging them.
 const PENDING_BUCKETS: usize = 4096;
+/// Seconds over which the reported steps per second are smoothed.
+const RATE_SMOOTHING: f64 = 0.5;
 /// Views of the problem are recomputed at most this often.
 const VIEW_INTERVAL: Duration = Duration::from_millis(33);
 
@@ -39,11 +41,17 @@ pub enum Command {
     Pause,
     /// Take exactly this many steps, then pause.
     Step(u64),
+    /// Play until the run reaches this step, then pause (at once if it is there already).
+    RunTo(u64),
     /// Rebuild the run at step 0 with the current config.
     Reset,
     /// Apply a new config: annealer settings live, a new problem, seed or ladder by
     /// restarting. A refused config is answered with [`Event::Refused`].
     SetConfig(Box<RunConfig>),
+    /// Start a new session's run at step 0 on this config (loading a preset): no
+    /// [`Event::Restarted`], since nothing was changed under the user's eyes. Refused like
+    /// [`Command::SetConfig`].
+    Load(Box<RunConfig>),
     /// Set the temperature now (reheat or quench).
     SetTemperature(f64),
     /// Change the pace.
@@ -92,7 +100,7 @@ pub struct Snapshot {
     pub playing: bool,
     /// Whether the configured number of steps has been reached.
     pub finished: bool,
-    /// Steps per second of wall time, measured over the last snapshot interval.
+    /// Steps per second of wall time, smoothed over about half a second.
     pub steps_per_second: f64,
     /// The schedule in motion (to draw the planned temperature curve).
     pub schedule: ScheduleState,
@@ -232,6 +240,8 @@ struct Worker {
     answers: u64,
     /// Steps per second measured while playing flat out, for sizing suggested runs.
     measured_speed: f64,
+    /// Steps per second, smoothed over [`RATE_SMOOTHING`].
+    smoothed_rate: f64,
     events: Vec<Event>,
     /// Something changed that the UI has not been told.
     dirty: bool,
@@ -266,6 +276,7 @@ impl Worker {
             view_temperature: f64::NAN,
             answers: 0,
             measured_speed: 0.0,
+            smoothed_rate: 0.0,
             events: Vec::new(),
             dirty: true,
             tx,
@@ -324,9 +335,8 @@ impl Worker {
             Command::Play => {
                 if !self.playing {
                     self.playing = true;
-                    if self.run.finished() {
-                        self.stop_at = None;
-                    }
+                    // On to the end of the run; past it, on without end.
+                    self.stop_at = (!self.run.finished()).then_some(self.run.config().steps);
                     self.restart_rate();
                 }
             }
@@ -337,6 +347,12 @@ impl Worker {
             Command::Step(n) => {
                 self.playing = false;
                 self.step_budget += n;
+            }
+            Command::RunTo(n) => {
+                self.step_budget = 0;
+                self.playing = self.run.annealer().steps() < n;
+                self.stop_at = Some(n);
+                self.restart_rate();
             }
             Command::Reset => match self.run.reset() {
                 Ok(()) => self.restarted(),
@@ -350,6 +366,14 @@ impl Worker {
                 Ok(Applied::Restarted) => {
                     self.restarted();
                     self.events.push(Event::Restarted);
+                }
+                Err(error) => self.refused(error),
+            },
+            Command::Load(config) => match Run::new(*config) {
+                Ok(run) => {
+                    self.run = run;
+                    self.playing = true;
+                    self.restarted();
                 }
                 Err(error) => self.refused(error),
             },
@@ -527,6 +551,14 @@ impl Worker {
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();
         let rate = steps.saturating_sub(self.steps_at_last_sent) as f64 / elapsed.max(1e-9);
+        // Steps come in bursts between snapshots: report a rate smoothed over about
+        // half a second, steady enough to count down the time left.
+        let weight = 1.0 - (-elapsed / RATE_SMOOTHING).exp();
+        self.smoothed_rate = if self.playing || self.step_budget > 0 {
+            self.smoothed_rate + weight * (rate - self.smoothed_rate)
+        } else {
+            0.0
+        };
         if self.playing && self.rate().is_none() && rate > 0.0 {
             self.measured_speed = rate;
         }
@@ -544,7 +576,7 @@ impl Worker {
             observables: self.run.observables(),
             playing: self.playing,
             finished: self.run.finished(),
-            steps_per_second: rate,
+            steps_per_second: self.smoothed_rate,
             schedule: annealer.schedule().clone(),
             step_size: annealer.step_size(),
             view: self.view.clone(),

@@ -5,7 +5,7 @@ use annealscope::sim::ProblemConfig;
 use annealscope::ui::{App, Side};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
 
 fn harness() -> Harness<'static, App> {
@@ -394,4 +394,52 @@ fn run_b_answers_its_own_loss_slice_and_restart_notices() {
     h.step();
     until(&mut h, |a| has_notice(a, Some(Side::B), "restarted"));
     assert!(!has_notice(h.state(), Some(Side::A), "restarted"));
+}
+
+#[test]
+fn clicking_a_plot_pins_that_steps_values_on_screen() {
+    let mut h = harness();
+    until(&mut h, |a| step_of(a) > 500);
+    let plot = h
+        .state()
+        .placed()
+        .find(|p| p.name == "temperature")
+        .map(|p| p.rect)
+        .expect("a temperature plot");
+    let at = plot.center();
+    h.hover_at(at);
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    // The pinned values stay while the run goes on.
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert!(h.query_by_label("Unpin").is_some(), "pinned");
+    let labels: Vec<String> = h
+        .root()
+        .children_recursive()
+        .filter_map(|n| n.accesskit_node().value())
+        .filter(|l| l.starts_with("step"))
+        .collect();
+    assert!(
+        labels.iter().any(|l| l.contains("T ") && l.contains("E ")),
+        "the pinned readout lists T and E: {labels:?}"
+    );
+    h.get_by_label("Unpin").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Unpin").is_none());
 }

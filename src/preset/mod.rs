@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 17] = [
+pub const BUILTIN: [(&str, &str); 20] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -88,6 +88,18 @@ pub const BUILTIN: [(&str, &str); 17] = [
     (
         "compare-sa-vs-tempering",
         include_str!("../../assets/presets/compare-sa-vs-tempering.ron"),
+    ),
+    (
+        "tsp-random-100",
+        include_str!("../../assets/presets/tsp-random-100.ron"),
+    ),
+    (
+        "tsp-berlin52",
+        include_str!("../../assets/presets/tsp-berlin52.ron"),
+    ),
+    (
+        "compare-tsp-anneal-vs-quench",
+        include_str!("../../assets/presets/compare-tsp-anneal-vs-quench.ron"),
     ),
 ];
 
@@ -305,6 +317,16 @@ pub enum PresetError {
         /// The file.
         file: String,
     },
+    /// A built-in preset was asked for by a name that none has.
+    #[error(
+        "{file}: no built-in preset is called {name:?} (see the Presets window or assets/presets)"
+    )]
+    Missing {
+        /// The file that asked.
+        file: String,
+        /// The name asked for.
+        name: String,
+    },
 }
 
 fn field_prefix(field: &Option<String>) -> String {
@@ -320,8 +342,30 @@ struct VersionOnly {
     version: u32,
 }
 
-/// Parses RON text into `T`, with the field path and position of any error.
-fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, PresetError> {
+/// Reads a text file of at most [`MAX_FILE_BYTES`] (a preset or a lesson).
+pub fn read_text(path: &Path) -> Result<String, PresetError> {
+    let file = path.display().to_string();
+    let io = |source| PresetError::Io {
+        file: file.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(PresetError::TooLarge { file, size });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => Err(PresetError::NotText {
+            file,
+            at: e.utf8_error().valid_up_to(),
+        }),
+    }
+}
+
+/// Parses RON text into `T`, with the field path and position of any error; `file` names
+/// the text in errors.
+pub fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, PresetError> {
     let syntax = |e: ron::error::SpannedError, field: Option<String>| PresetError::Syntax {
         file: file.to_owned(),
         line: e.span.start.line,
@@ -458,21 +502,8 @@ impl Preset {
 
     /// Reads, parses and validates a preset file.
     pub fn load(path: &Path) -> Result<Self, PresetError> {
-        let file = path.display().to_string();
-        let io = |source| PresetError::Io {
-            file: file.clone(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(PresetError::TooLarge { file, size });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| PresetError::NotText {
-            file: file.clone(),
-            at: e.valid_up_to(),
-        })?;
-        Self::from_ron(text, &file)
+        let text = read_text(path)?;
+        Self::from_ron(&text, &path.display().to_string())
     }
 
     /// The preset as pretty RON, with a comment saying what the file is.

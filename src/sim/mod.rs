@@ -4,7 +4,7 @@
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
 //!
-//! A problem kind is one module here ([`network`], [`landscape`]) and one arm in each
+//! A problem kind is one module here ([`network`], [`landscape`], [`tsp`]) and one arm in each
 //! enum of [`problems`].
 
 pub mod anneal;
@@ -21,6 +21,7 @@ pub mod run;
 pub mod schedule;
 pub mod suggest;
 pub mod thermo;
+pub mod tsp;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
 pub use config::{RangeError, RunConfig, limits};

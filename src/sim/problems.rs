@@ -15,6 +15,7 @@ use super::config::RangeError;
 use super::landscape::{LandscapeConfig, LandscapeProblem, LandscapeState, LandscapeView};
 use super::network::{LossSlice, NetworkConfig, NetworkProblem, NetworkState, NetworkView};
 use super::problem::{Problem, ProposalKind, Sweep};
+use super::tsp::{TspConfig, TspProblem, TspState, TspView};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +151,8 @@ pub enum ProblemConfig {
     Network(NetworkConfig),
     /// Walkers on a 2D landscape.
     Landscape(LandscapeConfig),
+    /// A travelling salesman's tour through cities.
+    Tsp(TspConfig),
 }
 
 impl Default for ProblemConfig {
@@ -164,6 +167,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => "Neural network",
             ProblemConfig::Landscape(l) => l.surface.label(),
+            ProblemConfig::Tsp(_) => "Travelling salesman",
         }
     }
 
@@ -172,6 +176,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(c) => c.validate().map_err(|e| e.within("Network")),
             ProblemConfig::Landscape(c) => c.validate().map_err(|e| e.within("Landscape")),
+            ProblemConfig::Tsp(c) => c.validate().map_err(|e| e.within("Tsp")),
         }
     }
 
@@ -192,6 +197,11 @@ impl ProblemConfig {
                 .into_iter()
                 .map(|p| AnyProblem::Landscape(Box::new(p)))
                 .collect()),
+            ProblemConfig::Tsp(c) => Ok(TspProblem::build(c, count, rng)
+                .map_err(|e| e.within("Tsp"))?
+                .into_iter()
+                .map(AnyProblem::Tsp)
+                .collect()),
         }
     }
 
@@ -200,6 +210,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => super::network::OBSERVABLES,
             ProblemConfig::Landscape(_) => super::landscape::OBSERVABLES,
+            ProblemConfig::Tsp(c) => c.observables(),
         }
     }
 }
@@ -215,6 +226,8 @@ pub enum AnyProblem {
     Network(NetworkProblem),
     /// Walkers on a landscape.
     Landscape(Box<LandscapeProblem>),
+    /// A tour (not boxed: its hot path is a few table lookups, a pointer chase would show).
+    Tsp(TspProblem),
 }
 
 /// What the UI draws of one problem.
@@ -224,6 +237,8 @@ pub enum ProblemView {
     Network(NetworkView),
     /// The surface and its walkers.
     Landscape(LandscapeView),
+    /// The cities, the current and the best tour.
+    Tsp(TspView),
 }
 
 /// A problem's state for export, as JSON.
@@ -234,6 +249,8 @@ pub enum ProblemState {
     Network(NetworkState),
     /// The walkers.
     Landscape(LandscapeState),
+    /// The cities and the tours.
+    Tsp(TspState),
 }
 
 /// Runs `$body` with `$p` bound to the kind inside `$problem` (an [`AnyProblem`]).
@@ -242,6 +259,7 @@ macro_rules! each {
         match $problem {
             AnyProblem::Network($p) => $body,
             AnyProblem::Landscape($p) => $body,
+            AnyProblem::Tsp($p) => $body,
         }
     };
 }

@@ -4,7 +4,9 @@
 use super::landscape::{self, LandscapeUi};
 use super::network::{self, NetworkUi};
 use super::pane::RunPane;
+use super::tsp::{self, TspUi};
 use super::{Action, Looks};
+use crate::sim::tsp::TspConfig;
 use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
 use egui::Ui;
 use std::sync::Arc;
@@ -16,6 +18,8 @@ pub struct KindUi {
     pub network: NetworkUi,
     /// The landscape's views.
     pub landscape: LandscapeUi,
+    /// The tour's view.
+    pub tsp: TspUi,
 }
 
 impl KindUi {
@@ -45,6 +49,7 @@ pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
     match &*view {
         ProblemView::Network(v) => network::view_ui(ui, pane, &mut kind.network, v, ctx),
         ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
+        ProblemView::Tsp(v) => tsp::view_ui(ui, pane, &mut kind.tsp, v, ctx),
     }
     pane.kind = kind;
     pane.view_changed = false;
@@ -57,7 +62,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
     };
     let mut kind = std::mem::take(&mut pane.kind);
     match &*view {
-        ProblemView::Network(_) => {}
+        ProblemView::Network(_) | ProblemView::Tsp(_) => {}
         ProblemView::Landscape(v) => {
             landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks)
         }
@@ -92,7 +97,8 @@ pub fn controls_ui(
                             ..LandscapeConfig::default()
                         })
                     }),
-            );
+            )
+            .chain([ProblemConfig::Tsp(TspConfig::default())]);
             for choice in choices {
                 let selected = same_kind(problem, &choice);
                 if ui.selectable_label(selected, choice.label()).clicked() && !selected {
@@ -102,10 +108,11 @@ pub fn controls_ui(
             }
         })
         .response
-        .on_hover_text("What is annealed: the network's loss, or walkers on a 2D surface. Changing it restarts the run.");
+        .on_hover_text("What is annealed: the network's loss, walkers on a 2D surface, or a travelling salesman's tour. Changing it restarts the run.");
     changed |= match problem {
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
+        ProblemConfig::Tsp(c) => tsp::controls_ui(ui, c),
     };
     changed
 }
@@ -117,6 +124,7 @@ fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
         (ProblemConfig::Landscape(x), ProblemConfig::Landscape(y)) => {
             x.surface.label() == y.surface.label()
         }
+        (ProblemConfig::Tsp(_), ProblemConfig::Tsp(_)) => true,
         _ => false,
     }
 }

@@ -249,10 +249,10 @@ pub fn view_ui(
         .steps_per_second(pane.config.steps)
         .is_some_and(|r| r <= SLOW);
     ui.strong(format!(
-        "{}: {} walkers at T = {:.3e}",
+        "{}: {} walkers at T = {}",
         l.surface.label(),
         l.walkers.len(),
-        t
+        number(t)
     ));
     ui.horizontal(|ui| {
         ui.checkbox(&mut looks.saved.log_landscape, "log colour scale")

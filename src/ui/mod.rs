@@ -8,7 +8,7 @@
 //! through a small waker closure, so neither the trainer nor the simulation knows egui.
 
 pub mod bench;
-mod concepts;
+pub mod concepts;
 mod controls;
 pub mod format;
 mod key;
@@ -19,9 +19,11 @@ pub mod pane;
 mod plots;
 mod presets;
 mod tempering;
+mod tsp;
 
 pub use pane::RunPane;
 
+use crate::lesson::{Cue, Lesson, View};
 use crate::pace::Pace;
 use crate::preset::{Control, Preset, ViewConfig};
 use crate::sim::{PlotKind, RunConfig, StepRecord};
@@ -119,6 +121,25 @@ pub enum Action {
     Restart(Side),
     /// Tell the user something.
     Notice(Notice),
+    /// Open a lesson at its first slide; the string names its file.
+    OpenLesson(Box<Lesson>, String),
+    /// Open a lesson file.
+    LoadLesson(PathBuf),
+    /// Go to this slide of the open lesson (from 0).
+    Slide(usize),
+    /// Close the lesson (the session stays).
+    CloseLesson,
+}
+
+/// An open lesson and where in it the class is.
+#[derive(Clone, Debug)]
+pub struct LessonState {
+    /// The lesson.
+    pub lesson: Lesson,
+    /// Its file, for messages.
+    pub file: String,
+    /// The slide shown, from 0.
+    pub index: usize,
 }
 
 /// Runtime view state that is not saved with a session (the saved part is
@@ -153,6 +174,8 @@ pub struct ViewState {
     pub suggest_seconds: f64,
     /// The presenter's control strip is hidden.
     pub strip_hidden: bool,
+    /// The Concepts section to scroll to when the window opens.
+    pub concepts_topic: Option<String>,
 }
 
 impl Default for ViewState {
@@ -172,6 +195,7 @@ impl Default for ViewState {
             formula_edit: None,
             suggest_seconds: 10.0,
             strip_hidden: false,
+            concepts_topic: None,
         }
     }
 }
@@ -224,6 +248,8 @@ pub struct App {
     pub state: ViewState,
     /// Messages for the user, newest last.
     pub notices: Vec<Notice>,
+    /// The lesson being given, if one.
+    pub lesson: Option<LessonState>,
     actions: Vec<Action>,
     /// Where the panels and views were drawn in the last frame.
     layout: Vec<Placed>,
@@ -262,6 +288,7 @@ impl App {
             editing: Side::A,
             state: ViewState::default(),
             notices: Vec::new(),
+            lesson: None,
             actions: Vec::new(),
             layout: Vec::new(),
             plots: plots::PlotsState::default(),
@@ -389,7 +416,113 @@ impl App {
                 }
             }
             Action::Notice(n) => self.notify(n),
+            Action::OpenLesson(lesson, file) => {
+                self.lesson = Some(LessonState {
+                    lesson: *lesson,
+                    file,
+                    index: 0,
+                });
+                self.go_to_slide(0);
+            }
+            Action::LoadLesson(path) => match Lesson::load(&path) {
+                Ok(l) => self.apply(Action::OpenLesson(Box::new(l), path.display().to_string())),
+                Err(e) => self.notify(Notice::error(None, e.to_string())),
+            },
+            Action::Slide(i) => self.go_to_slide(i),
+            Action::CloseLesson => self.lesson = None,
         }
+    }
+
+    /// Opens slide `i` of the lesson (clamped to its slides): its session from step 0,
+    /// then its cues.
+    pub fn go_to_slide(&mut self, i: usize) {
+        let Some(state) = &mut self.lesson else {
+            return;
+        };
+        let i = i.min(state.lesson.slides.len().saturating_sub(1));
+        state.index = i;
+        let Some(slide) = state.lesson.slides.get(i).cloned() else {
+            return;
+        };
+        let file = state.file.clone();
+        match slide.session(&file) {
+            Ok(p) => self.load_preset(p),
+            Err(e) => {
+                self.notify(Notice::error(None, e.to_string()));
+                return;
+            }
+        }
+        // Each slide starts from the plain views, then its cues.
+        self.state.show_slice = false;
+        self.state.entropy_map = false;
+        self.state.concepts = false;
+        for cue in slide.cues {
+            match cue {
+                Cue::Paused => self.a.send(Command::Pause),
+                Cue::RunTo(n) => {
+                    self.a.send(Command::RunTo(n));
+                    if let Some(b) = &self.b {
+                        b.send(Command::RunTo(n));
+                    }
+                }
+                Cue::Show(View::LossLandscape) => self.state.show_slice = true,
+                Cue::Show(View::Uncertainty) => self.state.entropy_map = true,
+                Cue::Show(View::BoltzmannDensity) => self.view.density_underlay = true,
+                Cue::Concepts(topic) => {
+                    self.state.concepts = true;
+                    self.state.concepts_topic = Some(topic);
+                }
+                Cue::Compare => self.start_compare(self.a.config.clone()),
+                Cue::Presenter => self.view.presenter = true,
+            }
+        }
+    }
+
+    /// The lesson bar: the narration in large type, the slide counter, Previous and Next.
+    fn lesson_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(state) = &self.lesson else {
+            return;
+        };
+        let n = state.lesson.slides.len();
+        let i = state.index;
+        let narration = state
+            .lesson
+            .slides
+            .get(i)
+            .map_or(String::new(), |s| s.narration.clone());
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(i > 0, egui::Button::new("Previous"))
+                .on_hover_text("PageUp")
+                .clicked()
+            {
+                self.actions.push(Action::Slide(i - 1));
+            }
+            ui.strong(format!("{} / {n}", i + 1));
+            if ui
+                .add_enabled(i + 1 < n, egui::Button::new("Next"))
+                .on_hover_text("PageDown")
+                .clicked()
+            {
+                self.actions.push(Action::Slide(i + 1));
+            }
+            ui.add(egui::Label::new(egui::RichText::new(&state.lesson.title).weak()).truncate());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("Close lesson").clicked() {
+                    self.actions.push(Action::CloseLesson);
+                }
+            });
+        });
+        let max = (ui.ctx().content_rect().height() * 0.25).max(40.0);
+        egui::ScrollArea::vertical()
+            .id_salt("narration")
+            .max_height(max)
+            .show(ui, |ui| {
+                ui.label(
+                    egui::RichText::new(narration)
+                        .size(ui.style().text_styles[&egui::TextStyle::Heading].size * 0.85),
+                );
+            });
     }
 
     /// Shows a notice (replacing an older one about the same run with the same text).
@@ -425,11 +558,9 @@ impl App {
         self.a.suggestion = None;
         let request = self.view_request();
         for c in [
-            Command::SetConfig(Box::new(self.a.config.clone())),
             Command::SetPace(self.pace),
             Command::SetView(request),
-            Command::Reset,
-            Command::Play,
+            Command::Load(Box::new(self.a.config.clone())),
         ] {
             self.a.send(c);
         }
@@ -528,6 +659,26 @@ impl App {
                 i.key_pressed(Key::F11),
             )
         });
+        // What presentation clickers send.
+        if let Some(l) = &self.lesson {
+            let last = l.lesson.slides.len().saturating_sub(1);
+            let to = ctx.input(|i| {
+                if i.key_pressed(Key::PageDown) {
+                    Some((l.index + 1).min(last))
+                } else if i.key_pressed(Key::PageUp) {
+                    Some(l.index.saturating_sub(1))
+                } else if i.key_pressed(Key::Home) {
+                    Some(0)
+                } else if i.key_pressed(Key::End) {
+                    Some(last)
+                } else {
+                    None
+                }
+            });
+            if let Some(to) = to.filter(|&to| to != l.index) {
+                self.act(Action::Slide(to));
+            }
+        }
         if space {
             self.act(self.toggle_play());
         }
@@ -584,6 +735,10 @@ impl App {
         }
         let r = egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         self.place("status", r.response.rect);
+        if self.lesson.is_some() {
+            let r = egui::Panel::bottom("lesson").show(ui, |ui| self.lesson_ui(ui));
+            self.place("lesson", r.response.rect);
+        }
         if !self.view.presenter {
             let width = ctx.content_rect().width();
             let r = egui::Panel::left("controls")
@@ -597,7 +752,11 @@ impl App {
         }
         let r = egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.place("central", r.response.rect);
-        concepts::concepts_window(&ctx, &mut self.state.concepts);
+        concepts::concepts_window(
+            &ctx,
+            &mut self.state.concepts,
+            &mut self.state.concepts_topic,
+        );
         let session = self.session();
         presets::presets_window(
             &ctx,
@@ -1130,7 +1289,11 @@ impl eframe::App for App {
 
 /// Opens the window and runs the app until it is closed: on `preset` if given, else on
 /// the last session (saved on exit), else on the built-in default.
-pub fn run(preset: Option<Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()> {
+pub fn run(
+    preset: Option<Preset>,
+    lesson: Option<(Lesson, String)>,
+    size: Option<[f32; 2]>,
+) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("annealscope")
@@ -1161,6 +1324,9 @@ pub fn run(preset: Option<Preset>, size: Option<[f32; 2]>) -> anyhow::Result<()>
             let mut app = App::new(&cc.egui_ctx, preset)?;
             if let Some(n) = notice {
                 app.notify(n);
+            }
+            if let Some((lesson, name)) = lesson {
+                app.apply(Action::OpenLesson(Box::new(lesson), name));
             }
             Ok(Box::new(app))
         }),

@@ -18,8 +18,11 @@ use crate::sim::{History, Metric, Observable, PlotKind, ScheduleState, StepRecor
 use egui::{Color32, Id, Rect};
 use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints};
 
-/// Smallest height of a plot, in logical pixels; more plots than fit scroll.
+/// Smallest height of a plot's data area, in logical pixels; more plots than fit scroll.
 pub const MIN_PLOT: f32 = 120.0;
+
+/// Room a plot needs besides its data area (its x axis).
+const AXIS: f32 = 26.0;
 
 /// Colours of run A's core curves (T, E, best E, acceptance) and of its observables.
 const A_CORE: [Color32; 4] = [
@@ -63,6 +66,8 @@ pub struct PlotsState {
     pub placed: Vec<Placed>,
     /// The plots did not fit and scroll.
     pub scrolls: bool,
+    /// A step whose values stay on screen (clicked on a plot), until unpinned.
+    pub pinned: Option<f64>,
 }
 
 impl Default for PlotsState {
@@ -73,6 +78,7 @@ impl Default for PlotsState {
             key: true,
             placed: Vec::new(),
             scrolls: false,
+            pinned: None,
         }
     }
 }
@@ -346,41 +352,84 @@ pub fn plots_ui(
             _ => {}
         }
     }
-    // The key: every line's name, colour and dash.
+    // The key: every shown line's name, colour and dash.
     if plots.key {
+        let shows = |o: &Observable| match o.plot {
+            PlotKind::Steps { .. } => shown.observables,
+            PlotKind::Temperature { .. } => shown.heat_capacity,
+        };
         ui.horizontal_wrapped(|ui| {
             if let Some((title, _)) = &plots.ghost {
                 key::line(ui, &format!("ghost: {title}"), GHOST, false);
             }
-            for (k, name) in ["T", "E", "best E", "acceptance"].iter().enumerate() {
-                key::line(ui, name, A_CORE[k], false);
+            let core = [
+                (shown.temperature, "T"),
+                (shown.energy, "E"),
+                (shown.energy, "best E"),
+                (shown.acceptance, "acceptance"),
+            ];
+            for (k, (on, name)) in core.iter().enumerate() {
+                if *on {
+                    key::line(ui, name, A_CORE[k], false);
+                }
             }
-            key::line(ui, "plan", A_CORE[0], true);
+            if shown.temperature {
+                key::line(ui, "plan", A_CORE[0], true);
+            }
             for (i, o) in latest.observables.iter().enumerate() {
-                key::line(ui, o.label, A_OBSERVABLES[i % A_OBSERVABLES.len()], false);
+                if shows(o) {
+                    key::line(ui, o.label, A_OBSERVABLES[i % A_OBSERVABLES.len()], false);
+                }
             }
             if b.is_some() {
-                for (k, name) in ["B: T", "B: E", "B: best E", "B: acceptance"]
-                    .iter()
-                    .enumerate()
-                {
-                    key::line(ui, name, B_COLORS[k], true);
+                for (k, (on, name)) in core.iter().enumerate() {
+                    if *on {
+                        key::line(ui, &format!("B: {name}"), B_COLORS[k], true);
+                    }
                 }
                 for (i, o) in b_observables.iter().enumerate() {
-                    key::line(
-                        ui,
-                        &format!("B: {}", o.label),
-                        B_COLORS[(4 + i) % B_COLORS.len()],
-                        true,
-                    );
+                    if shows(o) {
+                        key::line(
+                            ui,
+                            &format!("B: {}", o.label),
+                            B_COLORS[(4 + i) % B_COLORS.len()],
+                            true,
+                        );
+                    }
                 }
             }
+        });
+    }
+    // A pinned readout: every quantity at the clicked step stays on screen.
+    let pinned = plots.pinned;
+    if let Some(step) = pinned {
+        let mut readouts = vec![Readout {
+            prefix: "",
+            history: &a.history,
+            observables: latest.observables,
+        }];
+        if let Some(b) = b {
+            readouts.push(Readout {
+                prefix: "B: ",
+                history: &b.history,
+                observables: b_observables,
+            });
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .small_button("Unpin")
+                .on_hover_text("Forget the pinned step")
+                .clicked()
+            {
+                plots.pinned = None;
+            }
+            ui.label(values_at(&readouts, step).replace('\n', "   "));
         });
     }
     let used = ui.cursor().top() - top;
     let count = specs.len().max(1) as f32;
     let spacing = ui.spacing().item_spacing.y;
-    let each = ((height - used - count * spacing) / count).max(MIN_PLOT);
+    let each = ((height - used - count * spacing) / count).max(MIN_PLOT + AXIS);
     plots.scrolls = used + count * (each + spacing) > height + 1.0;
     let link = Id::unique("step-axis");
     // A log axis needs positive energies (a landscape's may be negative).
@@ -408,6 +457,7 @@ pub fn plots_ui(
     let mut view = None;
     let mut placed = Vec::new();
     let mut heat_placed = Vec::new();
+    let mut pin = None;
     let mut plot = |ui: &mut egui::Ui,
                     id: &str,
                     label: &str,
@@ -431,6 +481,13 @@ pub fn plots_ui(
             .link_cursor(link, [true, false])
             .allow_scroll([true, false])
             .y_axis_label(label)
+            // Step labels closer together than egui_plot's default, so that narrow plots
+            // still number their steps.
+            .custom_x_axes(vec![
+                egui_plot::AxisHints::new_x()
+                    .formatter(plain_axis)
+                    .label_spacing(32.0..=48.0),
+            ])
             .label_formatter(move |pos: &HoverPosition<'_>| {
                 let x = match pos {
                     HoverPosition::NearDataPoint { position, .. } => position.x,
@@ -455,9 +512,22 @@ pub fn plots_ui(
                 plot_ui.set_plot_bounds_x(lo..=hi);
                 plot_ui.set_auto_bounds([false, true]);
             }
+            if let Some(step) = pinned {
+                plot_ui.vline(
+                    egui_plot::VLine::new("pinned", step)
+                        .color(Color32::from_gray(200))
+                        .style(LineStyle::dotted_dense()),
+                );
+            }
             plot_ui.plot_bounds()
         });
         let resp = &r.response;
+        // A click pins the step under the pointer.
+        if resp.clicked()
+            && let Some(pos) = resp.interact_pointer_pos()
+        {
+            pin = Some(r.transform.value_from_position(pos).x.max(0.0).round());
+        }
         placed.push(Placed {
             name: id.to_owned(),
             rect: resp.rect,
@@ -597,7 +667,8 @@ pub fn plots_ui(
                 {
                     runs.push((&b.history, j, B_COLORS[(4 + j) % B_COLORS.len()], "B: "));
                 }
-                let rect = heat_capacity_plot(ui, title, &runs, each);
+                // Its x axis has a label too.
+                let rect = heat_capacity_plot(ui, title, &runs, each + AXIS);
                 heat_placed.push(Placed {
                     name: format!("{title} against T"),
                     rect,
@@ -607,6 +678,9 @@ pub fn plots_ui(
     }
     placed.extend(heat_placed);
     plots.placed = placed;
+    if pin.is_some() {
+        plots.pinned = pin;
+    }
     if interacted {
         looks.state.follow = false;
     }

@@ -53,6 +53,27 @@ pub fn presets_window(
         .default_height(600.0)
         .vscroll(true)
         .show(ctx, |ui| {
+            ui.heading("Lessons");
+            ui.weak("A sequence of sessions with narration; PageDown and PageUp step through it.");
+            for (name, text) in crate::lesson::BUILTIN {
+                if let Ok(l) = crate::lesson::Lesson::from_ron(text, name) {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .button("Open")
+                            .on_hover_text("Open this lesson at its first slide")
+                            .clicked()
+                        {
+                            actions.push(Action::OpenLesson(
+                                Box::new(l.clone()),
+                                format!("<built-in lesson {name}>"),
+                            ));
+                        }
+                        ui.strong(&l.title);
+                        ui.weak(format!("{} slides", l.slides.len()));
+                    });
+                }
+            }
+            ui.separator();
             ui.heading("Built in");
             for (name, text) in BUILTIN {
                 if let Ok(p) = Preset::from_ron(text, name) {
@@ -162,7 +183,14 @@ pub fn presets_window(
                 ui.label("or a path:");
                 ui.text_edit_singleline(&mut state.open_path);
                 if ui.button("Open").clicked() {
-                    actions.push(Action::LoadFile(PathBuf::from(state.open_path.trim())));
+                    let path = PathBuf::from(state.open_path.trim());
+                    let lesson = std::fs::read_to_string(&path)
+                        .is_ok_and(|t| crate::lesson::looks_like_lesson(&t));
+                    actions.push(if lesson {
+                        Action::LoadLesson(path)
+                    } else {
+                        Action::LoadFile(path)
+                    });
                 }
             });
         });
