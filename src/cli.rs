@@ -8,10 +8,16 @@
 
 use crate::preset::Preset;
 use crate::sim::config::printable;
-use crate::sim::{History, Kind, PlotKind, Run, StepRecord, limits};
+use crate::sim::thermo::{CURVE_BINS_PER_DECADE, binned_by_temperature, curve_peak};
+use crate::sim::{
+    AnyProblem, History, Inexact, Kind, LandscapeProblem, Metric, PlotKind, Run, StepRecord,
+    Thermo, limits,
+};
 use anyhow::bail;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,6 +85,9 @@ pub struct RunArgs {
     /// Write every K-th step to the CSV (the last step is always written).
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub every: u64,
+    /// Print the summary as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `annealscope bench`.
@@ -450,33 +459,244 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let a = run.annealer();
-    let particles = run.problem().particles();
-    println!("preset          {}", printable(&preset.title));
-    println!("steps           {}", r.step);
-    println!("temperature     {:.6e}", a.temperature());
-    let per = if particles > 1 {
-        " (mean per walker)"
+    let summary = Summary::of(&run, &r, &history, &preset.title, seconds);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        ""
-    };
-    println!("final energy    {}{per}", value_text(r.energy));
-    println!("best energy     {}", value_text(r.best_energy));
-    println!(
-        "acceptance      {:.4} (overall), {:.4} (last {} steps)",
-        a.acceptance_overall(),
-        r.acceptance_rate,
-        a.config().window
-    );
-    println!("non-finite      {}", a.non_finite());
-    if particles > 1 {
-        println!("walkers         {particles}");
+        summary.print(&run);
     }
-    for (o, v) in run.observables().iter().zip(r.observables) {
-        println!("{:<15} {}", o.label, observable_text(o.plot, v));
-    }
-    println!("steps/s         {:.0}", r.step as f64 / seconds.max(1e-9));
     Ok(())
+}
+
+/// One of the thermodynamic quantities.
+type Field = fn(&Thermo) -> f64;
+
+/// Exact readouts, or why they could not be computed.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ExactOut {
+    Exact(Thermo),
+    Inexact { inexact: String },
+}
+
+impl From<Result<Thermo, Inexact>> for ExactOut {
+    fn from(r: Result<Thermo, Inexact>) -> Self {
+        match r {
+            Ok(t) => ExactOut::Exact(t),
+            Err(e) => ExactOut::Inexact { inexact: e.reason },
+        }
+    }
+}
+
+/// A heat-capacity maximum: where, and how high.
+#[derive(Debug, Serialize)]
+struct PeakOut {
+    temperature: f64,
+    heat_capacity: f64,
+    /// False when the largest value is at an end of the temperatures scanned (or, for the
+    /// exact curve, less than 2% above both ends: a plateau), where `temperature` means
+    /// little.
+    interior: bool,
+}
+
+/// What `annealscope run` reports at the end, as text or (`--json`) one JSON object.
+#[derive(Debug, Serialize)]
+struct Summary {
+    preset: String,
+    steps: u64,
+    /// The temperature of the last step (the readouts' temperature).
+    temperature: f64,
+    /// The final energy (per walker on a landscape).
+    energy: f64,
+    best_energy: f64,
+    /// Over the whole run.
+    acceptance: f64,
+    /// Over the last `window` steps.
+    acceptance_window: f64,
+    window: usize,
+    train_accuracy: Option<f64>,
+    test_accuracy: Option<f64>,
+    /// Every observable of the last step by CSV column (NaN, meaningless, as null).
+    observables: BTreeMap<&'static str, f64>,
+    /// The heat capacity against T over the run (the CSV's `heat_capacity`, averaged in
+    /// bins of 1/10 decade of T), at its maximum.
+    heat_capacity_peak: Option<PeakOut>,
+    /// Candidates with a non-finite energy inside the box (all replicas).
+    non_finite: u64,
+    /// Landscapes: proposals that left the box (all replicas).
+    outside_box: Option<u64>,
+    particles: usize,
+    /// Landscapes: exact readouts at `temperature` by adaptive quadrature.
+    exact: Option<ExactOut>,
+    /// Landscapes: the walkers' estimates at `temperature`.
+    walkers: Option<Thermo>,
+    /// Landscapes: the exact heat-capacity maximum over the schedule's temperatures.
+    exact_heat_capacity_peak: Option<ExactPeakOut>,
+    steps_per_second: f64,
+}
+
+/// The exact peak, or why not.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ExactPeakOut {
+    Exact(PeakOut),
+    Inexact { inexact: String },
+}
+
+impl Summary {
+    fn of(run: &Run, r: &StepRecord, history: &History, title: &str, seconds: f64) -> Self {
+        let a = run.annealer();
+        let observables = run.observables();
+        let value = |column: &str| {
+            observables
+                .iter()
+                .position(|o| o.column == column)
+                .map(|i| r.observables[i])
+        };
+        let engine = run.engine();
+        let landscapes: Vec<&LandscapeProblem> = (0..engine.len())
+            .filter_map(|i| match engine.slot(i).0 {
+                AnyProblem::Landscape(l) => Some(&**l),
+                _ => None,
+            })
+            .collect();
+        let all_non_finite: u64 = (0..engine.len())
+            .map(|i| engine.slot(i).1.non_finite())
+            .sum();
+        let outside: u64 = landscapes.iter().map(|l| l.outside()).sum();
+        let heat_capacity_peak = observables
+            .iter()
+            .position(|o| matches!(o.plot, PlotKind::Temperature { .. }))
+            .and_then(|i| {
+                let k = Metric::observable(i).0;
+                let t = Metric::TEMPERATURE.0;
+                let points = history.buckets().iter().map(|b| (b.end[t], b.end[k]));
+                curve_peak(&binned_by_temperature(points, CURVE_BINS_PER_DECADE))
+            })
+            .map(|(t, c, interior)| PeakOut {
+                temperature: t,
+                heat_capacity: c,
+                interior,
+            });
+        let t = r.temperature;
+        let readouts = run.landscape().map(|l| l.readouts(t));
+        let exact_peak =
+            run.landscape().map(
+                |l| match l.exact().heat_capacity_peak(run.temperatures().range) {
+                    Ok(p) => ExactPeakOut::Exact(PeakOut {
+                        temperature: p.t,
+                        heat_capacity: p.thermo.heat_capacity,
+                        interior: p.interior && p.prominence > 0.02 * p.thermo.heat_capacity,
+                    }),
+                    Err(e) => ExactPeakOut::Inexact { inexact: e.reason },
+                },
+            );
+        Summary {
+            preset: printable(title).into_owned(),
+            steps: r.step,
+            temperature: t,
+            energy: r.energy,
+            best_energy: r.best_energy,
+            acceptance: a.acceptance_overall(),
+            acceptance_window: r.acceptance_rate,
+            window: a.config().window,
+            train_accuracy: value("train_accuracy"),
+            test_accuracy: value("test_accuracy"),
+            observables: observables
+                .iter()
+                .zip(r.observables)
+                .map(|(o, v)| (o.column, v))
+                .collect(),
+            heat_capacity_peak,
+            non_finite: all_non_finite - outside.min(all_non_finite),
+            outside_box: (!landscapes.is_empty()).then_some(outside),
+            particles: run.problem().particles(),
+            exact: readouts.as_ref().map(|r| r.exact.clone().into()),
+            walkers: readouts.map(|r| r.walkers),
+            exact_heat_capacity_peak: exact_peak,
+            steps_per_second: r.step as f64 / seconds.max(1e-9),
+        }
+    }
+
+    fn print(&self, run: &Run) {
+        println!("preset          {}", self.preset);
+        println!("steps           {}", self.steps);
+        println!("temperature     {:.6e}", self.temperature);
+        let per = if self.particles > 1 {
+            " (mean per walker)"
+        } else {
+            ""
+        };
+        println!("final energy    {:.6}{per}", self.energy);
+        println!("best energy     {:.6}", self.best_energy);
+        println!(
+            "acceptance      {:.4} (overall), {:.4} (last {} steps)",
+            self.acceptance, self.acceptance_window, self.window
+        );
+        println!(
+            "non-finite      {} (candidates whose energy is NaN or infinite)",
+            self.non_finite
+        );
+        if let Some(n) = self.outside_box {
+            println!("outside the box {n} (proposals rejected at the box's wall)");
+        }
+        if self.particles > 1 {
+            println!("walkers         {}", self.particles);
+        }
+        for o in run.observables() {
+            let v = self.observables.get(o.column).copied().unwrap_or(f64::NAN);
+            println!("{:<15} {}", o.label, observable_text(o.plot, v));
+        }
+        if let Some(p) = &self.heat_capacity_peak {
+            let edge = if p.interior {
+                ""
+            } else {
+                " (at an end of the run's T)"
+            };
+            println!(
+                "C peak          C = {:.6} at T = {:.4e}{edge} (binned over the run)",
+                p.heat_capacity, p.temperature
+            );
+        }
+        if let (Some(exact), Some(walkers)) = (&self.exact, &self.walkers) {
+            println!(
+                "readouts at T = {:.6e}: exact (adaptive quadrature) | walkers (M = {}; S by Kozachenko-Leonenko)",
+                self.temperature, self.particles
+            );
+            let rows: [(&str, Field); 5] = [
+                ("ln Z", |t| t.ln_z),
+                ("F = -T ln Z", |t| t.free_energy),
+                ("<E>", |t| t.mean_energy),
+                ("S", |t| t.entropy),
+                ("C", |t| t.heat_capacity),
+            ];
+            for (name, f) in rows {
+                let e = match exact {
+                    ExactOut::Exact(th) => format!("{:>16.6}", f(th)),
+                    ExactOut::Inexact { .. } => format!("{:>16}", "-"),
+                };
+                println!("  {name:<13} {e} | {:>16.6}", f(walkers));
+            }
+            if let ExactOut::Inexact { inexact } = exact {
+                println!("  exact values unavailable: {inexact}");
+            }
+        }
+        match &self.exact_heat_capacity_peak {
+            Some(ExactPeakOut::Exact(p)) if p.interior => println!(
+                "exact C peak    C = {:.6} at T = {:.4e}",
+                p.heat_capacity, p.temperature
+            ),
+            Some(ExactPeakOut::Exact(p)) => println!(
+                "exact C peak    none inside the schedule's T (largest C = {:.6} at T = {:.4e})",
+                p.heat_capacity, p.temperature
+            ),
+            Some(ExactPeakOut::Inexact { inexact }) => {
+                println!("exact C peak    unavailable: {inexact}")
+            }
+            None => {}
+        }
+        println!("steps/s         {:.0}", self.steps_per_second);
+    }
 }
 
 fn bench(args: &BenchArgs) -> anyhow::Result<()> {

@@ -18,7 +18,10 @@ uphill moves are taken more often the hotter the system. T is the willingness to
     (
         "The Boltzmann distribution",
         "At a fixed T, the Metropolis walk visits states with probability \
-p(theta) = exp(-E(theta)/T) / Z. The softmax at the network's output is the same formula: \
+p(theta) = exp(-E(theta)/T) / Z, provided Z is finite. For the network that takes weight \
+decay: the loss stays bounded while the weights run off to infinity, so without it \
+exp(-E/T) does not normalise and the walk drifts on instead of settling into a \
+distribution. The landscapes' walkers live in a box, so theirs always exists. The softmax at the network's output is the same formula: \
 class probabilities exp(z_k) / sum_j exp(z_j) are a Boltzmann distribution over classes \
 with energies -z_k at T = 1.",
     ),
@@ -36,9 +39,12 @@ energy wins and it settles in a minimum.",
     (
         "Heat capacity and freezing",
         "C = Var(E) / T^2 peaks where the system freezes: there, small changes of T \
-reorganise it most, so cooling should be slowest. The heat capacity plot estimates C from \
-the energy's fluctuations over the acceptance window and marks its peak. Watch the \
-acceptance rate collapse there.",
+reorganise it most, so cooling should be slowest. The heat capacity plot estimates C for \
+one chain from its energy's fluctuations about a straight line over the last `window` \
+steps (so the cooling drift does not count as fluctuation), and for walkers from the \
+spread of their energies at the current T; it marks the peak. Watch the acceptance rate \
+collapse there. The estimate needs equilibrium (slow cooling), and is left out where \
+T is too low for the energy's rounding.",
     ),
     (
         "Annealing versus quenching",
@@ -62,4 +68,28 @@ pub fn topics() -> Vec<&'static str> {
 /// Whether a section has this title.
 pub fn has_topic(topic: &str) -> bool {
     SECTIONS.iter().any(|(t, _)| *t == topic)
+}
+
+#[cfg(test)]
+mod boltzmann_tests {
+    use super::SECTIONS;
+
+    /// Issue 10, item 8: the Concepts window does not promise the network a Boltzmann
+    /// distribution it does not have: without weight decay `exp(-E/T)` does not normalise.
+    #[test]
+    fn the_boltzmann_distribution_of_the_network_needs_weight_decay() {
+        let (_, text) = SECTIONS
+            .iter()
+            .find(|(title, _)| *title == "The Boltzmann distribution")
+            .expect("the section");
+        assert!(
+            text.contains("weight decay") && text.contains("normalise"),
+            "{text}"
+        );
+        let (_, heat) = SECTIONS
+            .iter()
+            .find(|(title, _)| title.starts_with("Heat capacity"))
+            .expect("the section");
+        assert!(heat.contains("straight line"), "{heat}");
+    }
 }

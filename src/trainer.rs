@@ -267,6 +267,8 @@ struct Worker {
     view_dirty: bool,
     last_view: Option<Instant>,
     view: Option<Arc<ProblemView>>,
+    /// The temperature of the last view.
+    view_temperature: f64,
     /// Answers given so far (each answer's randomness gets its own stream).
     answers: u64,
     /// Steps per second measured while playing flat out, for sizing suggested runs.
@@ -304,6 +306,7 @@ impl Worker {
             view_dirty: true,
             last_view: None,
             view: None,
+            view_temperature: f64::NAN,
             answers: 0,
             measured_speed: 0.0,
             smoothed_rate: 0.0,
@@ -522,7 +525,10 @@ impl Worker {
             let record = self.run.step_recorded();
             self.pending.push(&record);
         }
-        self.view_dirty |= self.run.annealer().accepted() != accepted;
+        // A new state, or a new temperature (what a view shows against T follows it).
+        let t = self.run.annealer().last_temperature();
+        self.view_dirty |= self.run.annealer().accepted() != accepted
+            || (t - self.view_temperature).abs() > 1e-3 * self.view_temperature;
         if n > 0 {
             self.dirty = true;
             self.rate_steps += n;
@@ -567,9 +573,13 @@ impl Worker {
                 .last_view
                 .is_none_or(|t| now.duration_since(t) >= VIEW_INTERVAL)
         {
+            if !self.view_request.replica {
+                self.run.prepare_view();
+            }
             self.view = Some(Arc::new(self.run.view(&self.view_request)));
             self.view_dirty = false;
             self.last_view = Some(now);
+            self.view_temperature = self.run.annealer().last_temperature();
         }
         let steps = self.run.annealer().steps();
         let elapsed = now.duration_since(self.last_sent).as_secs_f64();

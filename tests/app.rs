@@ -233,6 +233,10 @@ fn a_landscape_preset_shows_its_view_and_the_walker_slider_works() {
         .load_preset(Preset::builtin("harmonic").expect("shipped"));
     until_label(&mut h, "walkers' histogram");
     until_label(&mut h, "500 walkers at");
+    // The readouts, computed by the trainer: ln Z (not Z, which overflows when cold),
+    // exact and from the walkers (issue 10, item 8).
+    until_label(&mut h, "ln Z");
+    until_label(&mut h, "walkers (M = 500)");
     h.get_by_role_and_label(Role::SpinButton, "Walkers")
         .set_value_accesskit(50.0);
     h.step();

@@ -518,3 +518,176 @@ fn text_from_a_preset_is_escaped_when_printed() {
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
     }
 }
+/// Writes a preset file into `dir` and returns its path.
+fn preset_file(dir: &Path, name: &str, run: &str) -> String {
+    let path = dir.join(name);
+    let text = format!("(version: 2, title: \"{name}\", description: \"\", run: {run})");
+    std::fs::write(&path, text).expect("write preset");
+    path.to_str().expect("utf-8").to_owned()
+}
+
+/// Issue 10, item 4 and its done-when: parallel tempering with an exchange tried every
+/// step. Over 3000 steps the CSV's energy equals `E(x)` of the configuration written by
+/// `--samples --every 1` on every row (computed here from the double well's formula), and
+/// the best energy never lies above an energy the reported slot held. Before the fix a
+/// swap moved the configuration but not the slot's cached energy: about a third of the
+/// rows reported the energy of the configuration that had just left.
+#[test]
+fn tempering_reports_the_energy_of_the_configuration_it_shows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let preset = preset_file(
+        dir.path(),
+        "pt.ron",
+        "(problem: Landscape((surface: DoubleWell(tilt: 0.3), walkers: 1)), \
+         annealer: (t_min: 0.05, step_size: 0.5), \
+         tempering: Some((replicas: 4, t_max: 2.0, swap_every: 1)), seed: 3, steps: 3000)",
+    );
+    let (csv, samples) = (dir.path().join("pt.csv"), dir.path().join("pt-walkers.csv"));
+    let out = annealscope(&[
+        "run",
+        "--preset",
+        &preset,
+        "--every",
+        "1",
+        "--csv",
+        csv.to_str().expect("utf-8"),
+        "--samples",
+        samples.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = |path: &Path| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(path)
+            .expect("written")
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse().expect("number")).collect())
+            .collect()
+    };
+    let (csv, samples) = (rows(&csv), rows(&samples));
+    assert_eq!(csv.len(), 3000);
+    assert_eq!(samples.len(), 3000);
+    let mut lowest = f64::INFINITY;
+    for (c, s) in csv.iter().zip(&samples) {
+        assert_eq!(c[0], s[0], "the same step");
+        let (x, y) = (s[2], s[3]);
+        let e = (x * x - 1.0).powi(2) + 0.3 * x + y * y;
+        assert!(
+            (c[2] - e).abs() <= 1e-12 * (1.0 + e.abs()),
+            "step {}: CSV energy {} but E(x) = {e}",
+            c[0],
+            c[2]
+        );
+        lowest = lowest.min(c[2]);
+        assert!(
+            c[3] <= lowest,
+            "step {}: best {} above {lowest}",
+            c[0],
+            c[3]
+        );
+    }
+}
+
+/// "Make the numbers checkable outside the app": for a landscape `annealscope run` prints
+/// the final readouts (`ln Z`, `F`, `<E>`, `S`, `C`, exact and the walkers' estimate), and
+/// `--json` the whole summary as one object with the keys the issue lists; the exact
+/// values are those of the harmonic bowl cut at the preset's box (computed here by
+/// Simpson's rule) and the walkers' are near them. Moves out of the box are reported as such (issue 10, item 5).
+#[test]
+fn run_prints_the_readouts_and_json_summarises_the_run() {
+    let preset = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/presets/harmonic.ron");
+    let preset = preset.to_str().expect("utf-8");
+    let out = annealscope(&["run", "--preset", preset, "--steps", "100000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "readouts at T",
+        "ln Z",
+        "F = -T ln Z",
+        "<E>",
+        "Kozachenko-Leonenko",
+        "outside the box",
+        "exact C peak",
+    ] {
+        assert!(text.contains(key), "missing {key}: {text}");
+    }
+    assert!(text.contains("non-finite      0 "), "{text}");
+    let out = annealscope(&["run", "--preset", preset, "--steps", "100000", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for key in [
+        "steps",
+        "temperature",
+        "energy",
+        "best_energy",
+        "acceptance",
+        "train_accuracy",
+        "test_accuracy",
+        "exact",
+        "walkers",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["steps"], 100000);
+    let t = v["temperature"].as_f64().expect("T");
+    assert_eq!(t, 1.0);
+    let get = |side: &str, key: &str| v[side][key].as_f64().expect(key);
+    // The Gaussian cut at the box's walls (x, y in [-4, 4]) at T = 1, by Simpson's rule
+    // per axis: ln z1, <x^2/2>, Var(x^2/2).
+    let simpson = |g: &dyn Fn(f64) -> f64| {
+        let (n, h) = (20_000, 8.0 / 20_000.0);
+        (0..=n)
+            .map(|i| {
+                let w = if i == 0 || i == n {
+                    1.0
+                } else {
+                    [2.0, 4.0][i % 2]
+                };
+                w * g(-4.0 + i as f64 * h)
+            })
+            .sum::<f64>()
+            * h
+            / 3.0
+    };
+    let z1 = simpson(&|x| (-x * x / 2.0).exp());
+    let m1 = simpson(&|x| x * x / 2.0 * (-x * x / 2.0).exp()) / z1;
+    let m2 = simpson(&|x| (x * x / 2.0).powi(2) * (-x * x / 2.0).exp()) / z1;
+    let (ln_z, mean, c) = (2.0 * z1.ln(), 2.0 * m1, 2.0 * (m2 - m1 * m1));
+    assert!((get("exact", "ln_z") - ln_z).abs() < 1e-4);
+    assert!((get("exact", "free_energy") + ln_z).abs() < 1e-4);
+    assert!((get("exact", "mean_energy") - mean).abs() < 1e-4);
+    assert!((get("exact", "entropy") - (ln_z + mean)).abs() < 1e-4);
+    assert!((get("exact", "heat_capacity") - c).abs() < 1e-4);
+    let two_pi = 2.0 * std::f64::consts::PI;
+    // 500 walkers: standard errors about 0.05 (<E>, S) and 0.13 (C).
+    assert!((get("walkers", "mean_energy") - 1.0).abs() < 0.2);
+    assert!((get("walkers", "entropy") - (1.0 + two_pi.ln())).abs() < 0.2);
+    assert!((get("walkers", "heat_capacity") - 1.0).abs() < 0.45);
+    assert!(v["outside_box"].as_u64().is_some());
+    assert!(v["train_accuracy"].is_null());
+}
+
+/// Issue 10, done-when: the default preset's heat-capacity peak, from the detrended
+/// single-chain estimator, is reported by `annealscope run` (text and JSON) inside the
+/// temperatures the run visits.
+#[test]
+fn run_reports_the_heat_capacity_peak_of_the_default_preset() {
+    let out = annealscope(&["run", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let peak = &v["heat_capacity_peak"];
+    let (t, c) = (
+        peak["temperature"].as_f64().expect("T"),
+        peak["heat_capacity"].as_f64().expect("C"),
+    );
+    eprintln!("default preset: C peak {c} at T = {t}");
+    assert!(peak["interior"].as_bool() == Some(true), "{peak}");
+    assert!(
+        (1e-3..1.0).contains(&t) && c.is_finite() && c > 0.0,
+        "{peak}"
+    );
+    assert!(v["train_accuracy"].as_f64().is_some());
+    assert!(v["exact"].is_null() && v["walkers"].is_null());
+    let out = annealscope(&["run", "--steps", "3000"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("C peak"), "{text}");
+}

@@ -416,3 +416,32 @@ fn shipped_presets_run_what_their_version_1_files_ran() {
         assert_eq!(new.title, old.title, "{name}");
     }
 }
+
+/// Issue 10, item 8: a shipped network preset without weight decay does not claim to
+/// sample the Boltzmann distribution (with a bounded loss over unbounded weights,
+/// `exp(-E/T)` does not normalise: there is none to sample).
+#[test]
+fn no_preset_promises_a_boltzmann_distribution_the_network_does_not_have() {
+    use annealscope::sim::ProblemConfig;
+    for (name, _) in annealscope::preset::BUILTIN {
+        let p = Preset::builtin(name).expect("shipped");
+        let runs = std::iter::once(&p.run).chain(p.compare.as_ref());
+        let undecayed = runs
+            .into_iter()
+            .any(|r| matches!(&r.problem, ProblemConfig::Network(n) if n.weight_decay == 0.0));
+        if !undecayed {
+            continue;
+        }
+        let text = p.description.to_lowercase();
+        for claim in [
+            "sample the boltzmann",
+            "samples the boltzmann",
+            "through the boltzmann distribution",
+        ] {
+            assert!(
+                !text.contains(claim),
+                "{name}: \"{claim}\" without weight decay"
+            );
+        }
+    }
+}

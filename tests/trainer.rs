@@ -202,3 +202,64 @@ fn dropping_the_handle_joins_the_thread_within_a_second() {
         start.elapsed()
     );
 }
+
+/// Issue 10, item 2: a landscape's exact readouts and exact curves are computed on the
+/// trainer thread and arrive in the view at the run's temperature (the UI only draws
+/// them); the curve fills in over successive views and ends with its heat-capacity peak.
+/// The double well cooled geometrically: the readouts follow `T` down.
+#[test]
+fn landscape_readouts_and_curves_arrive_in_the_view() {
+    use annealscope::sim::ProblemView;
+    use annealscope::sim::landscape::{LandscapeConfig, Surface};
+    let config = RunConfig {
+        problem: ProblemConfig::Landscape(LandscapeConfig {
+            surface: Surface::DoubleWell { tilt: 0.3 },
+            walkers: 100,
+            ..LandscapeConfig::default()
+        }),
+        annealer: annealscope::sim::AnnealerConfig {
+            schedule: Schedule::Geometric {
+                t0: 2.0,
+                alpha: 0.999999,
+            },
+            t_min: 0.01,
+            step_size: 0.3,
+            ..Default::default()
+        },
+        steps: 10_000_000_000,
+        ..RunConfig::default()
+    };
+    let trainer = Trainer::spawn(config, Pace::Max, None).expect("spawn");
+    let ready = |s: &Snapshot| {
+        s.view.as_ref().is_some_and(|v| {
+            matches!(&**v, ProblemView::Landscape(l)
+                if l.readouts.is_some() && l.curve.as_ref().is_some_and(|c| c.remaining == 0))
+        })
+    };
+    let s = wait_for(&trainer, ready);
+    let view = s.view.expect("a view");
+    let ProblemView::Landscape(l) = &*view else {
+        panic!("a landscape view")
+    };
+    let r = l.readouts.as_ref().expect("readouts");
+    let exact = r.exact.as_ref().expect("exact");
+    assert!(
+        r.temperature < 2.0 && r.temperature > 0.01,
+        "{}",
+        r.temperature
+    );
+    assert!(exact.ln_z.is_finite() && exact.heat_capacity > 0.0);
+    assert!((r.walkers.mean_energy - exact.mean_energy).abs() < 1.0);
+    let curve = l.curve.as_ref().expect("curve");
+    assert_eq!(curve.range, [0.01, 2.0]);
+    let (t_peak, _) = curve.peak.expect("the double well's C peak");
+    assert!((t_peak / 0.2413 - 1.0).abs() < 0.05, "{t_peak}");
+    // Later views follow T down.
+    let later = wait_for(&trainer, |s| {
+        s.view.as_ref().is_some_and(|v| {
+            matches!(&**v, ProblemView::Landscape(l)
+                if l.readouts.as_ref().is_some_and(|x| x.temperature < 0.9 * r.temperature))
+        })
+    });
+    assert!(later.latest.temperature < r.temperature);
+}

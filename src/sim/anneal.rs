@@ -13,6 +13,7 @@
 
 use super::problem::{Problem, ProposalKind, Sweep};
 use super::schedule::{Schedule, ScheduleState};
+use super::thermo::FluctuationWindow;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -162,71 +163,6 @@ impl AcceptWindow {
     }
 }
 
-/// Energies of the last `len` steps, for the fluctuation estimate of the heat capacity.
-///
-/// Sums are kept relative to a reference energy (the first one seen after a reset), so
-/// the variance does not lose its digits to cancellation when energies are large.
-#[derive(Clone, Debug, PartialEq)]
-struct EnergyWindow {
-    len: usize,
-    recent: VecDeque<f64>,
-    reference: Option<f64>,
-    sum: f64,
-    sum_sq: f64,
-}
-
-impl EnergyWindow {
-    fn new(len: usize) -> Self {
-        Self {
-            len: len.max(2),
-            recent: VecDeque::with_capacity(len.max(2)),
-            reference: None,
-            sum: 0.0,
-            sum_sq: 0.0,
-        }
-    }
-
-    fn push(&mut self, e: f64) {
-        if !e.is_finite() {
-            return;
-        }
-        let r = *self.reference.get_or_insert(e);
-        let d = e - r;
-        if self.recent.len() == self.len
-            && let Some(old) = self.recent.pop_front()
-        {
-            self.sum -= old;
-            self.sum_sq -= old * old;
-        }
-        self.recent.push_back(d);
-        self.sum += d;
-        self.sum_sq += d * d;
-    }
-
-    fn resize(&mut self, len: usize) {
-        let len = len.max(2);
-        let energies: Vec<f64> = self
-            .recent
-            .iter()
-            .map(|d| d + self.reference.unwrap_or(0.0))
-            .collect();
-        *self = Self::new(len);
-        for e in energies.into_iter().rev().take(len).rev() {
-            self.push(e);
-        }
-    }
-
-    /// Sample variance of the window's energies (0 with fewer than two).
-    fn variance(&self) -> f64 {
-        let n = self.recent.len() as f64;
-        if n < 2.0 {
-            return 0.0;
-        }
-        let mean = self.sum / n;
-        ((self.sum_sq / n - mean * mean) * n / (n - 1.0)).max(0.0)
-    }
-}
-
 /// The annealing state: schedule, energies and acceptance statistics. The problem's state
 /// lives in the problem; the annealer holds what is common to every problem.
 #[derive(Clone, Debug, PartialEq)]
@@ -240,7 +176,8 @@ pub struct Annealer {
     accepted: u64,
     non_finite: u64,
     window: AcceptWindow,
-    energies: EnergyWindow,
+    /// The last `window` steps' `(step, T, E)`, for the heat capacity.
+    energies: FluctuationWindow,
     /// The step size in force (the configured one, or the adapted one).
     step_size: f64,
 }
@@ -253,7 +190,7 @@ impl Annealer {
             last_temperature,
             schedule: ScheduleState::new(config.schedule.clone(), config.t_min),
             window: AcceptWindow::new(config.window),
-            energies: EnergyWindow::new(config.window),
+            energies: FluctuationWindow::with_length(config.window),
             step_size: config.step_size,
             config,
             energy,
@@ -365,7 +302,7 @@ impl Annealer {
             let a = f64::from(share) / f64::from(WHOLE);
             self.step_size = (self.step_size * (ADAPT_GAIN * (a - target)).exp()).clamp(1e-6, 10.0);
         }
-        self.energies.push(self.energy);
+        self.energies.push(self.steps, t, self.energy);
         self.schedule.advance(share > 0);
     }
 
@@ -385,6 +322,8 @@ impl Annealer {
     pub fn set_config(&mut self, config: AnnealerConfig) {
         if config.schedule != self.config.schedule || config.t_min != self.config.t_min {
             self.schedule.set(config.schedule.clone(), config.t_min);
+            // Fluctuations before and after a change of schedule do not belong together.
+            self.energies.clear();
         }
         self.window.resize(config.window);
         // A new step size is taken as given; switching adaptation on starts from it.
@@ -392,7 +331,7 @@ impl Annealer {
             self.step_size = config.step_size;
         }
         if config.window != self.config.window {
-            self.energies.resize(config.window);
+            self.energies = FluctuationWindow::with_length(config.window);
         }
         self.config = config;
     }
@@ -400,6 +339,7 @@ impl Annealer {
     /// Sets the temperature now (reheat or quench); cooling continues from it.
     pub fn set_temperature(&mut self, t: f64) {
         self.schedule.set_temperature(t);
+        self.energies.clear();
     }
 
     /// The schedule in motion (for the planned temperature curve).
@@ -456,13 +396,17 @@ impl Annealer {
         self.step_size
     }
 
-    /// Heat capacity estimated from the energy's fluctuations over the sliding window,
-    /// `C = Var(E) / T^2` at the current temperature (the fluctuation-dissipation
-    /// relation; valid while the system is near equilibrium, i.e. T changes little over
-    /// the window).
-    pub fn heat_capacity(&self) -> f64 {
-        let t = self.schedule.temperature();
-        self.energies.variance() / (t * t)
+    /// Heat capacity of the chain from its energy's fluctuations over the last `window`
+    /// steps, detrended ([`FluctuationWindow`]): the residual variance of a least-squares
+    /// line of `E` against the step, over the window's mean `T^2` (the
+    /// fluctuation-dissipation relation `C = Var(E)/T^2`, with the cooling drift removed).
+    /// `None` while meaningless: the window less than half full (it is cleared on a reheat
+    /// and on a change of schedule), `T` changed by more than a factor 2 over it, or the
+    /// fluctuations no larger than ten times `resolution`, the energy's rounding error.
+    /// Valid only near equilibrium and for a window much longer than the energy's
+    /// autocorrelation time.
+    pub fn heat_capacity(&self, resolution: f64) -> Option<f64> {
+        self.energies.heat_capacity(resolution)
     }
 
     /// Acceptance rate over the sliding window.

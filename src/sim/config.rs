@@ -4,7 +4,7 @@
 //! A run is a pure function of its [`RunConfig`]: the same config (including the seeds)
 //! gives the same trajectory, step for step.
 
-use super::anneal::AnnealerConfig;
+use super::anneal::{AnnealerConfig, Sampler};
 use super::engine::TemperingConfig;
 use super::problems::ProblemConfig;
 use super::schedule::{Schedule, T_MAX};
@@ -94,6 +94,11 @@ pub mod limits {
     pub const WEIGHT_DECAY: RangeInclusive<f64> = 0.0..=10.0;
     /// Any temperature.
     pub const TEMPERATURE: RangeInclusive<f64> = 1e-9..=super::T_MAX;
+    /// The lowest temperature of a network judged by an acceptance rule (random-walk or
+    /// MALA moves): its `f32` loss is accurate to about `1e-7`, so below this `dE/T` would
+    /// be rounding noise. Langevin moves decide nothing and may go down to
+    /// [`TEMPERATURE`]'s floor.
+    pub const NETWORK_T_MIN: f64 = 1e-6;
     /// Geometric cooling rate.
     pub const ALPHA: RangeInclusive<f64> = 1e-3..=1.0;
     /// Linear cooling rate per step.
@@ -210,6 +215,18 @@ pub fn float(v: f64) -> String {
 }
 
 impl RunConfig {
+    /// The lowest `T_min` this run may have: [`limits::NETWORK_T_MIN`] for a network judged
+    /// by an acceptance rule (its f32 loss), else the floor of [`limits::TEMPERATURE`].
+    pub fn lowest_temperature(&self) -> f64 {
+        if matches!(self.problem, ProblemConfig::Network(_))
+            && self.annealer.sampler != Sampler::Langevin
+        {
+            limits::NETWORK_T_MIN
+        } else {
+            *limits::TEMPERATURE.start()
+        }
+    }
+
     /// Checks every value against [`limits`]; the error names the first bad field.
     pub fn validate(&self) -> Result<(), RangeError> {
         use limits::*;
@@ -222,14 +239,27 @@ impl RunConfig {
             check("annealer.adapt_step", target, TARGET)?;
         }
         validate_schedule(&a.schedule)?;
+        if a.t_min < self.lowest_temperature() {
+            return Err(RangeError {
+                field: "annealer.t_min".into(),
+                value: number(&a.t_min),
+                allowed: format!(
+                    "{} ..= {} for the network with moves judged by an \
+                     acceptance rule: its f32 loss is accurate to about 1e-7, so at lower T \
+                     the decisions would be rounding noise (the Langevin sampler may go lower)",
+                    number(&NETWORK_T_MIN),
+                    number(&T_MAX)
+                ),
+            });
+        }
         if let Some(t) = &self.tempering {
             check("tempering.replicas", t.replicas, REPLICAS)?;
             check("tempering.t_max", t.t_max, TEMPERATURE)?;
             if t.t_max <= a.t_min {
                 return Err(RangeError {
                     field: "tempering.t_max".into(),
-                    value: t.t_max.to_string(),
-                    allowed: format!("above annealer.t_min = {}", a.t_min),
+                    value: number(&t.t_max),
+                    allowed: format!("above annealer.t_min = {}", number(&a.t_min)),
                 });
             }
             check("tempering.swap_every", t.swap_every, SWAP_EVERY)?;
@@ -355,6 +385,36 @@ fn validate_schedule(s: &Schedule) -> Result<(), RangeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue item 8: a network judged by Metropolis (or MALA) may not go below the
+    /// resolution of its f32 loss; Langevin, and landscapes (f64), may.
+    #[test]
+    fn a_network_judged_by_an_acceptance_rule_is_not_cooled_below_its_precision() {
+        let mut c = RunConfig::default();
+        c.annealer.t_min = 1e-9;
+        let e = c.validate().expect_err("too cold for f32");
+        assert_eq!(e.field, "annealer.t_min");
+        assert!(
+            e.allowed.contains("f32") && e.allowed.contains("1e-6"),
+            "{e}"
+        );
+        c.annealer.sampler = Sampler::Mala;
+        assert!(c.validate().is_err());
+        c.annealer.sampler = Sampler::Langevin;
+        assert_eq!(c.validate(), Ok(()));
+        c.annealer.sampler = Sampler::RandomWalk;
+        c.annealer.t_min = limits::NETWORK_T_MIN;
+        assert_eq!(c.validate(), Ok(()));
+        let landscape = RunConfig {
+            problem: ProblemConfig::Landscape(Default::default()),
+            annealer: AnnealerConfig {
+                t_min: 1e-9,
+                ..AnnealerConfig::default()
+            },
+            ..RunConfig::default()
+        };
+        assert_eq!(landscape.validate(), Ok(()));
+    }
 
     #[test]
     fn default_is_valid() {

@@ -1,24 +1,30 @@
 //! Two-dimensional energy landscapes `E(x, y)`, a crowd of independent walkers on them,
-//! and their exact statistical mechanics by quadrature on a grid.
+//! and their statistical mechanics: exact by adaptive quadrature, estimated from the
+//! walkers ([`super::thermo`]).
 //!
 //! A landscape run is annealed by the same engine as the network: each annealing step
-//! moves one walker (in turn), with `dE` that walker's energy change, so the `M` walkers
-//! are `M` independent Metropolis chains at the same temperature. The energy the
-//! annealer sees is the walkers' total; plots show the mean. A move that leaves the
-//! landscape's box is rejected like an infinite energy (a hard wall), which keeps the
-//! stationary distribution the Boltzmann distribution restricted to the box.
+//! moves one walker (in turn), with `dE` that walker's own energy change, so the `M`
+//! walkers are `M` independent Metropolis chains at the same temperature (and a walker
+//! whose energy is not finite cannot stall the others). The energy the annealer sees is
+//! the walkers' total; plots show the mean. A move that leaves the landscape's box is
+//! rejected like an infinite energy (a hard wall), which keeps the stationary
+//! distribution the Boltzmann distribution restricted to the box; such moves are counted
+//! ([`LandscapeProblem::outside`]). Walkers start only where the energy is finite.
 
 use super::config::{RangeError, check, limits};
 use super::problem::{Problem, ProposalKind};
 use super::problems::{
-    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, ViewRequest,
+    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, RunTemperatures, ViewRequest,
+};
+use super::thermo::{
+    Inexact, Peak, Quadrature, QuadratureConfig, Thermo, curve_peak, walker_thermo,
 };
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::f64::consts::{E, PI};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Cells per side of the energy grid the UI draws the surface from.
 pub const VIEW_GRID: usize = 160;
@@ -30,7 +36,7 @@ pub const OBSERVABLES: &[Observable] = &[
     Observable {
         column: "heat_capacity",
         label: "C",
-        tip: "Heat capacity per walker, Var(E)/T^2 over the walkers' energies: they are M samples at one temperature",
+        tip: "Heat capacity per walker, C = Var(E)/T^2 with Var(E) the unbiased variance of the walkers' energies: they are M samples at one temperature (right when they are in equilibrium). With one walker, the detrended fluctuations of its energy over the last `window` steps; blank while that is meaningless (T moved too much, or too cold for the energy's precision).",
         plot: PlotKind::Temperature {
             title: "heat capacity",
         },
@@ -61,7 +67,8 @@ pub enum Surface {
     /// Himmelblau's function `(x^2 + y - 11)^2 + (x + y^2 - 7)^2`: four minima at `E = 0`.
     Himmelblau,
     /// Rastrigin's function `20 + sum (x_i^2 - 10 cos 2 pi x_i)`: a grid of local minima
-    /// around the global one, 0 at the origin.
+    /// near the integer points around the global one, 0 at the origin (11 x 11 = 121 in
+    /// its box `[-5.12, 5.12]^2`).
     Rastrigin,
     /// Ackley's function: a nearly flat, dimpled plateau around a deep funnel, 0 at the origin.
     Ackley,
@@ -610,7 +617,8 @@ impl Compiled {
     }
 
     /// `E` on a `g x g` grid over `bounds`: row `r` is `y = y_lo + r dy`, column `c` is
-    /// `x = x_lo + c dx`, cell centres (so the grid is a midpoint quadrature rule).
+    /// `x = x_lo + c dx`, cell centres (for drawing; the exact thermodynamics come from
+    /// [`ExactThermo`], which resolves peaks far narrower than any such grid).
     pub fn grid(&self, bounds: [[f64; 2]; 2], g: usize) -> EnergyGrid {
         let [lo, hi] = bounds;
         let (dx, dy) = ((hi[0] - lo[0]) / g as f64, (hi[1] - lo[1]) / g as f64);
@@ -628,7 +636,8 @@ impl Compiled {
     }
 }
 
-/// Energies at the cell centres of a square grid.
+/// Energies at the cell centres of a square grid (for drawing the surface and the
+/// Boltzmann density).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnergyGrid {
     /// `[[x_lo, y_lo], [x_hi, y_hi]]`.
@@ -639,52 +648,11 @@ pub struct EnergyGrid {
     pub energy: Vec<f64>,
 }
 
-/// The thermodynamics of a distribution at temperature `T`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Thermo {
-    /// Partition function `Z = integral exp(-E/T) dx dy`.
-    pub z: f64,
-    /// Free energy `F = -T ln Z`.
-    pub free_energy: f64,
-    /// Mean energy `U = <E>`.
-    pub mean_energy: f64,
-    /// Entropy `S = (U - F) / T`.
-    pub entropy: f64,
-    /// Heat capacity `C = Var(E) / T^2`.
-    pub heat_capacity: f64,
-}
-
 impl EnergyGrid {
     /// Area of one cell.
     pub fn cell_area(&self) -> f64 {
         let [lo, hi] = self.bounds;
         (hi[0] - lo[0]) * (hi[1] - lo[1]) / (self.side * self.side) as f64
-    }
-
-    /// Exact thermodynamics at `T` by midpoint quadrature. Energies are shifted by their
-    /// minimum before exponentiating, so no `exp` overflows however low `T`.
-    pub fn thermo(&self, t: f64) -> Thermo {
-        let e_min = self.energy.iter().cloned().fold(f64::INFINITY, f64::min);
-        let (mut w_sum, mut we, mut we2) = (0.0, 0.0, 0.0);
-        for &e in &self.energy {
-            let d = e - e_min;
-            let w = (-d / t).exp();
-            w_sum += w;
-            we += w * d;
-            we2 += w * d * d;
-        }
-        let mean_d = we / w_sum;
-        let var = (we2 / w_sum - mean_d * mean_d).max(0.0);
-        let ln_z = w_sum.ln() + self.cell_area().ln() - e_min / t;
-        let free_energy = -t * ln_z;
-        let mean_energy = mean_d + e_min;
-        Thermo {
-            z: ln_z.exp(),
-            free_energy,
-            mean_energy,
-            entropy: (mean_energy - free_energy) / t,
-            heat_capacity: var / (t * t),
-        }
     }
 
     /// The Boltzmann probability of each cell at `T` (sums to 1).
@@ -712,46 +680,240 @@ impl EnergyGrid {
     }
 }
 
-/// Estimates from the walkers at temperature `T`: mean energy and heat capacity
-/// `Var(E)/T^2` directly; entropy from the histogram of their positions over the grid's
-/// box, `S = -sum p ln(p / dA) + (K - 1)/(2M)` (plug-in estimate with the Miller-Madow
-/// bias correction, `K` occupied cells, about four walkers per cell); `F = U - T S` and
-/// `Z = exp(-F/T)`.
-pub fn walker_thermo(grid: &EnergyGrid, walkers: &[[f64; 2]], energies: &[f64], t: f64) -> Thermo {
-    let n = energies.len().max(1) as f64;
-    let mean = energies.iter().sum::<f64>() / n;
-    let var = energies.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / n;
-    let side = ((n / 4.0).sqrt() as usize).clamp(2, grid.side.max(2));
-    let bins = EnergyGrid {
-        bounds: grid.bounds,
-        side,
-        energy: Vec::new(),
-    };
-    let mut counts = vec![0u32; side * side];
-    for w in walkers {
-        if let Some(c) = bins.cell(w[0], w[1]) {
-            counts[c] += 1;
+/// Temperatures in the scan of an [`ExactCurve`].
+pub const CURVE_POINTS: usize = 64;
+/// Energy evaluations the exact curve may spend per view (a few milliseconds), so a long
+/// scan fills in over several views instead of stalling the trainer.
+const CURVE_EVALS_PER_VIEW: u64 = 150_000;
+/// The readouts are recomputed every this many views while `T` moves (about 10 times a
+/// second), at once when it stands still (the exact part is then remembered).
+const READOUT_EVERY: u32 = 3;
+/// After an inexact readout (its whole evaluation budget spent), every this many views
+/// (about once a second).
+const READOUT_EVERY_FAILED: u32 = 30;
+
+/// The quadrature of a compiled surface.
+type SurfaceQuadrature = Quadrature<Box<dyn Fn(f64, f64) -> f64 + Send + Sync>>;
+
+/// The settings of the app's exact quadrature: the default tolerance (estimated relative
+/// error `1e-4`, measured errors far smaller) with a budget of 400 000 evaluations per
+/// temperature (a few milliseconds for the built-ins, tens for a slow formula); a result
+/// whose estimate is still above `1e-3` when the budget is spent is [`Inexact`].
+fn quadrature_config() -> QuadratureConfig {
+    QuadratureConfig {
+        max_evals: 400_000,
+        accept: 1e-3,
+        ..QuadratureConfig::default()
+    }
+}
+
+/// The exact `<E>(T)` and `C(T)` of a surface over a run's temperature range, filled in
+/// coarse to fine, with the heat-capacity peak once complete.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactCurve {
+    /// The range scanned, `[T_lo, T_hi]` (a narrow range is widened to two decades).
+    pub range: [f64; 2],
+    /// The temperatures computed so far with their thermodynamics (or why not), ascending
+    /// in `T`.
+    pub points: Vec<(f64, Result<Thermo, Inexact>)>,
+    /// Temperatures of the scan not computed yet.
+    pub remaining: usize,
+    /// Once the scan is complete, the heat-capacity peak `(T, C)` (where the system
+    /// freezes): the largest exact `C`, refined by a parabola in `ln T` through its
+    /// neighbours ([`super::thermo::curve_peak`]). `None` while scanning, and when the
+    /// largest `C` is at an end of the range or less than 2% above both ends (a plateau,
+    /// such as the harmonic bowl's `C = 1`).
+    pub peak: Option<(f64, f64)>,
+}
+
+/// What is remembered of a surface's exact thermodynamics; shared by a run's replicas.
+#[derive(Debug, Default)]
+struct ExactCache {
+    /// The quadrature, built on first use (it finds the minima once).
+    quadrature: Option<Result<SurfaceQuadrature, Inexact>>,
+    /// The last temperature asked and its answer.
+    at: Option<(f64, Result<Thermo, Inexact>)>,
+    /// The curve, and the temperatures of its scan still to compute (next last).
+    curve: Option<(Arc<ExactCurve>, Vec<f64>)>,
+}
+
+/// The exact statistical mechanics of one surface in one box, computed lazily and
+/// remembered, shared by the replicas of a run (clones share it too).
+///
+/// `Z = ∫ exp(-E/T) dx dy` over the box and its consequences, by the adaptive quadrature
+/// of [`super::thermo::Quadrature`]: accurate to `1e-3` relative at any temperature, or
+/// [`Inexact`] with the reason.
+#[derive(Clone, Debug)]
+pub struct ExactThermo {
+    surface: Compiled,
+    bounds: [[f64; 2]; 2],
+    cache: Arc<Mutex<ExactCache>>,
+}
+
+impl ExactThermo {
+    /// The exact thermodynamics of `surface` in `bounds` (nothing is computed yet).
+    pub fn new(surface: Compiled, bounds: [[f64; 2]; 2]) -> Self {
+        Self {
+            surface,
+            bounds,
+            cache: Arc::default(),
         }
     }
-    let area = bins.cell_area();
-    let occupied = counts.iter().filter(|&&c| c > 0).count() as f64;
-    let entropy: f64 = counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * (p / area).ln()
-        })
-        .sum::<f64>()
-        + (occupied - 1.0) / (2.0 * n);
-    let free_energy = mean - t * entropy;
-    Thermo {
-        z: (-free_energy / t).exp(),
-        free_energy,
-        mean_energy: mean,
-        entropy,
-        heat_capacity: var / (t * t),
+
+    fn with_quadrature<R>(
+        &self,
+        f: impl FnOnce(&SurfaceQuadrature, &mut ExactCache) -> R,
+    ) -> Result<R, Inexact> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let q = match cache.quadrature.take() {
+            Some(q) => q,
+            None => {
+                let surface = self.surface.clone();
+                let energy: Box<dyn Fn(f64, f64) -> f64 + Send + Sync> =
+                    Box::new(move |x, y| surface.energy(x, y));
+                Quadrature::with_config(energy, self.bounds, quadrature_config())
+            }
+        };
+        let out = match &q {
+            Ok(q) => Ok(f(q, &mut cache)),
+            Err(e) => Err(e.clone()),
+        };
+        cache.quadrature = Some(q);
+        out
     }
+
+    /// `ln Z`, `F`, `<E>`, `S` and `C` at `t`, or why they cannot be computed to `1e-3`.
+    pub fn at(&self, t: f64) -> Result<Thermo, Inexact> {
+        self.with_quadrature(|q, cache| {
+            if let Some((t_at, result)) = &cache.at
+                && *t_at == t
+            {
+                return result.clone();
+            }
+            let result = q.thermo(t);
+            cache.at = Some((t, result.clone()));
+            result
+        })?
+    }
+
+    /// The temperature of the largest `C` over `range`, refined by golden-section search
+    /// ([`super::thermo::Quadrature::heat_capacity_peak`] on 33 temperatures).
+    pub fn heat_capacity_peak(&self, range: [f64; 2]) -> Result<Peak, Inexact> {
+        let range = widened(range);
+        let ts: Vec<f64> = (0..33)
+            .map(|i| range[0] * (range[1] / range[0]).powf(i as f64 / 32.0))
+            .collect();
+        self.with_quadrature(|q, _| q.heat_capacity_peak(&ts))?
+    }
+
+    /// The curve over `range`, advanced by at most about 150 000
+    /// evaluations (at least one temperature) from where the last call left it; a new
+    /// range starts a new scan.
+    pub fn curve(&self, range: [f64; 2]) -> Arc<ExactCurve> {
+        let range = widened(range);
+        let result = self.with_quadrature(|q, cache| {
+            let (mut curve, mut todo) = match cache.curve.take() {
+                Some((c, todo)) if c.range == range => (c, todo),
+                _ => (
+                    Arc::new(ExactCurve {
+                        range,
+                        points: Vec::new(),
+                        remaining: CURVE_POINTS,
+                        peak: None,
+                    }),
+                    scan_order(range),
+                ),
+            };
+            if !todo.is_empty() {
+                let c = Arc::make_mut(&mut curve);
+                let mut spent = 0;
+                while spent < CURVE_EVALS_PER_VIEW
+                    && let Some(t) = todo.pop()
+                {
+                    let solved = q.solve(t);
+                    spent += solved.as_ref().map_or(q_budget(), |s| s.evals);
+                    let at = c.points.partition_point(|p| p.0 < t);
+                    c.points.insert(at, (t, solved.map(|s| s.thermo)));
+                }
+                c.remaining = todo.len();
+                if todo.is_empty() {
+                    c.peak = prominent_peak(&c.points);
+                }
+            }
+            cache.curve = Some((Arc::clone(&curve), todo));
+            curve
+        });
+        result.unwrap_or_else(|e| {
+            Arc::new(ExactCurve {
+                range,
+                points: vec![(range[0], Err(e.clone())), (range[1], Err(e))],
+                remaining: 0,
+                peak: None,
+            })
+        })
+    }
+}
+
+/// The heat-capacity maximum of a scan `(T, C)`, if it is inside the scan and stands out
+/// (at least 2% above the larger of the two ends: not a plateau such as the harmonic
+/// bowl's `C = 1`).
+fn prominent_peak(points: &[(f64, Result<Thermo, Inexact>)]) -> Option<(f64, f64)> {
+    let exact: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|(t, r)| r.as_ref().ok().map(|th| (*t, th.heat_capacity)))
+        .collect();
+    let (t, c, inside) = curve_peak(&exact)?;
+    let ends = exact[0].1.max(exact[exact.len() - 1].1);
+    (inside && c > 1.02 * ends).then_some((t, c))
+}
+
+/// The evaluation budget of one temperature (what a failed one is counted as).
+fn q_budget() -> u64 {
+    quadrature_config().max_evals
+}
+
+/// `range` ordered, and widened to two decades about its geometric centre when narrower.
+fn widened(range: [f64; 2]) -> [f64; 2] {
+    let (lo, hi) = (range[0].min(range[1]), range[0].max(range[1]));
+    if hi >= 10.0 * lo {
+        [lo, hi]
+    } else {
+        let mid = (lo * hi).sqrt();
+        [mid / 10.0, mid * 10.0]
+    }
+}
+
+/// The [`CURVE_POINTS`] temperatures of a scan, log-spaced over `range`, in the order they
+/// are computed reversed (the ends and every 32nd first, then every 16th, ..., so the
+/// curve's shape shows early).
+fn scan_order(range: [f64; 2]) -> Vec<f64> {
+    let n = CURVE_POINTS;
+    let at = |i: usize| range[0] * (range[1] / range[0]).powf(i as f64 / (n - 1) as f64);
+    let mut order = vec![0, n - 1];
+    let mut stride = 32;
+    while stride >= 1 {
+        for i in (0..n).step_by(stride) {
+            if !order.contains(&i) {
+                order.push(i);
+            }
+        }
+        stride /= 2;
+    }
+    order.into_iter().rev().map(at).collect()
+}
+
+/// The thermodynamic readouts of a landscape run at one temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readouts {
+    /// The temperature.
+    pub temperature: f64,
+    /// Exact, by adaptive quadrature ([`ExactThermo`]), or why not.
+    pub exact: Result<Thermo, Inexact>,
+    /// Estimated from the walkers ([`walker_thermo`]): `<E>` their mean energy, `C` their
+    /// energies' unbiased variance over `T^2`, `S` the Kozachenko-Leonenko entropy of
+    /// their positions, `F = <E> - T S`, `ln Z = -F/T` (`C`, `S`, `F` and `ln Z` are NaN
+    /// with one walker). Walkers whose energy is not finite are left out.
+    pub walkers: Thermo,
 }
 
 /// Settings of a landscape run.
@@ -931,6 +1093,32 @@ pub struct LandscapeProblem {
     trail: VecDeque<[f64; 2]>,
     /// `E` on a grid over the box, for drawing (shared by a run's replicas).
     grid: Arc<EnergyGrid>,
+    /// The thermodynamic readouts and what they need.
+    thermo: ThermoState,
+}
+
+/// A landscape problem's thermodynamics: the exact values (shared by a run's replicas),
+/// the latest readouts and curve for the view, and the moves that left the box.
+#[derive(Clone, Debug)]
+struct ThermoState {
+    exact: ExactThermo,
+    readouts: Option<Arc<Readouts>>,
+    curve: Option<Arc<ExactCurve>>,
+    views_since_readouts: u32,
+    /// Proposals that left the box (rejected as a hard wall).
+    outside: u64,
+}
+
+impl ThermoState {
+    fn new(surface: &Compiled, bounds: [[f64; 2]; 2]) -> Self {
+        Self {
+            exact: ExactThermo::new(surface.clone(), bounds),
+            readouts: None,
+            curve: None,
+            views_since_readouts: 0,
+            outside: 0,
+        }
+    }
 }
 
 impl LandscapeProblem {
@@ -956,8 +1144,13 @@ impl LandscapeProblem {
             .compile()
             .map_err(super::config::surface_error)?;
         let grid = Arc::new(surface.grid(config.bounds(), VIEW_GRID));
+        let exact = ExactThermo::new(surface.clone(), config.bounds());
         Ok((0..count)
-            .map(|_| Self::place(config, surface.clone(), Arc::clone(&grid), rng))
+            .map(|_| {
+                let mut p = Self::place(config, surface.clone(), Arc::clone(&grid), rng);
+                p.thermo.exact = exact.clone();
+                p
+            })
             .collect())
     }
 
@@ -979,6 +1172,7 @@ impl LandscapeProblem {
         Self {
             total: energies.iter().sum(),
             best: walkers.clone(),
+            thermo: ThermoState::new(&surface, bounds),
             surface,
             bounds,
             walkers,
@@ -1041,6 +1235,49 @@ impl LandscapeProblem {
         let [lo, hi] = self.bounds;
         (lo[0]..=hi[0]).contains(&p[0]) && (lo[1]..=hi[1]).contains(&p[1])
     }
+
+    /// The energy of a candidate position: `+inf` outside the box (a hard wall), counted.
+    fn candidate_energy(&mut self, p: [f64; 2]) -> f64 {
+        if self.inside(p) {
+            self.surface.energy(p[0], p[1])
+        } else {
+            self.thermo.outside += 1;
+            f64::INFINITY
+        }
+    }
+
+    /// Proposals so far that left the box (rejected: the box is a hard wall). They count
+    /// among the annealer's non-finite candidates too, since their energy is `+inf`.
+    pub fn outside(&self) -> u64 {
+        self.thermo.outside
+    }
+
+    /// The exact thermodynamics of this surface and box (shared by the run's replicas).
+    pub fn exact(&self) -> &ExactThermo {
+        &self.thermo.exact
+    }
+
+    /// The readouts at `t`: exact, and estimated from the walkers as they are now.
+    pub fn readouts(&self, t: f64) -> Readouts {
+        let positions: Vec<[f64; 2]> = self
+            .walkers
+            .iter()
+            .zip(&self.energies)
+            .filter(|(_, e)| e.is_finite())
+            .map(|(w, _)| *w)
+            .collect();
+        let energies: Vec<f64> = self
+            .energies
+            .iter()
+            .copied()
+            .filter(|e| e.is_finite())
+            .collect();
+        Readouts {
+            temperature: t,
+            exact: self.thermo.exact.at(t),
+            walkers: walker_thermo(&energies, &positions, t),
+        }
+    }
 }
 
 impl Problem for LandscapeProblem {
@@ -1065,11 +1302,7 @@ impl Problem for LandscapeProblem {
                 p[k] += sigma * z;
             }
         }
-        let e = if self.inside(p) {
-            self.surface.energy(p[0], p[1])
-        } else {
-            f64::INFINITY
-        };
+        let e = self.candidate_energy(p);
         self.pending = Some((i, p, e));
         self.last_move = Some((self.walkers[i], p, false));
         // The walker's own change: one walker at a non-finite energy cannot freeze the rest.
@@ -1120,11 +1353,7 @@ impl Problem for LandscapeProblem {
             let z: f64 = StandardNormal.sample(rng);
             y[k] = x[k] - eta * g[k] + noise * z;
         }
-        let e = if self.inside(y) {
-            self.surface.energy(y[0], y[1])
-        } else {
-            f64::INFINITY
-        };
+        let e = self.candidate_energy(y);
         let gy = self.surface.gradient(y[0], y[1]);
         let log_q = super::problem::langevin_log_q(&x, &y, &gy, eta, t)
             - super::problem::langevin_log_q(&y, &x, &g, eta, t);
@@ -1149,6 +1378,11 @@ pub struct LandscapeView {
     pub trail: Vec<[f64; 2]>,
     /// The last proposal: from, to, accepted.
     pub last_move: Option<([f64; 2], [f64; 2], bool)>,
+    /// The thermodynamic readouts, exact and from the walkers, at a recent temperature
+    /// (`None` in a replica's view and before the trainer prepared any).
+    pub readouts: Option<Arc<Readouts>>,
+    /// The exact `<E>(T)` and `C(T)` over the run's temperatures (`None` as above).
+    pub curve: Option<Arc<ExactCurve>>,
 }
 
 /// A landscape run's state for export.
@@ -1207,7 +1441,35 @@ impl Kind for LandscapeProblem {
                 self.trail.iter().copied().collect()
             },
             last_move: self.last_move,
+            readouts: (!request.replica)
+                .then(|| self.thermo.readouts.clone())
+                .flatten(),
+            curve: (!request.replica)
+                .then(|| self.thermo.curve.clone())
+                .flatten(),
         })
+    }
+
+    /// The readouts at the current temperature (about ten times a second while `T` moves,
+    /// once a second after an inexact one, every view while `T` stands still) and the next
+    /// piece of the exact curve.
+    fn prepare_view(&mut self, temperatures: &RunTemperatures) {
+        let t = temperatures.now;
+        let th = &mut self.thermo;
+        th.views_since_readouts += 1;
+        // A failed exact readout has spent its whole budget: try again less often.
+        let every = match &th.readouts {
+            Some(r) if r.exact.is_err() => READOUT_EVERY_FAILED,
+            _ => READOUT_EVERY,
+        };
+        let due = th.views_since_readouts >= every
+            || th.readouts.as_ref().is_none_or(|r| r.temperature == t);
+        if due {
+            let readouts = self.readouts(t);
+            self.thermo.readouts = Some(Arc::new(readouts));
+            self.thermo.views_since_readouts = 0;
+        }
+        self.thermo.curve = Some(self.thermo.exact.curve(temperatures.range));
     }
 
     fn samples(&self) -> Option<(&'static str, Vec<Vec<f64>>)> {
@@ -1572,17 +1834,104 @@ mod tests {
     #[test]
     fn harmonic_bowl_quadrature_matches_the_exact_gaussian() {
         let c = compiled(Surface::Harmonic);
-        let grid = c.grid([[-12.0, -12.0], [12.0, 12.0]], 400);
-        for t in [0.5, 1.0, 2.0] {
-            let th = grid.thermo(t);
-            let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
-            assert!(rel(th.z, 2.0 * PI * t) < 1e-3, "Z at {t}: {}", th.z);
-            assert!(rel(th.mean_energy, t) < 1e-3, "<E> at {t}");
-            assert!(rel(th.heat_capacity, 1.0) < 1e-3, "C at {t}");
-            assert!((th.free_energy - (-t * (2.0 * PI * t).ln())).abs() < 1e-3);
+        let exact = ExactThermo::new(c, [[-12.0, -12.0], [12.0, 12.0]]);
+        for t in [0.5, 1.0, 2.0, 0.01] {
+            let th = exact.at(t).expect("exact");
+            assert!((th.ln_z - (2.0 * PI * t).ln()).abs() < 1e-4, "ln Z at {t}");
+            assert!((th.mean_energy / t - 1.0).abs() < 1e-4, "<E> at {t}");
+            assert!((th.heat_capacity - 1.0).abs() < 1e-4, "C at {t}");
+            assert!((th.free_energy - (-t * (2.0 * PI * t).ln())).abs() < 1e-4);
             // S = (U - F)/T = 1 + ln(2 pi T).
-            assert!((th.entropy - (1.0 + (2.0 * PI * t).ln())).abs() < 1e-3);
+            assert!((th.entropy - (1.0 + (2.0 * PI * t).ln())).abs() < 1e-4);
+            // Asked again: remembered, identical.
+            assert_eq!(exact.at(t), Ok(th));
         }
+    }
+
+    /// Issue 10, item 5: a walker stuck where the energy is NaN stalls only itself. Each
+    /// move is judged on the moving walker's own `dE`, so the other walkers accept as
+    /// often as in the same crowd without it. Before the fix acceptance compared total
+    /// energies (`total - e_i + e_new`, NaN for every move): no walker ever moved.
+    #[test]
+    fn one_nan_walker_leaves_the_others_acceptance_unchanged() {
+        use crate::sim::anneal::{Annealer, AnnealerConfig};
+        use crate::sim::schedule::Schedule;
+        use rand::SeedableRng;
+        let config = LandscapeConfig {
+            surface: Surface::Formula("sqrt(x) + y^2".into()),
+            walkers: 50,
+            bounds: None,
+            start: None,
+        };
+        let clean =
+            LandscapeProblem::new(&config, &mut rand_pcg::Pcg64Mcg::seed_from_u64(1)).expect("ok");
+        assert!(
+            clean.energies.iter().all(|e| e.is_finite()),
+            "finite starts"
+        );
+        let mut poisoned = clean.clone();
+        poisoned.walkers[0] = [-1.0, 0.0];
+        poisoned.energies[0] = poisoned.surface.energy(-1.0, 0.0);
+        poisoned.total = poisoned.energies.iter().sum();
+        assert!(!poisoned.energies[0].is_finite() && !poisoned.total.is_finite());
+        // Acceptance of walkers 1.. and of walker 0 over 400 000 moves at T = 0.5.
+        let rates = |mut p: LandscapeProblem| {
+            let annealer_config = AnnealerConfig {
+                schedule: Schedule::Constant { t0: 0.5 },
+                step_size: 0.5,
+                ..AnnealerConfig::default()
+            };
+            let mut a = Annealer::new(annealer_config, p.energy());
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(2);
+            let n = p.len() as u64;
+            let (mut others, mut first) = (0u64, 0u64);
+            let steps = 400_000u64;
+            for k in 0..steps {
+                let accepted = a.step(&mut p, &mut rng).accepted;
+                if k % n == 0 {
+                    first += u64::from(accepted);
+                } else {
+                    others += u64::from(accepted);
+                }
+            }
+            (others as f64 / (steps - steps / n) as f64, first)
+        };
+        let (clean_rate, _) = rates(clean);
+        let (poisoned_rate, stuck) = rates(poisoned);
+        assert!(clean_rate > 0.3, "{clean_rate}");
+        assert!(
+            (clean_rate - poisoned_rate).abs() < 0.01,
+            "{clean_rate} vs {poisoned_rate}"
+        );
+        assert_eq!(stuck, 0, "the NaN walker's own moves are never accepted");
+    }
+
+    /// The curve fills in over several calls, coarse to fine, and ends with its peak.
+    #[test]
+    fn the_exact_curve_fills_in_and_finds_the_peak() {
+        let exact = ExactThermo::new(
+            compiled(Surface::DoubleWell { tilt: 0.3 }),
+            Surface::DoubleWell { tilt: 0.3 }.default_bounds(),
+        );
+        let mut calls = 0;
+        let curve = loop {
+            let c = exact.curve([0.01, 100.0]);
+            calls += 1;
+            assert!(c.points.windows(2).all(|w| w[0].0 < w[1].0));
+            if c.remaining == 0 {
+                break c;
+            }
+            assert!(c.peak.is_none());
+        };
+        assert!(calls > 1, "spread over views");
+        assert_eq!(curve.points.len(), CURVE_POINTS);
+        let (t, c) = curve.peak.expect("a peak");
+        // The double well's C(T) peak (independent scan: 0.241 at C = 1.635).
+        assert!((t / 0.2413 - 1.0).abs() < 0.03, "{t}");
+        assert!((c / 1.635 - 1.0).abs() < 0.01, "{c}");
+        // A narrow range is widened to two decades.
+        let narrow = exact.curve([1.0, 1.0]);
+        assert!((narrow.range[0] - 0.1).abs() < 1e-12 && (narrow.range[1] - 10.0).abs() < 1e-9);
     }
 }
 

@@ -20,6 +20,7 @@ pub mod problems;
 pub mod run;
 pub mod schedule;
 pub mod suggest;
+pub mod thermo;
 pub mod tsp;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
@@ -27,12 +28,13 @@ pub use config::{RangeError, RunConfig, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
-pub use landscape::{EnergyGrid, LandscapeConfig, LandscapeProblem, Surface, Thermo};
+pub use landscape::{EnergyGrid, LandscapeConfig, LandscapeProblem, Surface};
 pub use network::{Activation, DecisionGrid, LossSlice, NetworkConfig, NetworkProblem};
 pub use problem::{Problem, ProposalKind, Sweep};
 pub use problems::{
     AnyProblem, ChainStats, Kind, Observable, PlotKind, ProblemConfig, ProblemState, ProblemView,
-    Reply, Request, ViewRequest,
+    Reply, Request, RunTemperatures, ViewRequest,
 };
 pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord};
 pub use schedule::{Schedule, ScheduleState};
+pub use thermo::{Inexact, Thermo};

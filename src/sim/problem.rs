@@ -60,6 +60,13 @@ pub trait Problem {
     /// Energy of the current state.
     fn energy(&self) -> f64;
 
+    /// The absolute rounding error of [`Problem::energy`]: energy fluctuations no larger
+    /// than a few times this are noise, not thermal (the heat-capacity estimate is then
+    /// withheld). The default suits an `f64` energy summed incrementally.
+    fn energy_resolution(&self) -> f64 {
+        64.0 * f64::EPSILON * self.energy().abs()
+    }
+
     /// Draws a candidate move of kind `kind` and size `sigma` and returns its energy change
     /// `dE = E(candidate) - E(current)`, which may be infinite or NaN for a candidate that
     /// overflowed or left the allowed region (the engine then rejects it).

@@ -57,8 +57,20 @@ pub struct Observable {
 pub struct ChainStats {
     /// The temperature of the last step.
     pub temperature: f64,
-    /// The engine's heat-capacity estimate from the chain's energy fluctuations.
+    /// The engine's heat-capacity estimate for a single chain, per particle: the
+    /// detrended fluctuations of its energy over the last `window` steps
+    /// ([`super::Annealer::heat_capacity`]); NaN while that is meaningless.
     pub heat_capacity: f64,
+}
+
+/// The temperatures of a run, for what a problem shows against `T`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunTemperatures {
+    /// The temperature of the last step (the coldest replica's, when tempering).
+    pub now: f64,
+    /// The lowest and highest temperature the schedule (or the tempering ladder) visits
+    /// if left alone: `[T_min, T0]` (the highest control point of a drawn schedule).
+    pub range: [f64; 2],
 }
 
 /// What the UI asks a problem to draw.
@@ -104,6 +116,13 @@ pub trait Kind {
     /// energy per particle.
     fn particles(&self) -> usize {
         1
+    }
+
+    /// Brings what [`Kind::view`] shows up to date with the run's temperatures before a
+    /// view is taken: work too slow for the step loop and the UI thread alike (the exact
+    /// thermodynamics of a landscape), done on the trainer thread. Most kinds need none.
+    fn prepare_view(&mut self, temperatures: &RunTemperatures) {
+        let _ = temperatures;
     }
 
     /// What the UI draws of the current state.
@@ -250,6 +269,10 @@ impl Problem for AnyProblem {
         each!(self, p => p.energy())
     }
 
+    fn energy_resolution(&self) -> f64 {
+        each!(self, p => p.energy_resolution())
+    }
+
     fn propose<R: Rng + ?Sized>(&mut self, kind: ProposalKind, sigma: f64, rng: &mut R) -> f64 {
         each!(self, p => p.propose(kind, sigma, rng))
     }
@@ -291,6 +314,10 @@ impl Kind for AnyProblem {
 
     fn particles(&self) -> usize {
         each!(self, p => p.particles())
+    }
+
+    fn prepare_view(&mut self, temperatures: &RunTemperatures) {
+        each!(self, p => p.prepare_view(temperatures))
     }
 
     fn view(&self, request: &ViewRequest) -> ProblemView {

@@ -14,8 +14,9 @@ use super::network::NetworkProblem;
 use super::problem::Problem;
 use super::problems::{
     AnyProblem, ChainStats, Kind, Observable, ProblemState, ProblemView, Reply, Request,
-    ViewRequest,
+    RunTemperatures, ViewRequest,
 };
+use super::schedule::{Schedule, T_MAX};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
@@ -214,10 +215,30 @@ impl Run {
     fn chain_stats(&self) -> ChainStats {
         let a = self.annealer();
         let t = a.last_temperature();
+        let problem = self.problem();
         ChainStats {
             temperature: t,
-            heat_capacity: a.heat_capacity() / self.problem().particles() as f64,
+            heat_capacity: a
+                .heat_capacity(problem.energy_resolution())
+                .map_or(f64::NAN, |c| c / problem.particles() as f64),
         }
+    }
+
+    /// The temperature of the last step and the range the schedule (or the ladder) spans.
+    pub fn temperatures(&self) -> RunTemperatures {
+        let now = self.annealer().last_temperature();
+        let range = if self.engine.len() > 1 {
+            let ladder = self.engine.ladder();
+            [ladder[0], ladder[ladder.len() - 1]]
+        } else {
+            let a = &self.config.annealer;
+            let top = match &a.schedule {
+                Schedule::Custom { points } => points.iter().map(|p| p.1).fold(0.0, f64::max),
+                s => s.t0(),
+            };
+            [a.t_min, top.clamp(a.t_min, T_MAX.max(a.t_min))]
+        };
+        RunTemperatures { now, range }
     }
 
     /// The observables this run's problem reports.
@@ -294,6 +315,13 @@ impl Run {
     /// The annealer (of the coldest replica, when tempering).
     pub fn annealer(&self) -> &Annealer {
         self.engine.slot(0).1
+    }
+
+    /// Brings the reported problem's slow view data up to date with the run's
+    /// temperatures ([`Kind::prepare_view`]); the trainer calls it before [`Run::view`].
+    pub fn prepare_view(&mut self) {
+        let temperatures = self.temperatures();
+        self.engine.slot_mut(0).0.prepare_view(&temperatures);
     }
 
     /// What the UI draws of the reported problem.

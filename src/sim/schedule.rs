@@ -7,7 +7,7 @@
 //! step and temperature, so the curve continues from where it is instead of jumping.
 
 use serde::{Deserialize, Serialize};
-use std::f64::consts::{E, PI};
+use std::f64::consts::PI;
 
 /// The temperature is never allowed above this, whatever a schedule or a user asks.
 pub const T_MAX: f64 = 1e6;
@@ -32,7 +32,9 @@ pub enum Schedule {
         rate: f64,
     },
     /// Logarithmic cooling (Geman & Geman), `T(k) = c / ln(k + e)`, which starts at `T = c`.
-    /// Anchored, `T(k) = c / ln(k - k_a + s + e)` with `s = exp(c / T_a) - e`.
+    /// Anchored, `T(k) = c / ln(k - k_a + exp(c / T_a))`, evaluated as
+    /// `c / (c/T_a + ln(1 + (k - k_a) exp(-c/T_a)))` so that it does not overflow however
+    /// small `T_a` is (`exp(c/T_a)` alone overflows below `T_a = c/709.8`).
     Logarithmic {
         /// The constant `c` (also the starting temperature).
         c: f64,
@@ -175,7 +177,8 @@ pub struct ScheduleState {
     anchor_step: u64,
     /// Temperature at the anchor.
     anchor_t: f64,
-    /// Shift of the schedule's own clock chosen at anchoring (log and cosine schedules).
+    /// Chosen at anchoring: the phase shift of the cosine schedule, `c / T_a` for the
+    /// logarithmic one.
     shift: f64,
     /// The current step `k`.
     step: u64,
@@ -282,7 +285,7 @@ impl ScheduleState {
         let mut t = self.clamp(t);
         self.anchor_step = self.step;
         self.shift = match self.schedule {
-            Schedule::Logarithmic { c } => ((c / t).exp() - E).max(-E + 1e-12),
+            Schedule::Logarithmic { c } => c / t,
             Schedule::CosineRestarts { t0, period } => {
                 let span = t0 - self.t_min;
                 let p = period.max(1) as f64;
@@ -311,7 +314,7 @@ impl ScheduleState {
         let raw = match self.schedule {
             Schedule::Geometric { alpha, .. } => ta * alpha.powf(dk),
             Schedule::Linear { rate, .. } => ta - rate * dk,
-            Schedule::Logarithmic { c } => c / (dk + self.shift + E).ln(),
+            Schedule::Logarithmic { c } => c / (self.shift + (dk * (-self.shift).exp()).ln_1p()),
             Schedule::Fast { t0 } => 1.0 / (1.0 / ta + dk / t0),
             Schedule::Constant { .. } | Schedule::Adaptive { .. } => ta,
             Schedule::Custom { ref points } => Schedule::custom_at(points, k),
@@ -328,6 +331,7 @@ impl ScheduleState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::f64::consts::E;
 
     fn run(schedule: Schedule, t_min: f64, steps: u64) -> Vec<f64> {
         let mut s = ScheduleState::new(schedule, t_min);
@@ -390,6 +394,38 @@ mod tests {
             assert!(close(f[k], 2.0 / (1.0 + kf)), "fast {k}");
             assert_eq!(c[k], 0.3);
         }
+    }
+
+    /// Issue item 6: re-anchoring the logarithmic schedule below `T = c/709.8` used to
+    /// overflow `exp(c/T)` and drop the temperature to `T_min` at once.
+    #[test]
+    fn logarithmic_schedule_reanchors_at_any_temperature_without_a_jump() {
+        let c = 1.0;
+        for t_a in [0.5, 1e-2, 1.0 / 709.0, 1.0 / 800.0, 1e-5, 2e-9] {
+            let mut s = ScheduleState::new(Schedule::Logarithmic { c }, 1e-9);
+            for _ in 0..10 {
+                s.advance(false);
+            }
+            s.set_temperature(t_a);
+            assert!(close(s.temperature(), t_a), "{t_a}: {}", s.temperature());
+            // Then it follows c / ln(dk + exp(c/T_a)), computed here in logs.
+            for dk in 1..=1000u64 {
+                s.advance(false);
+                let want = c / (c / t_a + (dk as f64 * (-c / t_a).exp()).ln_1p());
+                let want = want.max(1e-9);
+                assert!(
+                    (s.temperature() - want).abs() <= 1e-12 * want,
+                    "{t_a} + {dk}: {} vs {want}",
+                    s.temperature()
+                );
+                assert!(s.temperature() <= t_a);
+            }
+        }
+        // Changing c mid-run at a cold temperature continues from it too.
+        let mut s = ScheduleState::new(Schedule::Logarithmic { c: 2.0 }, 1e-9);
+        s.set_temperature(1e-3);
+        s.set(Schedule::Logarithmic { c: 5.0 }, 1e-9);
+        assert!(close(s.temperature(), 1e-3));
     }
 
     #[test]

@@ -70,13 +70,14 @@ pub fn suggest(
     let start = probe.uphill_sample(2000);
     let t0 = temperature_for(&start, 0.98).clamp(1e-8, 1e5);
     // A greedy trial run (very cold) finds where improvements stop.
+    let lowest = config.lowest_temperature();
     let mut greedy_config = config.clone();
-    greedy_config.annealer.schedule = Schedule::Constant { t0: 1e-9 };
-    greedy_config.annealer.t_min = 1e-9;
+    greedy_config.annealer.schedule = Schedule::Constant { t0: lowest };
+    greedy_config.annealer.t_min = lowest;
     let mut greedy = Run::new(greedy_config)?;
     greedy.run(5000);
     let end = greedy.uphill_sample(2000);
-    let t_min = temperature_for(&end, 0.01).clamp(1e-9, t0 * 0.5);
+    let t_min = temperature_for(&end, 0.01).clamp(lowest, (t0 * 0.5).max(lowest));
     let steps = ((seconds * steps_per_second).round() as u64)
         .clamp(100, *super::config::limits::STEPS.end());
     let alpha = (t_min / t0).powf(1.0 / steps as f64);

@@ -160,7 +160,7 @@ pub const OBSERVABLES_NO_OPTIMUM: &[Observable] = &[HEAT_CAPACITY];
 const HEAT_CAPACITY: Observable = Observable {
     column: "heat_capacity",
     label: "C",
-    tip: "Heat capacity Var(L)/T^2 from the tour length's fluctuations over the acceptance window: it peaks where the tour's large-scale shape freezes",
+    tip: "Heat capacity Var(L)/T^2 from the tour length's fluctuations about a straight line over the last `window` steps (the cooling drift removed), blank while meaningless: it peaks where the tour's large-scale shape freezes",
     plot: PlotKind::Temperature {
         title: "heat capacity",
     },

@@ -9,8 +9,8 @@ use super::kinds::ViewCtx;
 use super::pane::RunPane;
 use super::{Action, Looks, Notice};
 use crate::colors;
-use crate::sim::landscape::{EnergyGrid, LandscapeView, Thermo, walker_thermo};
-use crate::sim::{LandscapeConfig, ProblemView, Surface, limits};
+use crate::sim::landscape::{CURVE_POINTS, EnergyGrid, LandscapeView};
+use crate::sim::{LandscapeConfig, ProblemView, Surface, Thermo, limits};
 use egui::{Color32, Slider, SliderClamping, Ui};
 use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, VLine};
 use std::sync::Arc;
@@ -18,17 +18,12 @@ use std::sync::Arc;
 /// Speeds at or below this many steps per second draw each proposal.
 const SLOW: f64 = 30.0;
 
-/// Exact curves for one grid and temperature range: `(log10 T, <E>, C)` rows.
-type Curves = (Arc<EnergyGrid>, [f64; 2], Vec<[f64; 3]>);
-
 /// Textures and caches of the landscape view of one run.
 #[derive(Default)]
 pub struct LandscapeUi {
     energy_texture: Option<(Arc<EnergyGrid>, bool, egui::TextureHandle)>,
     density: Option<egui::TextureHandle>,
     histogram: Option<egui::TextureHandle>,
-    /// `(log10 T, <E>, C)` over the schedule's range, for one grid and range.
-    curves: Option<Curves>,
 }
 
 impl LandscapeUi {
@@ -313,90 +308,116 @@ pub fn view_ui(
     });
 }
 
-/// Readouts (exact and from the walkers) and the `<E>(T)`, `C(T)` curves of one run.
+/// One of the thermodynamic quantities.
+type Field = fn(&Thermo) -> f64;
+
+/// What the exact column is and how it is computed.
+const EXACT_TIP: &str = "Exact: Z = integral of exp(-E/T) over the box by adaptive quadrature (Genz-Malik cubature, refined where the Boltzmann weight sits, however narrow), accurate to 1e-3 relative. Greyed out, with the reason, when that accuracy cannot be reached at this T.";
+/// What the walkers' column is and how it is estimated.
+const WALKERS_TIP: &str = "Estimated from the walkers as M samples of exp(-E/T)/Z (right only in equilibrium): <E> their mean energy, C the unbiased variance of their energies over T^2, S the Kozachenko-Leonenko nearest-neighbour entropy of their positions (k = 3), F = <E> - T S, ln Z = -F/T. With one walker only <E>.";
+/// Colour of the marks of the current temperature and of the heat-capacity peak.
+const NOW: Color32 = Color32::from_rgb(220, 80, 60);
+const PEAK: Color32 = Color32::from_rgb(140, 140, 140);
+/// Colour of the exact curves.
+const CURVE: Color32 = Color32::from_rgb(80, 140, 230);
+
+/// Readouts (exact and from the walkers) and the `<E>(T)`, `C(T)` curves of one run, as
+/// the trainer computed them (nothing is computed here).
 pub fn readouts_ui(
     ui: &mut Ui,
     pane: &RunPane,
-    state: &mut LandscapeUi,
+    _state: &mut LandscapeUi,
     l: &LandscapeView,
     looks: &Looks,
 ) {
-    let Some(latest) = &pane.latest else {
-        return;
-    };
-    let t = latest.schedule.temperature();
-    let exact = l.grid.thermo(t);
-    let est = walker_thermo(&l.grid, &l.walkers, &l.energies, t);
     if looks.comparing {
         ui.strong(format!("Run {}", pane.side.letter()));
     }
+    let Some(r) = &l.readouts else {
+        ui.weak("Readouts: computing...");
+        return;
+    };
     egui::Grid::new(format!("thermo-{}", pane.side.letter()))
         .striped(true)
         .num_columns(3)
         .show(ui, |ui| {
-            ui.strong("at T");
-            ui.strong("exact (grid)");
-            ui.strong("walkers");
+            ui.strong(format!("at T = {}", number(r.temperature)))
+                .on_hover_text("The temperature of the readouts (refreshed about ten times a second)");
+            ui.strong("exact").on_hover_text(EXACT_TIP);
+            ui.strong(format!("walkers (M = {})", l.walkers.len()))
+                .on_hover_text(WALKERS_TIP);
             ui.end_row();
-            let row = |ui: &mut egui::Ui, name: &str, tip: &str, f: fn(&Thermo) -> f64| {
+            let rows: [(&str, &str, Field); 5] = [
+                (
+                    "ln Z",
+                    "ln of the partition function Z = integral of exp(-E/T) over the box (Z itself overflows at low T)",
+                    |t| t.ln_z,
+                ),
+                ("F = -T ln Z", "free energy", |t| t.free_energy),
+                ("<E>", "mean energy", |t| t.mean_energy),
+                (
+                    "S = (<E> - F)/T",
+                    "entropy of the positions (walkers: Kozachenko-Leonenko nearest-neighbour estimate)",
+                    |t| t.entropy,
+                ),
+                (
+                    "C = Var(E)/T^2",
+                    "heat capacity: peaks where the system freezes (walkers: the spread of their energies)",
+                    |t| t.heat_capacity,
+                ),
+            ];
+            for (name, tip, f) in rows {
                 ui.label(name).on_hover_text(tip);
-                ui.monospace(number(f(&exact)));
-                ui.monospace(number(f(&est)));
+                match &r.exact {
+                    Ok(th) => {
+                        ui.monospace(number(f(th)));
+                    }
+                    Err(e) => {
+                        ui.weak("-").on_hover_text(&e.reason);
+                    }
+                }
+                ui.monospace(number(f(&r.walkers)));
                 ui.end_row();
-            };
-            row(
-                ui,
-                "Z",
-                "partition function: the integral of exp(-E/T) over the box",
-                |t| t.z,
-            );
-            row(ui, "F = -T ln Z", "free energy", |t| t.free_energy);
-            row(ui, "<E>", "mean energy", |t| t.mean_energy);
-            row(
-                ui,
-                "S = (<E> - F)/T",
-                "entropy (walkers: from their histogram)",
-                |t| t.entropy,
-            );
-            row(
-                ui,
-                "C = Var(E)/T^2",
-                "heat capacity: peaks where the system freezes",
-                |t| t.heat_capacity,
-            );
+            }
         });
-    let range = {
-        let s = &latest.schedule;
-        let hi = pane.config.annealer.schedule.t0().max(t);
-        [s.t_min().max(1e-6), hi.max(s.t_min() * 10.0)]
-    };
-    let stale = state
-        .curves
-        .as_ref()
-        .is_none_or(|(g, r, _)| !Arc::ptr_eq(g, &l.grid) || *r != range);
-    if stale {
-        let n = 80;
-        let pts = (0..n)
-            .map(|i| {
-                let tt = range[0] * (range[1] / range[0]).powf(i as f64 / (n - 1) as f64);
-                let th = l.grid.thermo(tt);
-                [tt.log10(), th.mean_energy, th.heat_capacity]
-            })
-            .collect();
-        state.curves = Some((Arc::clone(&l.grid), range, pts));
+    if let Err(e) = &r.exact {
+        ui.weak(format!("Exact values unavailable: {}", e.reason));
     }
-    let Some((_, _, curves)) = &state.curves else {
+    let Some(curve) = &l.curve else {
         return;
     };
-    let peak = curves
+    // `(log10 T, <E>, C)` where exact.
+    let pts: Vec<[f64; 3]> = curve
+        .points
         .iter()
-        .cloned()
-        .fold([0.0, 0.0, f64::NEG_INFINITY], |a, b| {
-            if b[2] > a[2] { b } else { a }
-        });
+        .filter_map(|(t, th)| {
+            th.as_ref()
+                .ok()
+                .map(|th| [t.log10(), th.mean_energy, th.heat_capacity])
+        })
+        .collect();
+    if curve.remaining > 0 {
+        ui.weak(format!(
+            "Exact curves: {} of {CURVE_POINTS} temperatures computed...",
+            CURVE_POINTS - curve.remaining
+        ));
+    } else if pts.len() < curve.points.len() {
+        let why = curve
+            .points
+            .iter()
+            .find_map(|(t, th)| th.as_ref().err().map(|e| (t, e)));
+        if let Some((t, e)) = why {
+            ui.weak(format!(
+                "{} of {CURVE_POINTS} temperatures left out (at T = {}: {})",
+                curve.points.len() - pts.len(),
+                number(*t),
+                e.reason
+            ));
+        }
+    }
     let height = (ui.available_height() * 0.3).clamp(80.0, 200.0);
     let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
-    let now = t.log10();
+    let now = pane.temperature().log10();
     ui.horizontal(|ui| {
         for (id, name, k) in [
             ("mean-energy", "exact <E>(T)", 1),
@@ -410,16 +431,32 @@ pub fn readouts_ui(
                 .x_axis_formatter(|m, _| number(10f64.powf(m.value)))
                 .y_axis_formatter(|m, _| number(m.value))
                 .show(ui, |p| {
-                    let pts: Vec<[f64; 2]> = curves.iter().map(|c| [c[0], c[k]]).collect();
-                    p.line(Line::new(name, PlotPoints::from(pts)));
-                    p.vline(VLine::new("now", now).color(Color32::from_rgb(220, 80, 60)));
-                    p.vline(
-                        VLine::new("C peak: freezing", peak[0])
-                            .color(Color32::from_rgb(140, 140, 140)),
-                    );
+                    let line: Vec<[f64; 2]> = pts.iter().map(|c| [c[0], c[k]]).collect();
+                    p.line(Line::new(name, PlotPoints::from(line)).color(CURVE));
+                    p.vline(VLine::new("now", now).color(NOW));
+                    if let Some((t, c)) = curve.peak {
+                        p.vline(
+                            VLine::new(
+                                format!(
+                                    "C peak (freezing): C = {} at T = {}",
+                                    number(c),
+                                    number(t)
+                                ),
+                                t.log10(),
+                            )
+                            .color(PEAK),
+                        );
+                    }
                 });
         }
     });
+    if let Some((t, c)) = curve.peak {
+        ui.weak(format!(
+            "C peak (freezing): C = {} at T = {}",
+            number(c),
+            number(t)
+        ));
+    }
 }
 
 /// The landscape's settings: walkers, and the tilt or the formula. True when anything

@@ -13,6 +13,7 @@ use super::key;
 use super::pane::RunPane;
 use super::{Looks, Placed};
 use crate::preset::PlotSet;
+use crate::sim::thermo::{CURVE_BINS_PER_DECADE, binned_by_temperature, curve_peak};
 use crate::sim::{History, Metric, Observable, PlotKind, ScheduleState, StepRecord};
 use egui::{Color32, Id, Rect};
 use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints};
@@ -115,40 +116,31 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// An observable (the heat capacity) of one or two runs against `log10 T`, a line with
-/// each run's peak (where it froze) marked. Cooling should be slowest there. `runs` lists
-/// each run's history, the observable's index, a colour and a prefix for its name.
-/// Returns where it was drawn.
+/// An observable (the heat capacity) of one or two runs against `log10 T`: each run's
+/// estimates averaged in bins of 1/10 decade of `T` (one line however noisy the single
+/// estimates, NaN ones, meaningless, left out), with its peak (where it froze) marked and
+/// labelled. Cooling should be slowest there. `runs` lists each run's history, the
+/// observable's index, a colour and a prefix for its name. Returns where it was drawn.
 fn heat_capacity_plot(
     ui: &mut egui::Ui,
     title: &str,
     runs: &[(&History, usize, Color32, &str)],
     height: f32,
 ) -> Rect {
-    // Each run's points in order of temperature, and its peak.
+    // Each run's binned points in order of temperature, and its peak inside the range.
     type Series = (Vec<[f64; 2]>, Option<[f64; 2]>);
     let series: Vec<Series> = runs
         .iter()
         .map(|(history, i, _, _)| {
-            let k = Metric::observable(*i).0;
-            // At most about a thousand points: every k-th bucket's end values.
-            let stride = history.buckets().len().div_ceil(1000).max(1);
-            let mut pts: Vec<[f64; 2]> = history
-                .buckets()
-                .iter()
-                .step_by(stride)
-                .map(|b| [b.end[Metric::TEMPERATURE.0], b.end[k]])
-                .filter(|p| p[0] > 0.0 && p[1].is_finite())
-                .map(|p| [p[0].log10(), p[1]])
-                .collect();
-            pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
-            let peak = pts
-                .iter()
-                .cloned()
-                .fold(None, |best: Option<[f64; 2]>, p| match best {
-                    Some(b) if b[1] >= p[1] => Some(b),
-                    _ => Some(p),
-                });
+            let (k, t) = (Metric::observable(*i).0, Metric::TEMPERATURE.0);
+            let binned = binned_by_temperature(
+                history.buckets().iter().map(|b| (b.end[t], b.end[k])),
+                CURVE_BINS_PER_DECADE,
+            );
+            let peak = curve_peak(&binned)
+                .filter(|p| p.2)
+                .map(|(t, c, _)| [t.log10(), c]);
+            let pts = binned.into_iter().map(|(t, c)| [t.log10(), c]).collect();
             (pts, peak)
         })
         .collect();
@@ -180,10 +172,25 @@ fn heat_capacity_plot(
                         .style(style),
                 );
                 if let Some(peak) = peak {
+                    let label = format!(
+                        "{prefix}peak (freezing): C = {} at T = {}",
+                        number(peak[1]),
+                        number(10f64.powf(peak[0]))
+                    );
                     p.vline(
-                        egui_plot::VLine::new(format!("{prefix}peak: freezing"), peak[0])
+                        egui_plot::VLine::new(label.clone(), peak[0])
                             .color(color.gamma_multiply(0.6))
                             .style(LineStyle::dotted_dense()),
+                    );
+                    // Beside the mark, halfway up, where it covers little of the curve.
+                    p.text(
+                        egui_plot::Text::new(
+                            label.clone(),
+                            egui_plot::PlotPoint::new(peak[0], 0.5 * peak[1]),
+                            format!(" {label}"),
+                        )
+                        .color(*color)
+                        .anchor(egui::Align2::LEFT_CENTER),
                     );
                 }
             }
