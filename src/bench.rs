@@ -4,7 +4,8 @@
 //! training) with a `2 -> H -> 2` ReLU network and the reference article's dynamics
 //! (step size 0.001, `T0 = 1`, `alpha = 0.98`, `T_min = 1e-3`), the same work as
 //! `shared/bench/seed_numpy_baseline.py --hidden H --samples n`, so the two can be
-//! compared on one machine.
+//! compared on one machine. [`rbm_exact_ln_z_ms`] times the Boltzmann machine's exact
+//! partition function.
 
 use crate::sim::{
     Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, ProblemConfig, ProposalKind,
@@ -133,4 +134,26 @@ pub fn measure_tempering(
         steps += 256;
     }
     Ok((steps * k as u64) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Milliseconds for one exact `ln Z(T = 1)` of a restricted Boltzmann machine with `nv`
+/// visible and `nh` hidden units (at most 16 each; weights and biases `N(0, 1)`, fixed
+/// seed), averaged over at least `seconds` of repetitions.
+pub fn rbm_exact_ln_z_ms(nv: usize, nh: usize, seconds: f64) -> f64 {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(12345);
+    let mut m = crate::sim::rbm::RbmModel::random(nv.clamp(1, 16), nh.clamp(1, 16), 1.0, &mut rng);
+    for x in m.b.iter_mut().chain(&mut m.c) {
+        *x = StandardNormal.sample(&mut rng);
+    }
+    let mut sink = m.ln_z(1.0);
+    let start = Instant::now();
+    let mut reps = 0u32;
+    while reps < 3 || start.elapsed().as_secs_f64() < seconds {
+        sink += std::hint::black_box(m.ln_z(1.0)) * 1e-300;
+        reps += 1;
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
+    if sink.is_nan() { f64::NAN } else { ms }
 }

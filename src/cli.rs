@@ -297,6 +297,10 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
         println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
     }
+    if args.hidden.is_none() {
+        let ms = crate::bench::rbm_exact_ln_z_ms(16, 16, args.seconds.min(1.0));
+        println!("RBM exact ln Z, 16 visible x 16 hidden (65536 terms): {ms:.3} ms");
+    }
     Ok(())
 }
 

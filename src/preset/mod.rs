@@ -28,7 +28,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 17] = [
+pub const BUILTIN: [(&str, &str); 20] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -88,6 +88,15 @@ pub const BUILTIN: [(&str, &str); 17] = [
         "compare-sa-vs-tempering",
         include_str!("../../assets/presets/compare-sa-vs-tempering.ron"),
     ),
+    (
+        "rbm-exact-vs-cd1",
+        include_str!("../../assets/presets/rbm-exact-vs-cd1.ron"),
+    ),
+    (
+        "rbm-cold-vs-tempering",
+        include_str!("../../assets/presets/rbm-cold-vs-tempering.ron"),
+    ),
+    ("rbm-ais", include_str!("../../assets/presets/rbm-ais.ron")),
 ];
 
 /// How the session is shown (kept with the run so a lecture looks the same on reload).

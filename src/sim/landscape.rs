@@ -11,7 +11,7 @@
 use super::config::{RangeError, check, limits};
 use super::problem::{Problem, ProposalKind};
 use super::problems::{
-    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, ViewRequest,
+    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, Reply, Request, ViewRequest,
 };
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
@@ -772,6 +772,21 @@ impl Kind for LandscapeProblem {
             },
             last_move: self.last_move,
         })
+    }
+
+    /// AIS of `ln Z(T)` from the uniform distribution on the box, against the quadrature
+    /// on the view's grid ([`super::ais::landscape_answer`]).
+    fn answer(&self, request: &Request, seed: u64) -> Option<Reply> {
+        let energy = |x: f64, y: f64| self.surface.energy(x, y);
+        let grid = &self.grid;
+        super::ais::landscape_answer(
+            request,
+            &energy,
+            self.bounds,
+            &grid.energy,
+            grid.cell_area(),
+            seed,
+        )
     }
 
     fn samples(&self) -> Option<(&'static str, Vec<Vec<f64>>)> {

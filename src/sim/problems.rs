@@ -11,10 +11,12 @@
 //! how many particles its energy sums over, what the UI draws, its answers to requests and
 //! its state for export.
 
+use super::ais::{AisAnswer, AisErrors};
 use super::config::RangeError;
 use super::landscape::{LandscapeConfig, LandscapeProblem, LandscapeState, LandscapeView};
 use super::network::{LossSlice, NetworkConfig, NetworkProblem, NetworkState, NetworkView};
 use super::problem::{Problem, ProposalKind, Sweep};
+use super::rbm::{RbmConfig, RbmProblem, RbmState, RbmView};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +82,28 @@ pub enum Request {
         /// Centre on the best parameters instead of the current ones.
         best: bool,
     },
+    /// An annealed-importance-sampling estimate of `ln Z` at temperature `t` (an RBM:
+    /// at its model temperature 1 while it learns), with the exact value beside it.
+    Ais {
+        /// Intervals `K` between the base distribution and the target.
+        k: usize,
+        /// Independent runs `M`.
+        m: usize,
+        /// The temperature.
+        t: f64,
+    },
+    /// The error of AIS against the exact `ln Z` for `K = 1, 3, 10, ...` up to `k_max`,
+    /// each averaged over `repeats` estimates of `m` runs.
+    AisErrors {
+        /// The largest `K`.
+        k_max: usize,
+        /// Runs per estimate.
+        m: usize,
+        /// Estimates per `K`.
+        repeats: usize,
+        /// The temperature.
+        t: f64,
+    },
 }
 
 /// A problem's answer to a [`Request`].
@@ -87,6 +111,10 @@ pub enum Request {
 pub enum Reply {
     /// A loss slice.
     LossSlice(LossSlice),
+    /// An AIS estimate of `ln Z` beside the exact value.
+    Ais(AisAnswer),
+    /// AIS errors against `K`.
+    AisErrors(AisErrors),
 }
 
 /// Everything a problem says about itself off the hot path.
@@ -98,6 +126,12 @@ pub trait Kind {
     /// Their values in the current state, written to `out` (as long as
     /// [`Kind::observables`]).
     fn observe(&mut self, chain: &ChainStats, out: &mut [f64]);
+
+    /// Steps between two evaluations of the observables while running (1 for kinds whose
+    /// step keeps them current anyway).
+    fn observe_every(&self) -> u64 {
+        super::run::OBSERVE_EVERY
+    }
 
     /// How many independent particles the energy sums over (walkers); records show the
     /// energy per particle.
@@ -131,6 +165,8 @@ pub enum ProblemConfig {
     Network(NetworkConfig),
     /// Walkers on a 2D landscape.
     Landscape(LandscapeConfig),
+    /// A restricted Boltzmann machine learning its data or sampled at `T`.
+    Rbm(RbmConfig),
 }
 
 impl Default for ProblemConfig {
@@ -145,6 +181,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => "Neural network",
             ProblemConfig::Landscape(l) => l.surface.label(),
+            ProblemConfig::Rbm(_) => "Boltzmann machine (RBM)",
         }
     }
 
@@ -153,6 +190,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(c) => c.validate().map_err(|e| e.within("Network")),
             ProblemConfig::Landscape(c) => c.validate().map_err(|e| e.within("Landscape")),
+            ProblemConfig::Rbm(c) => c.validate().map_err(|e| e.within("Rbm")),
         }
     }
 
@@ -173,6 +211,11 @@ impl ProblemConfig {
                 .into_iter()
                 .map(|p| AnyProblem::Landscape(Box::new(p)))
                 .collect()),
+            ProblemConfig::Rbm(c) => Ok(RbmProblem::build(c, count, rng)
+                .map_err(|e| e.within("Rbm"))?
+                .into_iter()
+                .map(|p| AnyProblem::Rbm(Box::new(p)))
+                .collect()),
         }
     }
 
@@ -181,6 +224,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => super::network::OBSERVABLES,
             ProblemConfig::Landscape(_) => super::landscape::OBSERVABLES,
+            ProblemConfig::Rbm(c) => c.observables(),
         }
     }
 }
@@ -196,6 +240,8 @@ pub enum AnyProblem {
     Network(NetworkProblem),
     /// Walkers on a landscape.
     Landscape(Box<LandscapeProblem>),
+    /// A restricted Boltzmann machine.
+    Rbm(Box<RbmProblem>),
 }
 
 /// What the UI draws of one problem.
@@ -205,6 +251,8 @@ pub enum ProblemView {
     Network(NetworkView),
     /// The surface and its walkers.
     Landscape(LandscapeView),
+    /// The machine's patterns, receptive fields and chains.
+    Rbm(RbmView),
 }
 
 /// A problem's state for export, as JSON.
@@ -215,6 +263,8 @@ pub enum ProblemState {
     Network(NetworkState),
     /// The walkers.
     Landscape(LandscapeState),
+    /// The machine's weights, exact `ln Z` and an AIS estimate of it.
+    Rbm(RbmState),
 }
 
 /// Runs `$body` with `$p` bound to the kind inside `$problem` (an [`AnyProblem`]).
@@ -223,6 +273,7 @@ macro_rules! each {
         match $problem {
             AnyProblem::Network($p) => $body,
             AnyProblem::Landscape($p) => $body,
+            AnyProblem::Rbm($p) => $body,
         }
     };
 }
@@ -269,6 +320,10 @@ impl Kind for AnyProblem {
 
     fn observe(&mut self, chain: &ChainStats, out: &mut [f64]) {
         each!(self, p => p.observe(chain, out))
+    }
+
+    fn observe_every(&self) -> u64 {
+        each!(self, p => p.observe_every())
     }
 
     fn particles(&self) -> usize {

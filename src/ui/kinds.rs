@@ -1,10 +1,13 @@
 //! The registry of problem views: which view file draws which problem kind. Adding a
 //! kind adds its view file (one module beside this one) and one arm to each `match` here.
 
+use super::ais::{self, AisCtx, AisUi};
 use super::landscape::{self, LandscapeUi};
 use super::network::{self, NetworkUi};
 use super::pane::RunPane;
+use super::rbm::{self, RbmUi};
 use super::{Action, Looks};
+use crate::sim::rbm::RbmConfig;
 use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
 use egui::Ui;
 use std::sync::Arc;
@@ -16,6 +19,10 @@ pub struct KindUi {
     pub network: NetworkUi,
     /// The landscape's views.
     pub landscape: LandscapeUi,
+    /// The Boltzmann machine's views.
+    pub rbm: RbmUi,
+    /// The AIS panel of a landscape.
+    pub landscape_ais: AisUi,
 }
 
 impl KindUi {
@@ -23,6 +30,11 @@ impl KindUi {
     pub fn answer(&mut self, reply: Arc<Reply>) {
         match &*reply {
             Reply::LossSlice(_) => self.network.answer(reply),
+            // Each run shows one kind, so an AIS answer goes to both AIS panels' owners.
+            Reply::Ais(_) | Reply::AisErrors(_) => {
+                self.rbm.ais.answer(std::sync::Arc::clone(&reply));
+                self.landscape_ais.answer(reply);
+            }
         }
     }
 }
@@ -45,13 +57,15 @@ pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
     match &*view {
         ProblemView::Network(v) => network::view_ui(ui, pane, &mut kind.network, v, ctx),
         ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
+        ProblemView::Rbm(v) => rbm::view_ui(ui, pane, &mut kind.rbm, v, ctx),
     }
     pane.kind = kind;
     pane.view_changed = false;
 }
 
-/// Readouts a kind shows beside the plots (the landscape's thermodynamics).
-pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
+/// Readouts a kind shows beside the plots (the landscape's thermodynamics, the AIS
+/// panels).
+pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks, actions: &mut Vec<Action>) {
     let Some(view) = pane.view.clone() else {
         return;
     };
@@ -59,8 +73,27 @@ pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
     match &*view {
         ProblemView::Network(_) => {}
         ProblemView::Landscape(v) => {
-            landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks)
+            landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks);
+            let t = pane.temperature();
+            egui::CollapsingHeader::new("ln Z by annealing (AIS) vs quadrature")
+                .id_salt(("landscape-ais", pane.side.letter()))
+                .default_open(false)
+                .show(ui, |ui| {
+                    ais::panel_ui(
+                        ui,
+                        pane,
+                        &mut kind.landscape_ais,
+                        AisCtx {
+                            defaults: (1000, 100, false),
+                            temperature: t,
+                            what: "ln Z(T)",
+                            exact_curve: Vec::new(),
+                            actions,
+                        },
+                    )
+                });
         }
+        ProblemView::Rbm(v) => rbm::readouts_ui(ui, pane, &mut kind.rbm, v, looks, actions),
     }
     pane.kind = kind;
 }
@@ -81,18 +114,15 @@ pub fn controls_ui(
                 ProblemConfig::Landscape(l) => l.walkers,
                 _ => LandscapeConfig::default().walkers,
             };
-            let choices = std::iter::once(ProblemConfig::Network(NetworkConfig::default())).chain(
-                Surface::builtins()
-                    .into_iter()
-                    .chain([formula])
-                    .map(|surface| {
-                        ProblemConfig::Landscape(LandscapeConfig {
-                            surface,
-                            walkers,
-                            ..LandscapeConfig::default()
-                        })
-                    }),
-            );
+            let choices = std::iter::once(ProblemConfig::Network(NetworkConfig::default()))
+                .chain(Surface::builtins().into_iter().chain([formula]).map(|surface| {
+                    ProblemConfig::Landscape(LandscapeConfig {
+                        surface,
+                        walkers,
+                        ..LandscapeConfig::default()
+                    })
+                }))
+                .chain([ProblemConfig::Rbm(RbmConfig::default())]);
             for choice in choices {
                 let selected = same_kind(problem, &choice);
                 if ui.selectable_label(selected, choice.label()).clicked() && !selected {
@@ -106,6 +136,7 @@ pub fn controls_ui(
     changed |= match problem {
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
+        ProblemConfig::Rbm(c) => rbm::controls_ui(ui, c),
     };
     changed
 }
@@ -117,6 +148,7 @@ fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
         (ProblemConfig::Landscape(x), ProblemConfig::Landscape(y)) => {
             x.surface.label() == y.surface.label()
         }
+        (ProblemConfig::Rbm(_), ProblemConfig::Rbm(_)) => true,
         _ => false,
     }
 }

@@ -7,6 +7,7 @@
 //! are drained without blocking at the start of each frame; the trainers wake the UI
 //! through a small waker closure, so neither the trainer nor the simulation knows egui.
 
+mod ais;
 pub mod bench;
 mod concepts;
 mod controls;
@@ -16,6 +17,7 @@ mod network;
 pub mod pane;
 mod plots;
 mod presets;
+mod rbm;
 mod tempering;
 
 pub use pane::RunPane;
@@ -694,10 +696,10 @@ impl App {
                 egui::vec2(ui.available_width(), size.y),
                 egui::Layout::top_down(egui::Align::Min),
                 |ui| {
-                    kinds::readouts_ui(ui, a, &looks);
+                    kinds::readouts_ui(ui, a, &looks, actions);
                     tempering::panel_ui(ui, a, comparing);
                     if let Some(b) = b.as_mut() {
-                        kinds::readouts_ui(ui, b, &looks);
+                        kinds::readouts_ui(ui, b, &looks, actions);
                         tempering::panel_ui(ui, b, comparing);
                     }
                     plots::plots_ui(ui, a, b.as_ref(), &mut looks, &mut self.plots, &self.title);
