@@ -157,3 +157,19 @@ pub fn rbm_exact_ln_z_ms(nv: usize, nh: usize, seconds: f64) -> f64 {
     let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
     if sink.is_nan() { f64::NAN } else { ms }
 }
+
+/// Milliseconds for one AIS estimate of `ln Z` with `k` intervals and `m` runs on a
+/// random 16 x 16 machine (weights `N(0, 0.25)`, fixed seed), as the app's AIS panel asks.
+pub fn rbm_ais_ms(k: usize, m: usize) -> f64 {
+    use crate::sim::ais::{self, RbmAis, Spacing};
+    use rand::SeedableRng;
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(12345);
+    let model = crate::sim::rbm::RbmModel::random(16, 16, 0.5, &mut rng);
+    let base = ais::base_rate_biases(&[0.5; 16]);
+    let target = RbmAis::new(&model.w, &model.b, &model.c, base, 1.0);
+    let betas = ais::schedule(k, Spacing::Linear);
+    let start = Instant::now();
+    let est = ais::run(&target, &betas, m, &mut rng);
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    if est.ln_z.is_nan() { f64::NAN } else { ms }
+}

@@ -312,7 +312,7 @@ fn ais_matches_exact_ln_z_on_the_trained_4x4_model_of_its_preset() {
     let mut exacts = Vec::new();
     while !run.finished() {
         run.step();
-        if run.annealer().steps().is_multiple_of(80) {
+        if run.annealer().steps().is_multiple_of(40) {
             let Some(Reply::Ais(a)) = run.answer(
                 &Request::Ais {
                     k: 1000,
@@ -383,10 +383,12 @@ fn ais_matches_exact_ln_z_on_the_trained_4x4_model_of_its_preset() {
             pt.k, pt.mean_abs_error, pt.rms_error, pt.mean_error, pt.mean_std_err
         );
     }
-    assert!(pts[0].mean_abs_error > 2.0 * pts[1].mean_abs_error);
-    assert!(pts[1].mean_abs_error > 2.0 * pts[2].mean_abs_error);
+    assert!(pts[0].mean_abs_error > pts[1].mean_abs_error);
+    assert!(pts[1].mean_abs_error > pts[2].mean_abs_error);
+    assert!(pts[0].mean_abs_error > 5.0 * pts[2].mean_abs_error);
     assert!(pts[2].mean_abs_error < 0.05);
-    assert!(pts[0].mean_std_err > pts[2].mean_std_err);
+    assert!(pts[0].mean_std_err > 2.0 * pts[1].mean_std_err);
+    assert!(pts[1].mean_std_err > 2.0 * pts[2].mean_std_err);
 }
 
 /// Test 5: AIS on the harmonic bowl E = (x^2 + y^2)/2 on [-8, 8]^2 matches ln(2 pi T)

@@ -260,6 +260,25 @@ pub trait AisModel {
         beta: f64,
         rng: &mut R,
     );
+
+    /// One stage of a run: returns `ln f_beta(x) - ln f_prev(x)` and then, if `and_move`,
+    /// applies the kernel at `beta` (stage `stage`). Models may override it to share work
+    /// between the two.
+    fn advance<R: Rng + ?Sized>(
+        &self,
+        x: &mut Self::State,
+        stage: usize,
+        prev: f64,
+        beta: f64,
+        and_move: bool,
+        rng: &mut R,
+    ) -> f64 {
+        let d = self.log_f(x, beta) - self.log_f(x, prev);
+        if and_move {
+            self.transition(x, stage, beta, rng);
+        }
+        d
+    }
 }
 
 /// The log-weight of one AIS run along `betas` (which starts at 0 and ends at 1).
@@ -267,10 +286,7 @@ pub fn log_weight<A: AisModel, R: Rng + ?Sized>(model: &A, betas: &[f64], rng: &
     let mut x = model.sample_base(rng);
     let mut lw = 0.0;
     for k in 1..betas.len() {
-        lw += model.log_f(&x, betas[k]) - model.log_f(&x, betas[k - 1]);
-        if k + 1 < betas.len() {
-            model.transition(&mut x, k, betas[k], rng);
-        }
+        lw += model.advance(&mut x, k, betas[k - 1], betas[k], k + 1 < betas.len(), rng);
     }
     lw
 }
@@ -315,26 +331,38 @@ pub fn base_rate_biases(means: &[f64]) -> Vec<f64> {
 
 /// AIS from the base-rate model to a binary RBM at temperature `T` (see the module
 /// documentation). Weights are `n_v x n_h`, row-major: `W_ij = w[i * n_h + j]`.
+///
+/// A run keeps the hidden pre-activations `c + W^T v` and the sums `b_A . v`, `b . v`,
+/// updated by the visible units that flip, so a stage costs `O(n_v n_h)` additions and
+/// `3 n_h + n_v` exponentials or logarithms (the hidden units' `exp(-|beta a_j / T|)` serves
+/// both the log-weight increment and their conditional probabilities).
 #[derive(Clone, Debug)]
 pub struct RbmAis<'a> {
     nv: usize,
     nh: usize,
     w: &'a [f64],
+    /// `W^T`, row-major `n_h x n_v`.
+    wt: Vec<f64>,
     b: &'a [f64],
     c: &'a [f64],
     base: Vec<f64>,
     t: f64,
 }
 
-/// The state of an RBM AIS run: visible units and their cached hidden pre-activations.
+/// The state of an RBM AIS run: visible units and what is cached about them.
 #[derive(Clone, Debug)]
 pub struct RbmAisState {
     /// Visible units (0 or 1).
     pub v: Vec<f64>,
     /// `c_j + W_j . v` (unscaled by beta and T).
     a: Vec<f64>,
-    /// Scratch space for the hidden units.
-    h: Vec<f64>,
+    /// `b_A . v` and `b . v`.
+    base_v: f64,
+    bias_v: f64,
+    /// Scratch: the hidden units, `exp(-|beta a_j / T|)` and the visible inputs.
+    h: Vec<bool>,
+    z: Vec<f64>,
+    u: Vec<f64>,
 }
 
 impl<'a> RbmAis<'a> {
@@ -344,10 +372,17 @@ impl<'a> RbmAis<'a> {
         let (nv, nh) = (b.len(), c.len());
         debug_assert_eq!(w.len(), nv * nh);
         debug_assert_eq!(base.len(), nv);
+        let mut wt = vec![0.0; nv * nh];
+        for i in 0..nv {
+            for j in 0..nh {
+                wt[j * nv + i] = w[i * nh + j];
+            }
+        }
         Self {
             nv,
             nh,
             w,
+            wt,
             b,
             c,
             base,
@@ -355,14 +390,41 @@ impl<'a> RbmAis<'a> {
         }
     }
 
-    fn refresh(&self, x: &mut RbmAisState) {
-        x.a.copy_from_slice(self.c);
-        for (i, &vi) in x.v.iter().enumerate() {
-            if vi > 0.5 {
-                let row = &self.w[i * self.nh..(i + 1) * self.nh];
-                for (a, &w) in x.a.iter_mut().zip(row) {
-                    *a += w;
+    /// Flips visible unit `i` of `x` to `on`, updating the caches.
+    fn set_visible(&self, x: &mut RbmAisState, i: usize, on: bool) {
+        let sign = if on { 1.0 } else { -1.0 };
+        x.v[i] = if on { 1.0 } else { 0.0 };
+        x.base_v += sign * self.base[i];
+        x.bias_v += sign * self.b[i];
+        let row = &self.w[i * self.nh..(i + 1) * self.nh];
+        for (a, &w) in x.a.iter_mut().zip(row) {
+            *a += sign * w;
+        }
+    }
+
+    /// Samples the hidden units given `z_j = exp(-|x_j|)`, `x_j = beta a_j / T`, then the
+    /// visible units at `beta`.
+    fn gibbs<R: Rng + ?Sized>(&self, x: &mut RbmAisState, beta: f64, rng: &mut R) {
+        let bt = beta / self.t;
+        for ((h, &z), &a) in x.h.iter_mut().zip(&x.z).zip(&x.a) {
+            // sigmoid(y) = 1 / (1 + z) for y >= 0, z / (1 + z) below, z = exp(-|y|)
+            let p = if a >= 0.0 { 1.0 } else { z } / (1.0 + z);
+            *h = rng.random::<f64>() < p;
+        }
+        x.u.copy_from_slice(self.b);
+        for (j, &on) in x.h.iter().enumerate() {
+            if on {
+                let row = &self.wt[j * self.nv..(j + 1) * self.nv];
+                for (u, &w) in x.u.iter_mut().zip(row) {
+                    *u += w;
                 }
+            }
+        }
+        for i in 0..self.nv {
+            let p = sigmoid((1.0 - beta) * self.base[i] + bt * x.u[i]);
+            let on = rng.random::<f64>() < p;
+            if on != (x.v[i] > 0.5) {
+                self.set_visible(x, i, on);
             }
         }
     }
@@ -377,27 +439,26 @@ impl AisModel for RbmAis<'_> {
     }
 
     fn sample_base<R: Rng + ?Sized>(&self, rng: &mut R) -> RbmAisState {
-        let v = self
-            .base
-            .iter()
-            .map(|&x| f64::from(u8::from(rng.random::<f64>() < sigmoid(x))))
-            .collect();
-        let mut s = RbmAisState {
-            v,
-            a: vec![0.0; self.nh],
-            h: vec![0.0; self.nh],
+        let mut x = RbmAisState {
+            v: vec![0.0; self.nv],
+            a: self.c.to_vec(),
+            base_v: 0.0,
+            bias_v: 0.0,
+            h: vec![false; self.nh],
+            z: vec![0.0; self.nh],
+            u: vec![0.0; self.nv],
         };
-        self.refresh(&mut s);
-        s
+        for i in 0..self.nv {
+            if rng.random::<f64>() < sigmoid(self.base[i]) {
+                self.set_visible(&mut x, i, true);
+            }
+        }
+        x
     }
 
     fn log_f(&self, x: &RbmAisState, beta: f64) -> f64 {
         let bt = beta / self.t;
-        let mut s = 0.0;
-        for i in 0..self.nv {
-            s += x.v[i] * ((1.0 - beta) * self.base[i] + bt * self.b[i]);
-        }
-        s + x.a.iter().map(|&a| softplus(bt * a)).sum::<f64>()
+        (1.0 - beta) * x.base_v + bt * x.bias_v + x.a.iter().map(|&a| softplus(bt * a)).sum::<f64>()
     }
 
     fn transition<R: Rng + ?Sized>(
@@ -408,19 +469,33 @@ impl AisModel for RbmAis<'_> {
         rng: &mut R,
     ) {
         let bt = beta / self.t;
-        for (h, &a) in x.h.iter_mut().zip(&x.a) {
-            *h = f64::from(u8::from(rng.random::<f64>() < sigmoid(bt * a)));
+        for (z, &a) in x.z.iter_mut().zip(&x.a) {
+            *z = (-(bt * a).abs()).exp();
         }
-        for i in 0..self.nv {
-            let row = &self.w[i * self.nh..(i + 1) * self.nh];
-            let mut u = self.b[i];
-            for (&w, &h) in row.iter().zip(&x.h) {
-                u += w * h;
-            }
-            let p = sigmoid((1.0 - beta) * self.base[i] + bt * u);
-            x.v[i] = f64::from(u8::from(rng.random::<f64>() < p));
+        self.gibbs(x, beta, rng);
+    }
+
+    fn advance<R: Rng + ?Sized>(
+        &self,
+        x: &mut RbmAisState,
+        _stage: usize,
+        prev: f64,
+        beta: f64,
+        and_move: bool,
+        rng: &mut R,
+    ) -> f64 {
+        let (bt, bp) = (beta / self.t, prev / self.t);
+        let mut d = (prev - beta) * x.base_v + (bt - bp) * x.bias_v;
+        for (z, &a) in x.z.iter_mut().zip(&x.a) {
+            let (y, yp) = (bt * a, bp * a);
+            *z = (-y.abs()).exp();
+            // softplus(y) = max(y, 0) + ln(1 + exp(-|y|))
+            d += y.max(0.0) + z.ln_1p() - softplus(yp);
         }
-        self.refresh(x);
+        if and_move {
+            self.gibbs(x, beta, rng);
+        }
+        d
     }
 }
 
@@ -667,9 +742,26 @@ where
         .collect()
 }
 
-/// Most `K x M` an answer to a request computes per estimate (larger requests are
-/// scaled down, `M` first kept), so that no question stalls the trainer for long.
-pub const MAX_WORK: usize = 10_000_000;
+/// Most `K x M` an answer to a request computes per estimate (larger requests get a
+/// smaller `K`), so that no question stalls the trainer for long (about a second at
+/// 16 x 16 units).
+pub const MAX_WORK: usize = 2_000_000;
+
+/// Most transitions an error-versus-`K` answer computes in all (larger requests get a
+/// smaller `M`).
+pub const MAX_ERRORS_WORK: usize = 4_000_000;
+
+/// `(K ladder, M, repeats)` of an error-versus-`K` request within [`MAX_ERRORS_WORK`].
+pub fn clamp_errors_request(k_max: usize, m: usize, repeats: usize) -> (Vec<usize>, usize, usize) {
+    let (k_max, m) = clamp_request(k_max, m);
+    let repeats = repeats.clamp(1, 100);
+    let ks = k_ladder(k_max);
+    let per_run: usize = ks.iter().sum::<usize>() * repeats;
+    let m = m
+        .min(MAX_ERRORS_WORK / per_run.max(1))
+        .max(*limits::M.start());
+    (ks, m, repeats)
+}
 
 /// `(K, M)` within [`limits`] and with `K M <=` [`MAX_WORK`] (`K` is reduced).
 pub fn clamp_request(k: usize, m: usize) -> (usize, usize) {
@@ -767,7 +859,7 @@ pub fn landscape_answer(
             repeats,
             t,
         } => {
-            let (k_max, m) = clamp_request(k_max, m);
+            let (ks, m, repeats) = clamp_errors_request(k_max, m, repeats);
             let exact = quadrature_ln_z(energies, cell_area, t);
             Some(Reply::AisErrors(AisErrors {
                 points: landscape_error_vs_k(
@@ -775,10 +867,10 @@ pub fn landscape_answer(
                     bounds,
                     t,
                     exact,
-                    &k_ladder(k_max),
+                    &ks,
                     m,
                     Spacing::GeometricLinear,
-                    repeats.clamp(1, 100),
+                    repeats,
                     &mut rng,
                 ),
                 m,
@@ -863,6 +955,15 @@ mod tests {
         assert_eq!(clamp_request(0, 0), (1, 2));
         let (k, m) = clamp_request(usize::MAX, usize::MAX);
         assert!(k * m <= MAX_WORK && k >= 1 && m == *limits::M.end());
+        let (ks, m, r) = clamp_errors_request(1000, 100, 5);
+        assert_eq!(
+            (ks.len(), m, r),
+            (7, 100, 5),
+            "the app's request is untouched"
+        );
+        let (ks, m, r) = clamp_errors_request(usize::MAX, usize::MAX, usize::MAX);
+        let work: usize = ks.iter().sum::<usize>() * m * r;
+        assert!(work <= MAX_ERRORS_WORK || m == *limits::M.start(), "{work}");
     }
 
     #[test]
@@ -885,6 +986,42 @@ mod tests {
                 (got - want).abs() < 1e-6 * want.abs(),
                 "T={t}: {got} vs {want}"
             );
+        }
+    }
+
+    #[test]
+    fn rbm_ais_caches_follow_the_visible_units() {
+        let (nv, nh) = (7, 5);
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        let w: Vec<f64> = (0..nv * nh)
+            .map(|_| rng.random::<f64>() * 2.0 - 1.0)
+            .collect();
+        let b: Vec<f64> = (0..nv).map(|_| rng.random::<f64>() - 0.5).collect();
+        let c: Vec<f64> = (0..nh).map(|_| rng.random::<f64>() - 0.5).collect();
+        let base = base_rate_biases(&[0.2, 0.5, 0.7, 0.4, 0.9, 0.1, 0.5]);
+        let t = 0.8;
+        let model = RbmAis::new(&w, &b, &c, base.clone(), t);
+        // ln f_beta(v) written out from scratch.
+        let direct = |v: &[f64], beta: f64| {
+            let mut s = 0.0;
+            for i in 0..nv {
+                s += v[i] * ((1.0 - beta) * base[i] + beta * b[i] / t);
+            }
+            for j in 0..nh {
+                let a = c[j] + (0..nv).map(|i| v[i] * w[i * nh + j]).sum::<f64>();
+                s += softplus(beta * a / t);
+            }
+            s
+        };
+        let mut x = model.sample_base(&mut rng);
+        let mut prev = 0.0;
+        for k in 1..=200 {
+            let beta = f64::from(k) / 200.0;
+            let want = direct(&x.v, beta) - direct(&x.v, prev);
+            let got = model.advance(&mut x, k as usize, prev, beta, true, &mut rng);
+            assert!((got - want).abs() < 1e-10, "stage {k}: {got} vs {want}");
+            assert!((model.log_f(&x, beta) - direct(&x.v, beta)).abs() < 1e-10);
+            prev = beta;
         }
     }
 

@@ -2037,10 +2037,9 @@ impl Kind for RbmProblem {
                 t,
             } => {
                 let t = self.ais_temperature(t);
-                let (k_max, m) = ais::clamp_request(k_max, m);
-                let ks = ais::k_ladder(k_max);
+                let (ks, m, repeats) = ais::clamp_errors_request(k_max, m, repeats);
                 Some(Reply::AisErrors(ais::AisErrors {
-                    points: self.ais_error_vs_k(t, &ks, m, repeats.clamp(1, 100), &mut rng),
+                    points: self.ais_error_vs_k(t, &ks, m, repeats, &mut rng),
                     m,
                     temperature: t,
                 }))
