@@ -9,6 +9,8 @@
 //! The travelling-salesman cases anneal `n` uniform random cities through the same
 //! engine, and the same annealing in a bare loop around the problem beside them, to show
 //! what the engine's bookkeeping costs.
+//! compared on one machine. [`rbm_exact_ln_z_ms`] times the Boltzmann machine's exact
+//! partition function.
 
 use crate::sim::tsp::{Cities, MoveMix, Start, TspConfig, TspProblem, mean_abs_de};
 use crate::sim::{
@@ -276,4 +278,42 @@ fn cooling_loop(t0: f64, seconds: f64, mut steps: impl FnMut(f64, u64)) -> f64 {
         }
         t = t0 * 1e-4f64.powf(elapsed / seconds);
     }
+}
+
+/// Milliseconds for one exact `ln Z(T = 1)` of a restricted Boltzmann machine with `nv`
+/// visible and `nh` hidden units (at most 16 each; weights and biases `N(0, 1)`, fixed
+/// seed), averaged over at least `seconds` of repetitions.
+pub fn rbm_exact_ln_z_ms(nv: usize, nh: usize, seconds: f64) -> f64 {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(12345);
+    let mut m = crate::sim::rbm::RbmModel::random(nv.clamp(1, 16), nh.clamp(1, 16), 1.0, &mut rng);
+    for x in m.b.iter_mut().chain(&mut m.c) {
+        *x = StandardNormal.sample(&mut rng);
+    }
+    let mut sink = m.ln_z(1.0);
+    let start = Instant::now();
+    let mut reps = 0u32;
+    while reps < 3 || start.elapsed().as_secs_f64() < seconds {
+        sink += std::hint::black_box(m.ln_z(1.0)) * 1e-300;
+        reps += 1;
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
+    if sink.is_nan() { f64::NAN } else { ms }
+}
+
+/// Milliseconds for one AIS estimate of `ln Z` with `k` intervals and `m` runs on a
+/// random 16 x 16 machine (weights `N(0, 0.25)`, fixed seed), as the app's AIS panel asks.
+pub fn rbm_ais_ms(k: usize, m: usize) -> f64 {
+    use crate::sim::ais::{self, RbmAis, Spacing};
+    use rand::SeedableRng;
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(12345);
+    let model = crate::sim::rbm::RbmModel::random(16, 16, 0.5, &mut rng);
+    let base = ais::base_rate_biases(&[0.5; 16]);
+    let target = RbmAis::new(&model.w, &model.b, &model.c, base, 1.0);
+    let betas = ais::schedule(k, Spacing::Linear);
+    let start = Instant::now();
+    let est = ais::run(&target, &betas, m, &mut rng);
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    if est.ln_z.is_nan() { f64::NAN } else { ms }
 }

@@ -770,6 +770,10 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 "tsp {n} cities {name}: {engine:.0} proposals/s (bare loop without the engine: {bare:.0})"
             );
         }
+        let ms = crate::bench::rbm_exact_ln_z_ms(16, 16, args.seconds.min(1.0));
+        println!("RBM exact ln Z, 16 visible x 16 hidden (65536 terms): {ms:.3} ms");
+        let ms = crate::bench::rbm_ais_ms(1000, 100);
+        println!("RBM AIS estimate of ln Z, 16 x 16, K = 1000, M = 100: {ms:.1} ms");
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! app actually uses. Drawn by the app's Concepts window; lessons open it at a section.
 
 /// The sections: a title and its text.
-pub const SECTIONS: [(&str, &str); 8] = [
+pub const SECTIONS: [(&str, &str); 13] = [
     (
         "Energy = loss",
         "The network's parameters theta are the state of a physical system and its training \
@@ -57,6 +57,53 @@ whatever basin it is in. Reheating (cosine restarts, or H) lets it escape again.
         "If sigma is so small that every dE is far below T, every move is accepted and the \
 walk is pure diffusion: the reference article's sigma = 0.001 never learns (see its \
 preset). If sigma is too large, almost every move is rejected.",
+    ),
+    (
+        "Energy-based models and Boltzmann machines",
+        "An energy-based model gives every configuration x an energy E(x) and a probability \
+p(x) = exp(-E(x)) / Z: learning shapes the energy so the data sit in its valleys. A \
+restricted Boltzmann machine has visible units v (the pixels of an image) and hidden units \
+h, all 0 or 1, with E(v, h) = -b.v - c.h - v^T W h. Given v the hidden units are independent: \
+p(h_j = 1 | v) = sigmoid(c_j + W_j.v), and likewise the visible units given h, which makes \
+block Gibbs sampling (all h, then all v) easy. At temperature T the same machine samples \
+exp(-E/T) / Z(T): T = 1 is the model, lower T sharpens it onto its modes.",
+    ),
+    (
+        "Free energy of a pattern",
+        "Summing the hidden units out gives p(v) = exp(-F(v)) / Z with the free energy \
+F(v) = -b.v - sum_j ln(1 + exp(c_j + W_j.v)). Low F means probable. The log-likelihood of \
+the data is -<F(v)>_data - ln Z: learning pulls the data's free energy down (the first \
+term) while ln Z, which sums over every pattern, pushes everything else up. The gradient \
+is the difference <v h>_data - <v h>_model; contrastive divergence replaces the model term \
+by a few Gibbs steps from the data, which is cheap but learns a different objective.",
+    ),
+    (
+        "Why Z is hard",
+        "Z = sum over all states of exp(-E/T) has 2^n terms for n binary units: 2^32 for a \
+4x4 image with 16 hidden units, 2^1000 for a modest real machine. Summing one layer out \
+analytically leaves 2^(smaller layer) terms, which is how this app gets Z exactly (65536 \
+terms at most, about a millisecond). Without Z there is no likelihood to report and no \
+way to compare two models, which is why estimating it matters.",
+    ),
+    (
+        "Annealed importance sampling",
+        "AIS measures Z with annealing. Start from a distribution whose Z_0 is known (weights \
+zero: independent pixels) and move through K intermediate distributions \
+p_beta ~ f_0^(1-beta) f_1^beta to the model (beta = 1), one Gibbs sweep at each. Each run \
+multiplies the ratios f_beta_k(x) / f_beta_(k-1)(x) at the states it passes: its weight w \
+satisfies E[w] = Z / Z_0 exactly, however fast the annealing. Averaging M runs gives \
+ln Z = ln Z_0 + ln mean(w), with an error bar from the spread of the weights. Slow \
+annealing (large K) keeps each run near equilibrium, the weights similar and the error \
+small; a quench gives a few lucky runs that dominate: the same lesson as cooling. The \
+same estimator works on the 2D landscapes, from the uniform distribution on the box.",
+    ),
+    (
+        "Tempering a sampler",
+        "At low T the Gibbs chains of a trained machine stay in one mode (one pattern) for \
+ever, though the others are as likely: the barriers between modes are too high. Parallel \
+tempering runs copies at a ladder of temperatures and lets neighbours swap their states \
+with probability min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot copies cross the barriers, \
+and the swaps bring what they find down to the cold one, whose distribution stays exact.",
     ),
 ];
 

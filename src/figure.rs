@@ -5,6 +5,7 @@
 use crate::colors;
 use crate::sim::landscape::LandscapeView;
 use crate::sim::network::NetworkView;
+use crate::sim::rbm::RbmView;
 use crate::sim::tsp::TspView;
 use crate::sim::{
     DecisionGrid, History, Metric, PlotKind, ProblemView, Run, StepRecord, ViewRequest,
@@ -303,6 +304,132 @@ fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, si
     );
 }
 
+/// A small binary image (`mask`, row-major) in a `side`-pixel square at `(x, y)`.
+fn pattern(img: &mut RgbImage, v: &RbmView, mask: u32, x: i32, y: i32, side: u32) {
+    let pixels: Vec<[u8; 3]> = (0..v.width * v.height)
+        .map(|i| {
+            if mask >> i & 1 == 1 {
+                [250, 236, 180]
+            } else {
+                [28, 32, 48]
+            }
+        })
+        .collect();
+    blit(img, &pixels, v.height, v.width, x, y, side);
+    draw_hollow_rect_mut(img, Rect::at(x, y).of_size(side, side), FRAME);
+}
+
+/// The RBM: its data patterns sorted by exact `p(v)` with bars of `p(v)` (orange) and the
+/// data's frequency (blue), its receptive fields below, and its chains when sampling.
+fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, side: u32) {
+    let n = v.patterns.len().max(1);
+    let slot = (side / n as u32).clamp(8, 60);
+    let bars_h = 200u32;
+    let top = v
+        .patterns
+        .iter()
+        .map(|r| r.model.max(r.empirical))
+        .fold(1e-12, f64::max)
+        * 1.1;
+    label(
+        img,
+        font,
+        x,
+        y,
+        20.0,
+        "data patterns by exact p(v): model (orange), data (blue)",
+    );
+    let base = y + 30 + bars_h as i32;
+    for (i, r) in v.patterns.iter().enumerate() {
+        let x0 = x + i as i32 * slot as i32;
+        let bw = (slot * 2 / 5).max(1);
+        for (k, (p, color)) in [(r.model, [230, 120, 40]), (r.empirical, [90, 170, 240])]
+            .into_iter()
+            .enumerate()
+        {
+            let h = ((p / top) * f64::from(bars_h)).round().max(1.0) as u32;
+            draw_filled_rect_mut(
+                img,
+                Rect::at(
+                    x0 + (slot / 10) as i32 + k as i32 * bw as i32,
+                    base - h as i32,
+                )
+                .of_size(bw, h),
+                Rgb(color),
+            );
+        }
+        pattern(
+            img,
+            v,
+            r.mask,
+            x0 + 1,
+            base + 4,
+            slot.saturating_sub(2).max(4),
+        );
+    }
+    let fy = base + slot as i32 + 30;
+    label(
+        img,
+        font,
+        x,
+        fy,
+        20.0,
+        "receptive fields W_ij (red +, blue -)",
+    );
+    let scale = v
+        .receptive_fields
+        .iter()
+        .flatten()
+        .fold(1e-9f64, |m, w| m.max(w.abs()));
+    let cell = 72u32;
+    let per_row = (side / (cell + 8)).max(1) as usize;
+    for (j, f) in v.receptive_fields.iter().enumerate() {
+        let pixels: Vec<[u8; 3]> = f
+            .iter()
+            .map(|w| {
+                let a = (w / scale).clamp(-1.0, 1.0);
+                let t = if a >= 0.0 {
+                    [240.0, 90.0, 60.0]
+                } else {
+                    [70.0, 150.0, 250.0]
+                };
+                let b = [24.0, 26.0, 36.0];
+                let c = |i: usize| (b[i] + (t[i] - b[i]) * a.abs()) as u8;
+                [c(0), c(1), c(2)]
+            })
+            .collect();
+        let (r, c) = (j / per_row, j % per_row);
+        let (px, py) = (
+            x + (c as u32 * (cell + 8)) as i32,
+            fy + 30 + (r as u32 * (cell + 8)) as i32,
+        );
+        blit(img, &pixels, v.height, v.width, px, py, cell);
+        draw_hollow_rect_mut(img, Rect::at(px, py).of_size(cell, cell), FRAME);
+    }
+    let rows = v.receptive_fields.len().div_ceil(per_row) as u32;
+    let cy = fy + 30 + (rows * (cell + 8)) as i32 + 10;
+    if !v.chains.is_empty() && cy + 60 < y + side as i32 {
+        label(
+            img,
+            font,
+            x,
+            cy,
+            20.0,
+            &format!("chains at T = {:.3}", v.temperature),
+        );
+        let c = 36u32;
+        let per_row = (side / (c + 6)).max(1) as usize;
+        for (i, &m) in v.chains.iter().enumerate() {
+            let (r, k) = (i / per_row, i % per_row);
+            let py = cy + 30 + (r as u32 * (c + 6)) as i32;
+            if py + c as i32 > y + side as i32 {
+                break;
+            }
+            pattern(img, v, m, x + (k as u32 * (c + 6)) as i32, py, c);
+        }
+    }
+}
+
 /// Draws the figure of a finished `run` whose steps are in `history` and whose last
 /// step's metrics are `record`.
 pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
@@ -327,6 +454,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         }
         ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
         ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, bx, by, side),
+        ProblemView::Rbm(v) => rbm_panel(&mut img, &font, v, bx, by, side),
     }
     let mut caption = format!(
         "step {}   T = {:.3e}   energy {:.4}   best {:.4}",

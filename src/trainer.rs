@@ -459,6 +459,9 @@ impl Worker {
         self.steps_at_last_sent = 0;
         self.view_dirty = true;
         self.last_view = None;
+        // The new problem's steps may be far slower than the old one's: size the batches
+        // afresh, or one batch could take minutes.
+        self.batch = 1;
         self.restart_rate();
     }
 

@@ -577,3 +577,55 @@ fn the_last_session_is_restored_only_if_it_is_valid() {
         assert!(!n.text.contains('\n') && !n.text.chars().any(char::is_control));
     }
 }
+
+#[test]
+fn an_rbm_preset_shows_its_patterns_and_ais_estimates_beside_the_exact_ln_z() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut()
+        .load_preset(Preset::builtin("rbm-ais").expect("shipped"));
+    until_label(&mut h, "Hidden units' receptive fields");
+    until_label(&mut h, "Data patterns, most probable first");
+    // The preset asks for estimates again and again: one arrives without a click.
+    until_label(&mut h, "AIS ln Z = ");
+}
+
+#[test]
+fn sampling_chains_get_a_live_temperature_slider_and_tempering_shows_its_replicas() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut()
+        .load_preset(Preset::builtin("rbm-cold-vs-tempering").expect("shipped"));
+    until_label(&mut h, "Tempering replicas, coldest first");
+    until_label(&mut h, "Gibbs chains at T = 0.250");
+    // Run A's own view (B's replicas may come first).
+    until(&mut h, |a| {
+        a.a.view
+            .as_deref()
+            .is_some_and(|v| matches!(v, annealscope::sim::ProblemView::Rbm(_)))
+    });
+    h.step();
+    h.get_by_role_and_label(Role::SpinButton, "sampling temperature T")
+        .set_value_accesskit(1.0);
+    h.step();
+    assert!(matches!(
+        h.state().a.config.annealer.schedule,
+        annealscope::sim::Schedule::Constant { t0 } if t0 == 1.0
+    ));
+    until_label(&mut h, "Gibbs chains at T = 1.000");
+}
+
+#[test]
+fn a_landscape_answers_ais_against_its_quadrature() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut()
+        .load_preset(Preset::builtin("harmonic").expect("shipped"));
+    until_label(&mut h, "ln Z by annealing (AIS) vs quadrature");
+    h.get_by_label("ln Z by annealing (AIS) vs quadrature")
+        .click();
+    h.step();
+    h.get_by_label("Estimate ln Z").click();
+    h.step();
+    until_label(&mut h, "AIS ln Z(T) = ");
+}

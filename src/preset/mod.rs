@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 20] = [
+pub const BUILTIN: [(&str, &str); 23] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -101,6 +101,15 @@ pub const BUILTIN: [(&str, &str); 20] = [
         "compare-tsp-anneal-vs-quench",
         include_str!("../../assets/presets/compare-tsp-anneal-vs-quench.ron"),
     ),
+    (
+        "rbm-exact-vs-cd1",
+        include_str!("../../assets/presets/rbm-exact-vs-cd1.ron"),
+    ),
+    (
+        "rbm-cold-vs-tempering",
+        include_str!("../../assets/presets/rbm-cold-vs-tempering.ron"),
+    ),
+    ("rbm-ais", include_str!("../../assets/presets/rbm-ais.ron")),
 ];
 
 /// How the session is shown (kept with the run so a lecture looks the same on reload).

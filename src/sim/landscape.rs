@@ -14,7 +14,8 @@
 use super::config::{RangeError, check, limits};
 use super::problem::{Problem, ProposalKind};
 use super::problems::{
-    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, RunTemperatures, ViewRequest,
+    ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, Reply, Request,
+    RunTemperatures, ViewRequest,
 };
 use super::thermo::{
     Inexact, Peak, Quadrature, QuadratureConfig, Thermo, curve_peak, walker_thermo,
@@ -1470,6 +1471,14 @@ impl Kind for LandscapeProblem {
             self.thermo.views_since_readouts = 0;
         }
         self.thermo.curve = Some(self.thermo.exact.curve(temperatures.range));
+    }
+
+    /// AIS of `ln Z(T)` from the uniform distribution on the box, against the exact
+    /// quadrature ([`super::ais::landscape_answer`]; NaN where it is inexact).
+    fn answer(&self, request: &Request, seed: u64) -> Option<Reply> {
+        let energy = |x: f64, y: f64| self.surface.energy(x, y);
+        let exact = |t: f64| self.thermo.exact.at(t).map_or(f64::NAN, |th| th.ln_z);
+        super::ais::landscape_answer(request, &energy, self.bounds, &exact, seed)
     }
 
     fn samples(&self) -> Option<(&'static str, Vec<Vec<f64>>)> {

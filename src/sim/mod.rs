@@ -4,9 +4,11 @@
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
 //!
-//! A problem kind is one module here ([`network`], [`landscape`], [`tsp`]) and one arm in each
-//! enum of [`problems`].
+//! A problem kind is one module here ([`network`], [`landscape`], [`tsp`], [`rbm`]) and one arm
+//! in each enum of [`problems`]. [`ais`] estimates partition functions by annealed
+//! importance sampling, for the RBM and the landscapes alike.
 
+pub mod ais;
 pub mod anneal;
 pub mod config;
 pub mod data;
@@ -17,6 +19,7 @@ pub mod landscape;
 pub mod network;
 pub mod problem;
 pub mod problems;
+pub mod rbm;
 pub mod run;
 pub mod schedule;
 pub mod suggest;

@@ -936,7 +936,9 @@ impl Kind for NetworkProblem {
     }
 
     fn answer(&self, request: &Request, seed: u64) -> Option<Reply> {
-        let Request::LossSlice { span, best } = *request;
+        let Request::LossSlice { span, best } = *request else {
+            return None;
+        };
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
         let theta = if best { &self.best } else { &self.theta };
         let dirs = self.filter_normalised_directions(theta, &mut rng);

@@ -11,10 +11,12 @@
 //! how many particles its energy sums over, what the UI draws, its answers to requests and
 //! its state for export.
 
+use super::ais::{AisAnswer, AisErrors};
 use super::config::RangeError;
 use super::landscape::{LandscapeConfig, LandscapeProblem, LandscapeState, LandscapeView};
 use super::network::{LossSlice, NetworkConfig, NetworkProblem, NetworkState, NetworkView};
 use super::problem::{Problem, ProposalKind, Sweep};
+use super::rbm::{RbmConfig, RbmProblem, RbmState, RbmView};
 use super::tsp::{TspConfig, TspProblem, TspState, TspView};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -93,6 +95,28 @@ pub enum Request {
         /// Centre on the best parameters instead of the current ones.
         best: bool,
     },
+    /// An annealed-importance-sampling estimate of `ln Z` at temperature `t` (an RBM:
+    /// at its model temperature 1 while it learns), with the exact value beside it.
+    Ais {
+        /// Intervals `K` between the base distribution and the target.
+        k: usize,
+        /// Independent runs `M`.
+        m: usize,
+        /// The temperature.
+        t: f64,
+    },
+    /// The error of AIS against the exact `ln Z` for `K = 1, 3, 10, ...` up to `k_max`,
+    /// each averaged over `repeats` estimates of `m` runs.
+    AisErrors {
+        /// The largest `K`.
+        k_max: usize,
+        /// Runs per estimate.
+        m: usize,
+        /// Estimates per `K`.
+        repeats: usize,
+        /// The temperature.
+        t: f64,
+    },
 }
 
 /// A problem's answer to a [`Request`].
@@ -100,6 +124,10 @@ pub enum Request {
 pub enum Reply {
     /// A loss slice.
     LossSlice(LossSlice),
+    /// An AIS estimate of `ln Z` beside the exact value.
+    Ais(AisAnswer),
+    /// AIS errors against `K`.
+    AisErrors(AisErrors),
 }
 
 /// Everything a problem says about itself off the hot path.
@@ -111,6 +139,12 @@ pub trait Kind {
     /// Their values in the current state, written to `out` (as long as
     /// [`Kind::observables`]).
     fn observe(&mut self, chain: &ChainStats, out: &mut [f64]);
+
+    /// Steps between two evaluations of the observables while running (1 for kinds whose
+    /// step keeps them current anyway).
+    fn observe_every(&self) -> u64 {
+        super::run::OBSERVE_EVERY
+    }
 
     /// How many independent particles the energy sums over (walkers); records show the
     /// energy per particle.
@@ -153,6 +187,8 @@ pub enum ProblemConfig {
     Landscape(LandscapeConfig),
     /// A travelling salesman's tour through cities.
     Tsp(TspConfig),
+    /// A restricted Boltzmann machine learning its data or sampled at `T`.
+    Rbm(RbmConfig),
 }
 
 impl Default for ProblemConfig {
@@ -168,6 +204,7 @@ impl ProblemConfig {
             ProblemConfig::Network(_) => "Neural network",
             ProblemConfig::Landscape(l) => l.surface.label(),
             ProblemConfig::Tsp(_) => "Travelling salesman",
+            ProblemConfig::Rbm(_) => "Boltzmann machine (RBM)",
         }
     }
 
@@ -177,6 +214,7 @@ impl ProblemConfig {
             ProblemConfig::Network(c) => c.validate().map_err(|e| e.within("Network")),
             ProblemConfig::Landscape(c) => c.validate().map_err(|e| e.within("Landscape")),
             ProblemConfig::Tsp(c) => c.validate().map_err(|e| e.within("Tsp")),
+            ProblemConfig::Rbm(c) => c.validate().map_err(|e| e.within("Rbm")),
         }
     }
 
@@ -202,6 +240,11 @@ impl ProblemConfig {
                 .into_iter()
                 .map(AnyProblem::Tsp)
                 .collect()),
+            ProblemConfig::Rbm(c) => Ok(RbmProblem::build(c, count, rng)
+                .map_err(|e| e.within("Rbm"))?
+                .into_iter()
+                .map(|p| AnyProblem::Rbm(Box::new(p)))
+                .collect()),
         }
     }
 
@@ -211,6 +254,7 @@ impl ProblemConfig {
             ProblemConfig::Network(_) => super::network::OBSERVABLES,
             ProblemConfig::Landscape(_) => super::landscape::OBSERVABLES,
             ProblemConfig::Tsp(c) => c.observables(),
+            ProblemConfig::Rbm(c) => c.observables(),
         }
     }
 }
@@ -228,6 +272,8 @@ pub enum AnyProblem {
     Landscape(Box<LandscapeProblem>),
     /// A tour (not boxed: its hot path is a few table lookups, a pointer chase would show).
     Tsp(TspProblem),
+    /// A restricted Boltzmann machine.
+    Rbm(Box<RbmProblem>),
 }
 
 /// What the UI draws of one problem.
@@ -239,6 +285,8 @@ pub enum ProblemView {
     Landscape(LandscapeView),
     /// The cities, the current and the best tour.
     Tsp(TspView),
+    /// The machine's patterns, receptive fields and chains.
+    Rbm(RbmView),
 }
 
 /// A problem's state for export, as JSON.
@@ -251,6 +299,8 @@ pub enum ProblemState {
     Landscape(LandscapeState),
     /// The cities and the tours.
     Tsp(TspState),
+    /// The machine's weights, exact `ln Z` and an AIS estimate of it.
+    Rbm(RbmState),
 }
 
 /// Runs `$body` with `$p` bound to the kind inside `$problem` (an [`AnyProblem`]).
@@ -260,6 +310,7 @@ macro_rules! each {
             AnyProblem::Network($p) => $body,
             AnyProblem::Landscape($p) => $body,
             AnyProblem::Tsp($p) => $body,
+            AnyProblem::Rbm($p) => $body,
         }
     };
 }
@@ -310,6 +361,10 @@ impl Kind for AnyProblem {
 
     fn observe(&mut self, chain: &ChainStats, out: &mut [f64]) {
         each!(self, p => p.observe(chain, out))
+    }
+
+    fn observe_every(&self) -> u64 {
+        each!(self, p => p.observe_every())
     }
 
     fn particles(&self) -> usize {

@@ -165,11 +165,12 @@ impl Run {
     }
 
     /// One step and its record, with the observables re-evaluated every
-    /// [`OBSERVE_EVERY`] steps (in between, the latest values): the step loop of every
-    /// driver.
+    /// [`OBSERVE_EVERY`] steps (or as often as the problem asks, [`Kind::observe_every`];
+    /// in between, the latest values): the step loop of every driver.
     pub fn step_recorded(&mut self) -> StepRecord {
         self.step();
-        if self.annealer().steps().is_multiple_of(OBSERVE_EVERY) {
+        let every = self.problem().observe_every().max(1);
+        if self.annealer().steps().is_multiple_of(every) {
             self.observe();
         }
         self.record_cached()

@@ -1,11 +1,14 @@
 //! The registry of problem views: which view file draws which problem kind. Adding a
 //! kind adds its view file (one module beside this one) and one arm to each `match` here.
 
+use super::ais::{self, AisCtx, AisUi};
 use super::landscape::{self, LandscapeUi};
 use super::network::{self, NetworkUi};
 use super::pane::RunPane;
+use super::rbm::{self, RbmUi};
 use super::tsp::{self, TspUi};
 use super::{Action, Looks};
+use crate::sim::rbm::RbmConfig;
 use crate::sim::tsp::TspConfig;
 use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
 use egui::Ui;
@@ -20,6 +23,10 @@ pub struct KindUi {
     pub landscape: LandscapeUi,
     /// The tour's view.
     pub tsp: TspUi,
+    /// The Boltzmann machine's views.
+    pub rbm: RbmUi,
+    /// The AIS panel of a landscape.
+    pub landscape_ais: AisUi,
 }
 
 impl KindUi {
@@ -27,6 +34,11 @@ impl KindUi {
     pub fn answer(&mut self, reply: Arc<Reply>) {
         match &*reply {
             Reply::LossSlice(_) => self.network.answer(reply),
+            // Each run shows one kind, so an AIS answer goes to both AIS panels' owners.
+            Reply::Ais(_) | Reply::AisErrors(_) => {
+                self.rbm.ais.answer(std::sync::Arc::clone(&reply));
+                self.landscape_ais.answer(reply);
+            }
         }
     }
 }
@@ -50,13 +62,15 @@ pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
         ProblemView::Network(v) => network::view_ui(ui, pane, &mut kind.network, v, ctx),
         ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
         ProblemView::Tsp(v) => tsp::view_ui(ui, pane, &mut kind.tsp, v, ctx),
+        ProblemView::Rbm(v) => rbm::view_ui(ui, pane, &mut kind.rbm, v, ctx),
     }
     pane.kind = kind;
     pane.view_changed = false;
 }
 
-/// Readouts a kind shows beside the plots (the landscape's thermodynamics).
-pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
+/// Readouts a kind shows beside the plots (the landscape's thermodynamics, the AIS
+/// panels).
+pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks, actions: &mut Vec<Action>) {
     let Some(view) = pane.view.clone() else {
         return;
     };
@@ -64,8 +78,27 @@ pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
     match &*view {
         ProblemView::Network(_) | ProblemView::Tsp(_) => {}
         ProblemView::Landscape(v) => {
-            landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks)
+            landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks);
+            let t = pane.temperature();
+            egui::CollapsingHeader::new("ln Z by annealing (AIS) vs quadrature")
+                .id_salt(("landscape-ais", pane.side.letter()))
+                .default_open(false)
+                .show(ui, |ui| {
+                    ais::panel_ui(
+                        ui,
+                        pane,
+                        &mut kind.landscape_ais,
+                        AisCtx {
+                            defaults: (1000, 100, false),
+                            temperature: t,
+                            what: "ln Z(T)",
+                            exact_curve: Vec::new(),
+                            actions,
+                        },
+                    )
+                });
         }
+        ProblemView::Rbm(v) => rbm::readouts_ui(ui, pane, &mut kind.rbm, v, looks, actions),
     }
     pane.kind = kind;
 }
@@ -98,7 +131,10 @@ pub fn controls_ui(
                         })
                     }),
             )
-            .chain([ProblemConfig::Tsp(TspConfig::default())]);
+            .chain([
+                ProblemConfig::Tsp(TspConfig::default()),
+                ProblemConfig::Rbm(RbmConfig::default()),
+            ]);
             for choice in choices {
                 let selected = same_kind(problem, &choice);
                 if ui.selectable_label(selected, choice.label()).clicked() && !selected {
@@ -113,6 +149,7 @@ pub fn controls_ui(
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
         ProblemConfig::Tsp(c) => tsp::controls_ui(ui, c),
+        ProblemConfig::Rbm(c) => rbm::controls_ui(ui, c),
     };
     changed
 }
@@ -125,6 +162,7 @@ fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
             x.surface.label() == y.surface.label()
         }
         (ProblemConfig::Tsp(_), ProblemConfig::Tsp(_)) => true,
+        (ProblemConfig::Rbm(_), ProblemConfig::Rbm(_)) => true,
         _ => false,
     }
 }

@@ -7,6 +7,7 @@
 //! are drained without blocking at the start of each frame; the trainers wake the UI
 //! through a small waker closure, so neither the trainer nor the simulation knows egui.
 
+mod ais;
 pub mod bench;
 pub mod concepts;
 mod controls;
@@ -18,6 +19,7 @@ mod network;
 pub mod pane;
 mod plots;
 mod presets;
+mod rbm;
 mod tempering;
 mod tsp;
 
@@ -986,10 +988,10 @@ impl App {
             .max_height(column.height())
             .show(&mut child, |ui| {
                 let top = ui.cursor().top();
-                kinds::readouts_ui(ui, a, &looks);
+                kinds::readouts_ui(ui, a, &looks, actions);
                 tempering::panel_ui(ui, a, comparing);
                 if let Some(b) = b.as_mut() {
-                    kinds::readouts_ui(ui, b, &looks);
+                    kinds::readouts_ui(ui, b, &looks, actions);
                     tempering::panel_ui(ui, b, comparing);
                 }
                 let used = ui.cursor().top() - top;
