@@ -4,7 +4,7 @@
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
 //!
-//! A problem kind is one module here ([`network`], [`landscape`]) and one arm in each
+//! A problem kind is one module here ([`network`], [`landscape`], [`ising`]) and one arm in each
 //! enum of [`problems`].
 
 pub mod anneal;
@@ -13,6 +13,7 @@ pub mod data;
 pub mod engine;
 pub mod fastmath;
 pub mod history;
+pub mod ising;
 pub mod landscape;
 pub mod network;
 pub mod problem;
@@ -26,6 +27,7 @@ pub use config::{RangeError, RunConfig, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
+pub use ising::{IsingConfig, IsingProblem};
 pub use landscape::{EnergyGrid, LandscapeConfig, LandscapeProblem, Surface, Thermo};
 pub use network::{Activation, DecisionGrid, LossSlice, NetworkConfig, NetworkProblem};
 pub use problem::{Problem, ProposalKind, Sweep};

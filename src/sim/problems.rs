@@ -12,6 +12,7 @@
 //! its state for export.
 
 use super::config::RangeError;
+use super::ising::{IsingConfig, IsingProblem, IsingState, IsingView};
 use super::landscape::{LandscapeConfig, LandscapeProblem, LandscapeState, LandscapeView};
 use super::network::{LossSlice, NetworkConfig, NetworkProblem, NetworkState, NetworkView};
 use super::problem::{Problem, ProposalKind, Sweep};
@@ -131,6 +132,8 @@ pub enum ProblemConfig {
     Network(NetworkConfig),
     /// Walkers on a 2D landscape.
     Landscape(LandscapeConfig),
+    /// An Ising lattice (a ferromagnet, an antiferromagnet or a spin glass).
+    Ising(IsingConfig),
 }
 
 impl Default for ProblemConfig {
@@ -145,6 +148,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => "Neural network",
             ProblemConfig::Landscape(l) => l.surface.label(),
+            ProblemConfig::Ising(c) => c.label(),
         }
     }
 
@@ -153,6 +157,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(c) => c.validate().map_err(|e| e.within("Network")),
             ProblemConfig::Landscape(c) => c.validate().map_err(|e| e.within("Landscape")),
+            ProblemConfig::Ising(c) => c.validate().map_err(|e| e.within("Ising")),
         }
     }
 
@@ -173,6 +178,11 @@ impl ProblemConfig {
                 .into_iter()
                 .map(|p| AnyProblem::Landscape(Box::new(p)))
                 .collect()),
+            ProblemConfig::Ising(c) => Ok(IsingProblem::replicas(c, count, rng)
+                .map_err(|e| e.within("Ising"))?
+                .into_iter()
+                .map(|p| AnyProblem::Ising(Box::new(p)))
+                .collect()),
         }
     }
 
@@ -181,6 +191,7 @@ impl ProblemConfig {
         match self {
             ProblemConfig::Network(_) => super::network::OBSERVABLES,
             ProblemConfig::Landscape(_) => super::landscape::OBSERVABLES,
+            ProblemConfig::Ising(_) => super::ising::OBSERVABLES,
         }
     }
 }
@@ -196,6 +207,8 @@ pub enum AnyProblem {
     Network(NetworkProblem),
     /// Walkers on a landscape.
     Landscape(Box<LandscapeProblem>),
+    /// An Ising lattice.
+    Ising(Box<IsingProblem>),
 }
 
 /// What the UI draws of one problem.
@@ -205,6 +218,8 @@ pub enum ProblemView {
     Network(NetworkView),
     /// The surface and its walkers.
     Landscape(LandscapeView),
+    /// The spins and the exact curves.
+    Ising(IsingView),
 }
 
 /// A problem's state for export, as JSON.
@@ -215,6 +230,8 @@ pub enum ProblemState {
     Network(NetworkState),
     /// The walkers.
     Landscape(LandscapeState),
+    /// The spins, couplings and field.
+    Ising(IsingState),
 }
 
 /// Runs `$body` with `$p` bound to the kind inside `$problem` (an [`AnyProblem`]).
@@ -223,6 +240,7 @@ macro_rules! each {
         match $problem {
             AnyProblem::Network($p) => $body,
             AnyProblem::Landscape($p) => $body,
+            AnyProblem::Ising($p) => $body,
         }
     };
 }

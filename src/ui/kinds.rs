@@ -1,11 +1,15 @@
 //! The registry of problem views: which view file draws which problem kind. Adding a
 //! kind adds its view file (one module beside this one) and one arm to each `match` here.
 
+use super::ising::{self, IsingUi};
 use super::landscape::{self, LandscapeUi};
 use super::network::{self, NetworkUi};
 use super::pane::RunPane;
 use super::{Action, Looks};
-use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
+use crate::sim::ising::Coupling;
+use crate::sim::{
+    IsingConfig, LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface,
+};
 use egui::Ui;
 use std::sync::Arc;
 
@@ -16,6 +20,8 @@ pub struct KindUi {
     pub network: NetworkUi,
     /// The landscape's views.
     pub landscape: LandscapeUi,
+    /// The Ising lattice's views.
+    pub ising: IsingUi,
 }
 
 impl KindUi {
@@ -45,6 +51,7 @@ pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
     match &*view {
         ProblemView::Network(v) => network::view_ui(ui, pane, &mut kind.network, v, ctx),
         ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
+        ProblemView::Ising(v) => ising::view_ui(ui, pane, &mut kind.ising, v, ctx),
     }
     pane.kind = kind;
     pane.view_changed = false;
@@ -61,6 +68,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks) {
         ProblemView::Landscape(v) => {
             landscape::readouts_ui(ui, pane, &mut kind.landscape, v, looks)
         }
+        ProblemView::Ising(v) => ising::readouts_ui(ui, pane, &mut kind.ising, v, looks),
     }
     pane.kind = kind;
 }
@@ -92,6 +100,19 @@ pub fn controls_ui(
                             ..LandscapeConfig::default()
                         })
                     }),
+            )
+            .chain(
+                [
+                    Coupling::Ferro { j: 1.0 },
+                    Coupling::Ferro { j: -1.0 },
+                    Coupling::SpinGlass { seed: 1 },
+                ]
+                .map(|coupling| {
+                    ProblemConfig::Ising(IsingConfig {
+                        coupling,
+                        ..IsingConfig::default()
+                    })
+                }),
             );
             for choice in choices {
                 let selected = same_kind(problem, &choice);
@@ -102,10 +123,11 @@ pub fn controls_ui(
             }
         })
         .response
-        .on_hover_text("What is annealed: the network's loss, or walkers on a 2D surface. Changing it restarts the run.");
+        .on_hover_text("What is annealed: the network's loss, walkers on a 2D surface, or an Ising lattice. Changing it restarts the run.");
     changed |= match problem {
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
+        ProblemConfig::Ising(c) => ising::controls_ui(ui, c, actions),
     };
     changed
 }
@@ -117,6 +139,7 @@ fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
         (ProblemConfig::Landscape(x), ProblemConfig::Landscape(y)) => {
             x.surface.label() == y.surface.label()
         }
+        (ProblemConfig::Ising(x), ProblemConfig::Ising(y)) => x.label() == y.label(),
         _ => false,
     }
 }

@@ -11,6 +11,7 @@ pub mod bench;
 mod concepts;
 mod controls;
 pub mod format;
+mod ising;
 mod key;
 pub mod kinds;
 mod landscape;
