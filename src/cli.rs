@@ -291,6 +291,8 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             let ms = crate::ui::bench::frame_ms(steps, 100, false)?;
             println!("history {steps} steps: {ms:.2} ms/frame");
         }
+        let ms = crate::ui::bench::ising_frame_ms(100)?;
+        println!("ising lattice 1024 x 1024, a new lattice every frame: {ms:.2} ms/frame");
         let ms = crate::ui::bench::frame_ms(1_000_000, 100, true)?;
         println!("compare mode, two histories of 1000000 steps: {ms:.2} ms/frame");
         let ms = crate::ui::bench::two_trainers_frame_ms(args.seconds.max(2.0))?;
@@ -323,6 +325,17 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     if args.hidden.is_none_or(|h| h == 4) {
         let pt = crate::bench::measure_tempering(4, 100, 8, args.seconds)?;
         println!("parallel tempering, 8 replicas at (4, 100): {pt:.0} replica-steps/s");
+    }
+    if args.hidden.is_none() {
+        let l = crate::bench::ISING_SIZE;
+        for b in crate::bench::ising_all(args.seconds)? {
+            println!(
+                "ising L={l} {}: {:.3} flips/ns (through the engine; module loop {:.3})",
+                b.update, b.engine, b.module
+            );
+        }
+        let r = crate::bench::ising_reference_flips_per_ns(l, args.seconds);
+        println!("ising L={l} textbook Metropolis (reference, random sites): {r:.3} flips/ns");
     }
     Ok(())
 }

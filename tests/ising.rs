@@ -571,3 +571,185 @@ fn the_kinds_windowed_heat_capacity_and_susceptibility_match_enumeration() {
         }
     }
 }
+
+// ----- the shipped presets behave as their descriptions say ------------------------------
+
+/// The Ising lattice of a run.
+fn lattice(run: &annealscope::sim::Run) -> &IsingProblem {
+    match run.problem() {
+        annealscope::sim::AnyProblem::Ising(p) => p,
+        _ => panic!("an Ising run"),
+    }
+}
+
+/// A shipped preset's run A (or B) with `seed`.
+fn preset_run(name: &str, b: bool, seed: u64) -> annealscope::sim::Run {
+    let p = annealscope::preset::Preset::builtin(name).expect("shipped");
+    let mut config = if b {
+        p.compare.expect("a comparison")
+    } else {
+        p.run
+    };
+    config.seed = seed;
+    annealscope::sim::Run::new(config).expect("valid")
+}
+
+#[test]
+fn through_tc_orders_along_the_exact_curves_with_c_and_chi_peaking_near_tc() {
+    let mut run = preset_run("ising-through-tc", false, 0);
+    let steps = run.config().steps;
+    let columns: Vec<&str> = run.observables().iter().map(|o| o.column).collect();
+    let at = |c: &str| columns.iter().position(|&x| x == c).expect("observable");
+    let (ie, ic, ix) = (
+        at("energy_per_spin"),
+        at("heat_capacity"),
+        at("susceptibility"),
+    );
+    let (mut c_peak, mut x_peak) = ((0.0, 0.0), (0.0, 0.0));
+    let mut worst = (0.0, 0.0);
+    for _ in 0..steps {
+        let r = run.step_recorded();
+        if r.step % annealscope::sim::OBSERVE_EVERY != 0 {
+            continue;
+        }
+        let (t, o) = (r.temperature, r.observables);
+        if o[ic] > c_peak.1 {
+            c_peak = (t, o[ic]);
+        }
+        if o[ix] > x_peak.1 {
+            x_peak = (t, o[ix]);
+        }
+        // Slow cooling stays near equilibrium: the energy follows the exact curve of the
+        // 128 x 128 torus, except around T_c where Metropolis lags behind (critical
+        // slowing down, then coarsening domains).
+        // Measured in units of the equilibrium spread of e, sqrt(C T^2 / N) (each point is
+        // one instantaneous sample).
+        if (t - 2.269).abs() > 0.3 {
+            let exact = kaufman(128, t).expect("kaufman");
+            let spread = (exact.heat_capacity_per_spin * t * t / 16384.0).sqrt();
+            let z = (o[ie] - exact.energy_per_spin).abs() / spread;
+            if z > worst.1 {
+                worst = (t, z);
+            }
+        }
+    }
+    let p = lattice(&run);
+    let [e, m, _] = p.densities();
+    let t = run.annealer().temperature();
+    println!(
+        "through T_c: C peak {c_peak:?}, chi peak {x_peak:?}, worst (T, |e - exact| / spread) {worst:?}, end e {e} |m| {m} at T {t}"
+    );
+    assert!(worst.1 < 5.0, "energy off the exact curve: {worst:?}");
+    assert!(
+        (2.0..2.6).contains(&c_peak.0),
+        "C peaks at T = {}",
+        c_peak.0
+    );
+    assert!(
+        (2.0..2.6).contains(&x_peak.0),
+        "chi peaks at T = {}",
+        x_peak.0
+    );
+    assert!((t - 1.2).abs() < 1e-9, "cooled to 1.2");
+    assert!(
+        (m - yang_magnetisation(t)).abs() < 0.01,
+        "|m| = {m}: ordered"
+    );
+    assert!((e - kaufman(128, t).expect("kaufman").energy_per_spin).abs() < 0.01);
+}
+
+#[test]
+fn a_quench_leaves_domain_walls_in() {
+    for seed in 0..3 {
+        let mut run = preset_run("ising-quench", false, seed);
+        let steps = run.config().steps;
+        run.run(steps);
+        let [e, m, _] = lattice(&run).densities();
+        println!("quench seed {seed}: e {e}, |m| {m}");
+        assert_eq!(run.annealer().temperature(), 0.5, "quenched");
+        // Ordered within the domains (e near -2), but walls remain: e above -2 by their
+        // length, and no overall order.
+        assert!((-1.99..-1.93).contains(&e), "seed {seed}: e = {e}");
+        assert!(m < 0.8, "seed {seed}: |m| = {m}");
+    }
+}
+
+/// Integrated autocorrelation time of `x` (in steps), from the ratio of the blocking error
+/// with blocks of `block` steps to the naive error: `tau = (se_block / se_naive)^2 / 2`.
+fn tau_int(x: &[f64], block: usize) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+    let (_, se) = block_mean_se(x, x.len() / block);
+    0.5 * se * se / (var / n)
+}
+
+#[test]
+fn at_tc_wolff_decorrelates_tens_of_times_faster_than_metropolis() {
+    let mut taus = Vec::new();
+    let mut energies = Vec::new();
+    for b in [false, true] {
+        let mut run = preset_run("compare-ising-wolff-vs-metropolis", b, 0);
+        let steps = run.config().steps as usize;
+        let (mut m, mut e) = (Vec::new(), Vec::new());
+        for k in 0..steps {
+            run.step();
+            if k >= 1000 {
+                let [ee, mm, _] = lattice(&run).densities();
+                e.push(ee);
+                m.push(mm);
+            }
+        }
+        taus.push(tau_int(&m, 500));
+        energies.push(mean_se(&e));
+    }
+    let exact = kaufman(128, 2.269_185_314_213_022)
+        .expect("kaufman")
+        .energy_per_spin;
+    println!(
+        "tau(|m|): Metropolis {:.1}, Wolff {:.1}; e {energies:?}, exact {exact}",
+        taus[0], taus[1]
+    );
+    assert!(
+        taus[0] > 10.0 * taus[1],
+        "Metropolis {} vs Wolff {}",
+        taus[0],
+        taus[1]
+    );
+    // Wolff's energy, well sampled, agrees with the exact value of the torus.
+    let (ew, se) = energies[1];
+    assert!(
+        (ew - exact).abs() < 3.0 * se + 1e-3,
+        "Wolff e = {ew} ± {se}"
+    );
+}
+
+#[test]
+fn annealing_the_spin_glass_reaches_its_frustrated_ground_energy_a_quench_does_not() {
+    let mut run = preset_run("ising-spin-glass", false, 0);
+    let steps = run.config().steps;
+    run.run(steps);
+    let p = lattice(&run);
+    let [e, m, _] = p.densities();
+    let best = run.annealer().best_energy() / 4096.0;
+    // Broken bonds: e = -2 + 2 u / N for u unsatisfied bonds of the 2N.
+    let broken = (2.0 + best) / 4.0;
+    // The same instance quenched to the final temperature for as long.
+    let mut quench = preset_run("ising-spin-glass", false, 0);
+    quench
+        .set_config({
+            let mut c = quench.config().clone();
+            c.annealer.schedule = annealscope::sim::Schedule::Constant { t0: 0.1 };
+            c
+        })
+        .expect("valid");
+    quench.run(steps);
+    let q = quench.annealer().best_energy() / 4096.0;
+    println!(
+        "spin glass: annealed e {e} best {best} (broken bonds {broken:.3}), |m| {m}; quenched best {q}"
+    );
+    assert!((-1.43..-1.38).contains(&best), "best e = {best}");
+    assert!((0.1..0.2).contains(&broken), "broken bonds {broken}");
+    assert!(m < 0.15, "no ferromagnetic order: |m| = {m}");
+    assert!(best < q - 0.01, "annealing {best} beats quenching {q}");
+}

@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 17] = [
+pub const BUILTIN: [(&str, &str); 21] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -88,6 +88,22 @@ pub const BUILTIN: [(&str, &str); 17] = [
     (
         "compare-sa-vs-tempering",
         include_str!("../../assets/presets/compare-sa-vs-tempering.ron"),
+    ),
+    (
+        "ising-through-tc",
+        include_str!("../../assets/presets/ising-through-tc.ron"),
+    ),
+    (
+        "ising-quench",
+        include_str!("../../assets/presets/ising-quench.ron"),
+    ),
+    (
+        "compare-ising-wolff-vs-metropolis",
+        include_str!("../../assets/presets/compare-ising-wolff-vs-metropolis.ron"),
+    ),
+    (
+        "ising-spin-glass",
+        include_str!("../../assets/presets/ising-spin-glass.ron"),
     ),
 ];
 

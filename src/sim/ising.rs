@@ -846,6 +846,8 @@ pub struct IsingProblem {
     stamp: u32,
     rbuf: Vec<u32>,
     sweeps: u64,
+    /// Elementary updates attempted over all sweeps (Wolff: spins flipped).
+    attempted: u64,
     /// The last sweeps' `(T, e, |m|)`, for the fluctuation estimates.
     recent: Recent,
     /// The exact curves of this lattice (shared by replicas), when the model has them.
@@ -936,6 +938,7 @@ impl IsingProblem {
             stamp: 0,
             rbuf: Vec::new(),
             sweeps: 0,
+            attempted: 0,
             recent: Recent::default(),
             exact: None,
         };
@@ -1017,6 +1020,12 @@ impl IsingProblem {
             best_spins: self.best.clone(),
             best_energy: self.best_energy,
         }
+    }
+
+    /// Elementary updates attempted since the start (single-spin updates; for Wolff, spins
+    /// flipped in clusters): what the benchmark counts.
+    pub fn attempted(&self) -> u64 {
+        self.attempted
     }
 
     /// `C` and `chi` per spin from the window of recent sweeps at (nearly) temperature `t`
@@ -1175,6 +1184,7 @@ impl IsingProblem {
             }
         };
         self.sweeps += 1;
+        self.attempted += attempted;
         let n = self.spins.len() as f64;
         self.recent
             .push([t, self.energy() / n, self.mag.unsigned_abs() as f64 / n]);
