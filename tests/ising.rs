@@ -753,3 +753,66 @@ fn annealing_the_spin_glass_reaches_its_frustrated_ground_energy_a_quench_does_n
     assert!(m < 0.15, "no ferromagnetic order: |m| = {m}");
     assert!(best < q - 0.01, "annealing {best} beats quenching {q}");
 }
+
+// ----- settings in presets -----------------------------------------------------------------
+
+use proptest::prelude::Strategy;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Any valid Ising setting survives a preset's RON round trip unchanged.
+    #[test]
+    fn any_valid_ising_preset_survives_a_ron_round_trip(
+        size in 8usize..=1024,
+        coupling in proptest::prop_oneof![
+            (-10.0f64..=10.0).prop_map(|j| Coupling::Ferro { j }),
+            proptest::prelude::any::<u64>().prop_map(|seed| Coupling::SpinGlass { seed }),
+        ],
+        field in -10.0f64..=10.0,
+        update in proptest::sample::select(vec![MET_CB, MET_RND, HB_CB, HB_RND, Update::Wolff]),
+        up in proptest::prelude::any::<bool>(),
+    ) {
+        let cfg = IsingConfig { size, coupling, field, update, start: if up { Start::Up } else { Start::Random } };
+        proptest::prop_assume!(cfg.validate().is_ok());
+        let preset = annealscope::preset::Preset {
+            run: annealscope::sim::RunConfig {
+                problem: annealscope::sim::ProblemConfig::Ising(cfg),
+                ..annealscope::sim::RunConfig::default()
+            },
+            ..annealscope::preset::Preset::default()
+        };
+        let back = annealscope::preset::Preset::from_ron(&preset.to_ron(), "round trip")
+            .expect("reads back");
+        proptest::prop_assert_eq!(back, preset);
+    }
+}
+
+#[test]
+fn bad_ising_settings_in_a_preset_give_one_line_naming_the_field() {
+    let with = |problem: &str| {
+        format!("(version: 2, run: (problem: Ising({problem}), steps: 100))")
+    };
+    let cases = [
+        ("(size: 4)", "`run.problem.Ising.size` = 4 is out of range: allowed 8 ..= 1024"),
+        ("(coupling: Ferro(j: 11.0))", "`run.problem.Ising.coupling.j` = 11"),
+        ("(field: -12.0)", "`run.problem.Ising.field` = -12"),
+        (
+            "(update: Wolff, field: 0.5)",
+            "`run.problem.Ising.update` = Wolff is out of range: allowed Metropolis or HeatBath",
+        ),
+        (
+            "(update: Wolff, coupling: SpinGlass(seed: 3))",
+            "`run.problem.Ising.update` = Wolff",
+        ),
+        ("(sise: 64)", "sise"),
+        ("(update: Glauber)", "Glauber"),
+    ];
+    for (problem, want) in cases {
+        let e = annealscope::preset::Preset::from_ron(&with(problem), "bad.ron")
+            .expect_err(problem)
+            .to_string();
+        assert!(e.starts_with("bad.ron"), "{e}");
+        assert!(e.contains(want), "{problem}: {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+}

@@ -51,7 +51,9 @@
 //!   clusters, over-weights the state after a large cluster and is measurably biased (L = 16,
 //!   T = 2.5: `e = -1.2034` against the exact `-1.1313`). `n_c` uses the exact identity
 //!   `<|C|> = <M²>/N` with a fitted approximation of `<M²>` (see `wolff_clusters`). Only for
-//!   `Ferro` couplings (either sign) and `h = 0`.
+//!   `Ferro` couplings (either sign) and `h = 0`. The count assumes equilibrium: from a
+//!   disordered lattice far below `T_c` the clusters are small, so a step flips far fewer than
+//!   `N` spins until the lattice has ordered (start such runs `Up`, or cool through `T_c`).
 //!
 //! `T <= 0` or NaN is treated as `T → 0+` (only downhill moves and, for heat bath, a coin flip
 //! on `ΔE = 0`); `T = +inf` accepts everything (heat bath: probability 1/2). Note that

@@ -48,8 +48,9 @@ const CRITICAL: Color32 = Color32::from_rgb(170, 110, 220);
 #[derive(Default)]
 pub struct IsingUi {
     texture: Option<(usize, egui::TextureHandle)>,
-    /// Plot against the step instead of the temperature.
-    against_steps: bool,
+    /// Plot against the step instead of the temperature; `None`: against the step when the
+    /// temperature has not changed (a run at fixed T), else against T.
+    against_steps: Option<bool>,
 }
 
 fn color(rgba: [u8; 4]) -> Color32 {
@@ -267,6 +268,9 @@ fn quantity_plot(
         .y_axis_formatter(|m, _| number(m.value))
         .y_axis_min_width(40.0)
         .allow_scroll(false);
+    if !against_steps {
+        plot = plot.include_x(t_range[0]).include_x(t_range[1]);
+    }
     if q.column == "abs_magnetisation" {
         plot = plot.include_y(0.0).include_y(1.0);
     } else if q.column != "energy_per_spin" {
@@ -344,14 +348,27 @@ pub fn readouts_ui(ui: &mut Ui, pane: &RunPane, state: &mut IsingUi, v: &IsingVi
     };
     let t_now = latest.schedule.temperature();
     let exact = v.exact.as_deref();
+    let data = samples(&pane.history);
+    // The temperatures seen, widened to show T_c's neighbourhood.
+    let (seen_lo, seen_hi) = data
+        .iter()
+        .map(|(_, m)| m[Metric::TEMPERATURE.0])
+        .filter(|t| t.is_finite())
+        .fold((t_now, t_now), |(a, b), t| (a.min(t), b.max(t)));
+    let mut against_steps = state
+        .against_steps
+        .unwrap_or(seen_hi - seen_lo <= 0.02 * seen_hi);
     ui.horizontal_wrapped(|ui| {
         if looks.comparing {
             ui.strong(format!("Run {}:", pane.side.letter()));
         }
         ui.label("against");
-        ui.selectable_value(&mut state.against_steps, false, "T");
-        ui.selectable_value(&mut state.against_steps, true, "steps")
+        let t = ui.selectable_value(&mut against_steps, false, "T");
+        let steps = ui.selectable_value(&mut against_steps, true, "steps")
             .on_hover_text("The exact value at each step's temperature is drawn underneath: where the run lags behind it, it is out of equilibrium.");
+        if t.clicked() || steps.clicked() {
+            state.against_steps = Some(against_steps);
+        }
         key::marker(ui, "measured", Mark::Circle, true, MEASURED[0]);
         if exact.is_some() {
             key::line(ui, &format!("exact, {l} x {l} (Kaufman)", l = v.size), EXACT, false);
@@ -361,13 +378,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &RunPane, state: &mut IsingUi, v: &IsingVi
             ui.label("(no exact solution for this model)");
         }
     });
-    let data = samples(&pane.history);
-    // The temperatures seen, widened to show T_c's neighbourhood.
-    let (mut lo, mut hi) = data
-        .iter()
-        .map(|(_, m)| m[Metric::TEMPERATURE.0])
-        .filter(|t| t.is_finite())
-        .fold((t_now, t_now), |(a, b), t| (a.min(t), b.max(t)));
+    let (mut lo, mut hi) = (seen_lo, seen_hi);
     if let Some(ex) = exact {
         lo = lo.min(ex.critical * 0.8);
         hi = hi.max(ex.critical * 1.25);
@@ -376,7 +387,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &RunPane, state: &mut IsingUi, v: &IsingVi
     let t_range = [lo - pad, hi + pad];
     let gap = ui.spacing().item_spacing.x;
     let width = ((ui.available_width() - gap) / 2.0).max(80.0);
-    let height = (ui.available_height() * 0.2).clamp(100.0, 180.0);
+    let height = (ui.available_height() * 0.2).clamp(110.0, 180.0);
     for row in QUANTITIES.chunks(2).enumerate() {
         let (r, pair) = row;
         ui.horizontal(|ui| {
@@ -393,7 +404,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &RunPane, state: &mut IsingUi, v: &IsingVi
                     exact,
                     t_range,
                     t_now,
-                    state.against_steps,
+                    against_steps,
                     [width, height],
                 );
             }
