@@ -609,7 +609,7 @@ fn through_tc_orders_along_the_exact_curves_with_c_and_chi_peaking_near_tc() {
     let mut worst = (0.0, 0.0);
     for _ in 0..steps {
         let r = run.step_recorded();
-        if r.step % annealscope::sim::OBSERVE_EVERY != 0 {
+        if !r.step.is_multiple_of(annealscope::sim::OBSERVE_EVERY) {
             continue;
         }
         let (t, o) = (r.temperature, r.observables);
@@ -789,12 +789,17 @@ proptest::proptest! {
 
 #[test]
 fn bad_ising_settings_in_a_preset_give_one_line_naming_the_field() {
-    let with = |problem: &str| {
-        format!("(version: 2, run: (problem: Ising({problem}), steps: 100))")
-    };
+    let with =
+        |problem: &str| format!("(version: 2, run: (problem: Ising({problem}), steps: 100))");
     let cases = [
-        ("(size: 4)", "`run.problem.Ising.size` = 4 is out of range: allowed 8 ..= 1024"),
-        ("(coupling: Ferro(j: 11.0))", "`run.problem.Ising.coupling.j` = 11"),
+        (
+            "(size: 4)",
+            "`run.problem.Ising.size` = 4 is out of range: allowed 8 ..= 1024",
+        ),
+        (
+            "(coupling: Ferro(j: 11.0))",
+            "`run.problem.Ising.coupling.j` = 11",
+        ),
         ("(field: -12.0)", "`run.problem.Ising.field` = -12"),
         (
             "(update: Wolff, field: 0.5)",

@@ -1319,7 +1319,7 @@ impl Recent {
             .copied()
             .collect();
         let detrended = rows.iter().any(|r| r[0] != rows[0][0]);
-        let (ve, vm) = if rows.len() < WINDOW_MIN || !(t > 0.0) {
+        let (ve, vm) = if rows.len() < WINDOW_MIN || t.is_nan() || t <= 0.0 {
             (f64::NAN, f64::NAN)
         } else {
             (
