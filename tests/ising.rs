@@ -821,3 +821,37 @@ fn bad_ising_settings_in_a_preset_give_one_line_naming_the_field() {
         assert!(!e.contains('\n'), "one line: {e}");
     }
 }
+
+// ----- the view, driven headlessly ---------------------------------------------------------
+
+#[test]
+fn the_app_shows_the_lattice_and_its_plots_and_switches_them_to_steps() {
+    use egui_kittest::kittest::Queryable;
+    let mut preset = annealscope::preset::Preset::builtin("ising-through-tc").expect("shipped");
+    preset.run.steps = 10_000_000_000;
+    let app = annealscope::ui::App::new(&egui::Context::default(), preset).expect("app starts");
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut annealscope::ui::App| app.frame(ui), app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while h.state().a.view.is_none() || h.state().a.step() < 100 {
+        assert!(std::time::Instant::now() < deadline, "no lattice arrived");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.step();
+    }
+    h.run_steps(3);
+    let _ = h.get_by_label_contains("Ising ferromagnet, 128 x 128");
+    let _ = h.get_by_label_contains("exact, 128 x 128 (Kaufman)");
+    assert!(
+        h.query_by_label_contains("no exact solution").is_none(),
+        "a ferromagnet has exact curves"
+    );
+    h.get_by_label("steps").click();
+    h.run_steps(3);
+    // The lattice's own controls are there and change the problem.
+    let _ = h.get_by_role_and_label(egui::accesskit::Role::Slider, "Lattice side L");
+    let annealscope::sim::ProblemConfig::Ising(c) = &h.state().a.config.problem else {
+        panic!("an Ising run");
+    };
+    assert_eq!(c.size, 128);
+}
