@@ -291,8 +291,11 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             let ms = crate::ui::bench::frame_ms(steps, 100, false)?;
             println!("history {steps} steps: {ms:.2} ms/frame");
         }
-        let ms = crate::ui::bench::ising_frame_ms(100)?;
-        println!("ising lattice 1024 x 1024, a new lattice every frame: {ms:.2} ms/frame");
+        let fresh = crate::ui::bench::ising_frame_ms(100, true)?;
+        let same = crate::ui::bench::ising_frame_ms(100, false)?;
+        println!(
+            "ising lattice 1024 x 1024: {fresh:.2} ms/frame with a new lattice every frame, {same:.2} ms/frame unchanged"
+        );
         let ms = crate::ui::bench::frame_ms(1_000_000, 100, true)?;
         println!("compare mode, two histories of 1000000 steps: {ms:.2} ms/frame");
         let ms = crate::ui::bench::two_trainers_frame_ms(args.seconds.max(2.0))?;

@@ -73,8 +73,8 @@
 //! distribution (see above). Checkerboard rows are processed with borrowed row slices, the
 //! wrap-around only at the two edge columns, one (non-inlined) loop per row so that all its
 //! pointers stay in registers; the random words for a row are generated first into a small
-//! buffer. Measured on one core of a 2.6 GHz Xeon (Sapphire Rapids class, `target-cpu=native`):
-//! ~0.45 attempted flips/ns in checkerboard order at L = 512, ~0.22 in random order (five
+//! buffer. Measured on one core of a current x86-64 server (`target-cpu=native`), otherwise
+//! idle: ~0.45 attempted flips/ns in checkerboard order at L = 512, ~0.22 in random order (five
 //! scattered loads per flip), Wolff ~0.08 spins/ns near `T_c`; `annealscope bench` measures
 //! them on the machine at hand ([`bench_flips_per_ns`] is the module's own loop).
 //!
@@ -139,7 +139,7 @@
 //!   states `g(B, M)`; from it the exact Boltzmann distribution of `(E, M)` at any `T`, `h`,
 //!   `ln Z`, `U`, `C = Var(E)/T²`, `<|M|>` and the ground-state energy (spin glasses included).
 //!
-//! ## Estimators used in the tests
+//! ## Estimators used in the tests (`tests/ising.rs`)
 //! Means with standard errors from blocking (Flyvbjerg & Petersen, J. Chem. Phys. 91, 461
 //! (1989)): the time series is cut into blocks much longer than the autocorrelation time and
 //! the error is the spread of block means; the heat capacity `C = N Var(e)/T²` (`e = E/N`) gets

@@ -179,10 +179,11 @@ pub fn two_trainers_frame_ms(seconds: f64) -> anyhow::Result<f64> {
 }
 
 /// Mean milliseconds of CPU per frame showing a 1024 x 1024 Ising lattice (and its plots
-/// over 10,000 steps of history) when every frame brings a new lattice: the worst case, as
-/// the trainer sends at most 30 views a second. Includes turning the spins into pixels and
-/// handing the texture to egui (its upload to the GPU is the renderer's).
-pub fn ising_frame_ms(frames: u32) -> anyhow::Result<f64> {
+/// over 10,000 steps of history). With `fresh`, every frame brings a new lattice: the worst
+/// case, as the trainer sends at most 30 views a second; this includes turning the spins
+/// into pixels and handing the texture to egui (its upload to the GPU is the renderer's).
+/// Without, the lattice is unchanged (the frames in between).
+pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
     use crate::sim::ising::{IsingConfig, T_C};
     use crate::sim::{AnnealerConfig, ProblemConfig, Schedule};
     let config = RunConfig {
@@ -241,8 +242,10 @@ pub fn ising_frame_ms(frames: u32) -> anyhow::Result<f64> {
     let mut total = 0.0;
     for i in 0..frames + 5 {
         let start = Instant::now();
-        app.a.view = Some(Arc::clone(&views[i as usize % 2]));
-        app.a.view_changed = true;
+        if fresh || i == 0 {
+            app.a.view = Some(Arc::clone(&views[i as usize % 2]));
+            app.a.view_changed = true;
+        }
         let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
         let shapes = std::mem::take(&mut out.shapes);
         let primitives = ctx.tessellate(shapes, out.pixels_per_point);

@@ -309,6 +309,19 @@ fn quantity_plot(
             for run in finite_runs(data.iter().map(|(step, m)| [*step, value(m)])) {
                 p.line(Line::new(q.name, PlotPoints::from(run)).color(MEASURED[k]));
             }
+            // Where the run crossed T_c (each time).
+            if let Some(ex) = exact {
+                for w in data.windows(2) {
+                    let (a, b) = (t_of(&w[0].1), t_of(&w[1].1));
+                    if (a - ex.critical) * (b - ex.critical) < 0.0 {
+                        p.vline(
+                            VLine::new("T_c", w[1].0)
+                                .color(CRITICAL)
+                                .style(LineStyle::dotted_dense()),
+                        );
+                    }
+                }
+            }
         } else {
             if let Some(ex) = exact {
                 let pts = ex
