@@ -735,15 +735,11 @@ fn annealing_the_spin_glass_reaches_its_frustrated_ground_energy_a_quench_does_n
     // Broken bonds: e = -2 + 2 u / N for u unsatisfied bonds of the 2N.
     let broken = (2.0 + best) / 4.0;
     // The same instance quenched to the final temperature for as long.
-    let mut quench = preset_run("ising-spin-glass", false, 0);
-    quench
-        .set_config({
-            let mut c = quench.config().clone();
-            c.annealer.schedule = annealscope::sim::Schedule::Constant { t0: 0.1 };
-            c
-        })
-        .expect("valid");
+    let mut config = run.config().clone();
+    config.annealer.schedule = annealscope::sim::Schedule::Constant { t0: 0.1 };
+    let mut quench = annealscope::sim::Run::new(config).expect("valid");
     quench.run(steps);
+    assert_eq!(quench.annealer().temperature(), 0.1);
     let q = quench.annealer().best_energy() / 4096.0;
     println!(
         "spin glass: annealed e {e} best {best} (broken bonds {broken:.3}), |m| {m}; quenched best {q}"
