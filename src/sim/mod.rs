@@ -4,8 +4,8 @@
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
 //!
-//! A problem kind is one module here ([`network`], [`landscape`], [`ising`]) and one arm in each
-//! enum of [`problems`].
+//! A problem kind is one module here ([`network`], [`landscape`], [`ising`]) and one arm
+//! in each enum of [`problems`].
 
 pub mod anneal;
 pub mod config;

@@ -4,11 +4,11 @@
 //! with the exact curves underneath (Onsager and Yang for the infinite lattice, Kaufman for
 //! this `L x L` torus) and `T_c` marked.
 
+use super::Looks;
 use super::format::number;
 use super::key::{self, Mark};
 use super::kinds::ViewCtx;
 use super::pane::RunPane;
-use super::{Action, Looks};
 use crate::sim::ising::{
     Coupling, DOWN_RGBA, ExactCurves, ExactPoint, IsingConfig, IsingView, Order, Start, T_C,
     Update, limits,
@@ -426,7 +426,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &RunPane, state: &mut IsingUi, v: &IsingVi
 }
 
 /// The lattice's settings. True when anything changed (which restarts the run).
-pub fn controls_ui(ui: &mut Ui, c: &mut IsingConfig, _actions: &mut Vec<Action>) -> bool {
+pub fn controls_ui(ui: &mut Ui, c: &mut IsingConfig) -> bool {
     let mut changed = ui
         .add(
             Slider::new(&mut c.size, limits::SIZE)

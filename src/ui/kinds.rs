@@ -127,7 +127,7 @@ pub fn controls_ui(
     changed |= match problem {
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
-        ProblemConfig::Ising(c) => ising::controls_ui(ui, c, actions),
+        ProblemConfig::Ising(c) => ising::controls_ui(ui, c),
     };
     changed
 }
