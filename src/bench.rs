@@ -8,14 +8,17 @@
 //!
 //! The travelling-salesman cases anneal `n` uniform random cities through the same
 //! engine, and the same annealing in a bare loop around the problem beside them, to show
-//! what the engine's bookkeeping costs.
-//! compared on one machine. [`rbm_exact_ln_z_ms`] times the Boltzmann machine's exact
-//! partition function.
+//! what the engine's bookkeeping costs. [`rbm_exact_ln_z_ms`] times the Boltzmann
+//! machine's exact partition function. The Ising cases count attempted spin updates per
+//! nanosecond of wall time on one core at `T = T_c` (Wolff: spins flipped in clusters),
+//! through the real engine ([`Run`], as the trainer steps it) and through the lattice
+//! module's own loop, beside a textbook loop run in the same process as a reference.
 
+use crate::sim::ising::{IsingConfig, Order, T_C, Update, bench_flips_per_ns};
 use crate::sim::tsp::{Cities, MoveMix, Start, TspConfig, TspProblem, mean_abs_de};
 use crate::sim::{
-    Acceptance, AnnealerConfig, DataConfig, DataKind, NetworkConfig, Problem, ProblemConfig,
-    ProposalKind, Run, RunConfig, Schedule,
+    Acceptance, AnnealerConfig, AnyProblem, DataConfig, DataKind, NetworkConfig, Problem,
+    ProblemConfig, ProposalKind, Run, RunConfig, Schedule,
 };
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -316,4 +319,129 @@ pub fn rbm_ais_ms(k: usize, m: usize) -> f64 {
     let est = ais::run(&target, &betas, m, &mut rng);
     let ms = start.elapsed().as_secs_f64() * 1e3;
     if est.ln_z.is_nan() { f64::NAN } else { ms }
+}
+
+/// Side of the lattice the Ising cases are measured on.
+pub const ISING_SIZE: usize = 512;
+
+/// The Ising update rules measured, with their names in the output.
+pub const ISING_UPDATES: [(&str, Update); 5] = [
+    (
+        "metropolis",
+        Update::Metropolis {
+            order: Order::Checkerboard,
+        },
+    ),
+    (
+        "metropolis random order",
+        Update::Metropolis {
+            order: Order::Random,
+        },
+    ),
+    (
+        "heat-bath",
+        Update::HeatBath {
+            order: Order::Checkerboard,
+        },
+    ),
+    (
+        "heat-bath random order",
+        Update::HeatBath {
+            order: Order::Random,
+        },
+    ),
+    ("wolff", Update::Wolff),
+];
+
+/// Attempted spin updates per nanosecond of an `l x l` ferromagnet at `T_c` stepped by the
+/// engine as the trainer does it ([`Run::step_recorded`]: one sweep per step, observables
+/// every few steps), for about `seconds`.
+pub fn ising_engine_flips_per_ns(l: usize, update: Update, seconds: f64) -> anyhow::Result<f64> {
+    let config = RunConfig {
+        problem: ProblemConfig::Ising(IsingConfig {
+            size: l,
+            update,
+            ..IsingConfig::default()
+        }),
+        annealer: AnnealerConfig {
+            schedule: Schedule::Constant { t0: T_C },
+            ..AnnealerConfig::default()
+        },
+        tempering: None,
+        seed: 0x15_1A6,
+        steps: *crate::sim::limits::STEPS.end(),
+    };
+    let mut run = Run::new(config)?;
+    let attempted = |run: &Run| match run.problem() {
+        AnyProblem::Ising(p) => p.attempted(),
+        _ => 0,
+    };
+    for _ in 0..3 {
+        run.step_recorded();
+    }
+    let (a0, start) = (attempted(&run), Instant::now());
+    while start.elapsed().as_secs_f64() < seconds {
+        std::hint::black_box(run.step_recorded());
+    }
+    Ok((attempted(&run) - a0) as f64 / (start.elapsed().as_secs_f64() * 1e9))
+}
+
+/// The reference: Metropolis as a textbook writes it, on `i32` spins of an `l x l` torus at
+/// `T_c`: a random site, neighbours by `%` wrap-around, `dE = 2 s_i sum s_j`, accepted if
+/// `dE <= 0` or `u < exp(-dE/T)` with one `exp` and one `f64` draw per uphill move. Attempted
+/// flips per nanosecond over about `seconds`.
+pub fn ising_reference_flips_per_ns(l: usize, seconds: f64) -> f64 {
+    let l = l.max(2);
+    let n = l * l;
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0x15_1A6);
+    let mut s: Vec<i32> = (0..n)
+        .map(|_| if rng.random::<bool>() { 1 } else { -1 })
+        .collect();
+    let start = Instant::now();
+    let mut tried = 0u64;
+    loop {
+        for _ in 0..n {
+            let (x, y) = (rng.random_range(0..l), rng.random_range(0..l));
+            let i = y * l + x;
+            let nb = s[y * l + (x + 1) % l]
+                + s[y * l + (x + l - 1) % l]
+                + s[((y + 1) % l) * l + x]
+                + s[((y + l - 1) % l) * l + x];
+            let de = 2 * s[i] * nb;
+            if de <= 0 || rng.random::<f64>() < (-f64::from(de) / T_C).exp() {
+                s[i] = -s[i];
+            }
+        }
+        tried += n as u64;
+        let el = start.elapsed().as_secs_f64();
+        if el >= seconds {
+            std::hint::black_box(&s);
+            return tried as f64 / (el * 1e9);
+        }
+    }
+}
+
+/// One Ising measurement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IsingBench {
+    /// The update rule's name.
+    pub update: &'static str,
+    /// Attempted updates per nanosecond through the engine.
+    pub engine: f64,
+    /// Attempted updates per nanosecond of the module's own loop.
+    pub module: f64,
+}
+
+/// Every Ising update rule at [`ISING_SIZE`], through the engine and the module's loop.
+pub fn ising_all(seconds: f64) -> anyhow::Result<Vec<IsingBench>> {
+    ISING_UPDATES
+        .iter()
+        .map(|&(update, u)| {
+            Ok(IsingBench {
+                update,
+                engine: ising_engine_flips_per_ns(ISING_SIZE, u, seconds)?,
+                module: bench_flips_per_ns(ISING_SIZE, u, seconds),
+            })
+        })
+        .collect()
 }

@@ -716,6 +716,11 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             let ms = crate::ui::bench::frame_ms(steps, 100, false)?;
             println!("history {steps} steps: {ms:.2} ms/frame");
         }
+        let fresh = crate::ui::bench::ising_frame_ms(100, true)?;
+        let same = crate::ui::bench::ising_frame_ms(100, false)?;
+        println!(
+            "ising lattice 1024 x 1024: {fresh:.2} ms/frame with a new lattice every frame, {same:.2} ms/frame unchanged"
+        );
         let ms = crate::ui::bench::frame_ms(1_000_000, 100, true)?;
         println!("compare mode, two histories of 1000000 steps: {ms:.2} ms/frame");
         let ms = crate::ui::bench::two_trainers_frame_ms(args.seconds.max(2.0))?;
@@ -774,6 +779,15 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         println!("RBM exact ln Z, 16 visible x 16 hidden (65536 terms): {ms:.3} ms");
         let ms = crate::bench::rbm_ais_ms(1000, 100);
         println!("RBM AIS estimate of ln Z, 16 x 16, K = 1000, M = 100: {ms:.1} ms");
+        let l = crate::bench::ISING_SIZE;
+        for b in crate::bench::ising_all(args.seconds)? {
+            println!(
+                "ising L={l} {}: {:.3} flips/ns (through the engine; module loop {:.3})",
+                b.update, b.engine, b.module
+            );
+        }
+        let r = crate::bench::ising_reference_flips_per_ns(l, args.seconds);
+        println!("ising L={l} textbook Metropolis (reference, random sites): {r:.3} flips/ns");
     }
     Ok(())
 }

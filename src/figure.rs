@@ -3,6 +3,7 @@
 //! the CPU with `imageproc`, text in the app's own font; no display needed.
 
 use crate::colors;
+use crate::sim::ising::{DOWN_RGBA, IsingView, UP_RGBA};
 use crate::sim::landscape::LandscapeView;
 use crate::sim::network::NetworkView;
 use crate::sim::rbm::RbmView;
@@ -430,6 +431,23 @@ fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, si
     }
 }
 
+/// The spins, one square per spin (nearest sampling when the lattice is larger than the panel).
+fn ising_panel(img: &mut RgbImage, v: &IsingView, x: i32, y: i32, side: u32) {
+    if v.spins.len() != v.size * v.size {
+        return;
+    }
+    let (up, down) = (
+        [UP_RGBA[0], UP_RGBA[1], UP_RGBA[2]],
+        [DOWN_RGBA[0], DOWN_RGBA[1], DOWN_RGBA[2]],
+    );
+    let pixels: Vec<[u8; 3]> = v
+        .spins
+        .iter()
+        .map(|&s| if s != 0 { up } else { down })
+        .collect();
+    blit(img, &pixels, v.size, v.size, x, y, side);
+}
+
 /// Draws the figure of a finished `run` whose steps are in `history` and whose last
 /// step's metrics are `record`.
 pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
@@ -455,6 +473,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
         ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, bx, by, side),
         ProblemView::Rbm(v) => rbm_panel(&mut img, &font, v, bx, by, side),
+        ProblemView::Ising(v) => ising_panel(&mut img, v, bx, by, side),
     }
     let mut caption = format!(
         "step {}   T = {:.3e}   energy {:.4}   best {:.4}",

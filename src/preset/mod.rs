@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The built-in presets shipped in `assets/presets/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 23] = [
+pub const BUILTIN: [(&str, &str); 27] = [
     ("default", include_str!("../../assets/presets/default.ron")),
     (
         "seed-article",
@@ -110,6 +110,22 @@ pub const BUILTIN: [(&str, &str); 23] = [
         include_str!("../../assets/presets/rbm-cold-vs-tempering.ron"),
     ),
     ("rbm-ais", include_str!("../../assets/presets/rbm-ais.ron")),
+    (
+        "ising-through-tc",
+        include_str!("../../assets/presets/ising-through-tc.ron"),
+    ),
+    (
+        "ising-quench",
+        include_str!("../../assets/presets/ising-quench.ron"),
+    ),
+    (
+        "compare-ising-wolff-vs-metropolis",
+        include_str!("../../assets/presets/compare-ising-wolff-vs-metropolis.ron"),
+    ),
+    (
+        "ising-spin-glass",
+        include_str!("../../assets/presets/ising-spin-glass.ron"),
+    ),
 ];
 
 /// How the session is shown (kept with the run so a lecture looks the same on reload).

@@ -4,9 +4,9 @@
 //! Pure and deterministic given a seed. Depends on ndarray, rand and serde only: never on
 //! the UI, threads or channels.
 //!
-//! A problem kind is one module here ([`network`], [`landscape`], [`tsp`], [`rbm`]) and one arm
-//! in each enum of [`problems`]. [`ais`] estimates partition functions by annealed
-//! importance sampling, for the RBM and the landscapes alike.
+//! A problem kind is one module here ([`network`], [`landscape`], [`tsp`], [`rbm`],
+//! [`ising`]) and one arm in each enum of [`problems`]. [`ais`] estimates partition
+//! functions by annealed importance sampling, for the RBM and the landscapes alike.
 
 pub mod ais;
 pub mod anneal;
@@ -15,6 +15,7 @@ pub mod data;
 pub mod engine;
 pub mod fastmath;
 pub mod history;
+pub mod ising;
 pub mod landscape;
 pub mod network;
 pub mod problem;
@@ -31,6 +32,7 @@ pub use config::{RangeError, RunConfig, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
+pub use ising::{IsingConfig, IsingProblem};
 pub use landscape::{EnergyGrid, LandscapeConfig, LandscapeProblem, Surface};
 pub use network::{Activation, DecisionGrid, LossSlice, NetworkConfig, NetworkProblem};
 pub use problem::{Problem, ProposalKind, Sweep};

@@ -13,6 +13,7 @@
 
 use super::ais::{AisAnswer, AisErrors};
 use super::config::RangeError;
+use super::ising::{IsingConfig, IsingProblem, IsingState, IsingView};
 use super::landscape::{LandscapeConfig, LandscapeProblem, LandscapeState, LandscapeView};
 use super::network::{LossSlice, NetworkConfig, NetworkProblem, NetworkState, NetworkView};
 use super::problem::{Problem, ProposalKind, Sweep};
@@ -189,6 +190,8 @@ pub enum ProblemConfig {
     Tsp(TspConfig),
     /// A restricted Boltzmann machine learning its data or sampled at `T`.
     Rbm(RbmConfig),
+    /// An Ising lattice (a ferromagnet, an antiferromagnet or a spin glass).
+    Ising(IsingConfig),
 }
 
 impl Default for ProblemConfig {
@@ -205,6 +208,7 @@ impl ProblemConfig {
             ProblemConfig::Landscape(l) => l.surface.label(),
             ProblemConfig::Tsp(_) => "Travelling salesman",
             ProblemConfig::Rbm(_) => "Boltzmann machine (RBM)",
+            ProblemConfig::Ising(c) => c.label(),
         }
     }
 
@@ -215,6 +219,7 @@ impl ProblemConfig {
             ProblemConfig::Landscape(c) => c.validate().map_err(|e| e.within("Landscape")),
             ProblemConfig::Tsp(c) => c.validate().map_err(|e| e.within("Tsp")),
             ProblemConfig::Rbm(c) => c.validate().map_err(|e| e.within("Rbm")),
+            ProblemConfig::Ising(c) => c.validate().map_err(|e| e.within("Ising")),
         }
     }
 
@@ -245,6 +250,11 @@ impl ProblemConfig {
                 .into_iter()
                 .map(|p| AnyProblem::Rbm(Box::new(p)))
                 .collect()),
+            ProblemConfig::Ising(c) => Ok(IsingProblem::replicas(c, count, rng)
+                .map_err(|e| e.within("Ising"))?
+                .into_iter()
+                .map(|p| AnyProblem::Ising(Box::new(p)))
+                .collect()),
         }
     }
 
@@ -255,6 +265,7 @@ impl ProblemConfig {
             ProblemConfig::Landscape(_) => super::landscape::OBSERVABLES,
             ProblemConfig::Tsp(c) => c.observables(),
             ProblemConfig::Rbm(c) => c.observables(),
+            ProblemConfig::Ising(_) => super::ising::OBSERVABLES,
         }
     }
 }
@@ -274,6 +285,8 @@ pub enum AnyProblem {
     Tsp(TspProblem),
     /// A restricted Boltzmann machine.
     Rbm(Box<RbmProblem>),
+    /// An Ising lattice.
+    Ising(Box<IsingProblem>),
 }
 
 /// What the UI draws of one problem.
@@ -287,6 +300,8 @@ pub enum ProblemView {
     Tsp(TspView),
     /// The machine's patterns, receptive fields and chains.
     Rbm(RbmView),
+    /// The spins and the exact curves.
+    Ising(IsingView),
 }
 
 /// A problem's state for export, as JSON.
@@ -301,6 +316,8 @@ pub enum ProblemState {
     Tsp(TspState),
     /// The machine's weights, exact `ln Z` and an AIS estimate of it.
     Rbm(RbmState),
+    /// The spins, couplings and field.
+    Ising(IsingState),
 }
 
 /// Runs `$body` with `$p` bound to the kind inside `$problem` (an [`AnyProblem`]).
@@ -311,6 +328,7 @@ macro_rules! each {
             AnyProblem::Landscape($p) => $body,
             AnyProblem::Tsp($p) => $body,
             AnyProblem::Rbm($p) => $body,
+            AnyProblem::Ising($p) => $body,
         }
     };
 }

@@ -1,5 +1,6 @@
 //! `annealscope bench --ui`: CPU time of one frame (layout and tessellation, no GPU) with
-//! a long history and a 200 x 200 decision grid, measured headlessly.
+//! a long history and a 200 x 200 decision grid, and with a 1024 x 1024 Ising lattice that
+//! changes every frame, measured headlessly.
 
 use super::App;
 use super::pane::Latest;
@@ -175,4 +176,84 @@ pub fn two_trainers_frame_ms(seconds: f64) -> anyhow::Result<f64> {
         }
     }
     Ok(1e3 * busy / f64::from(frames.max(1)))
+}
+
+/// Mean milliseconds of CPU per frame showing a 1024 x 1024 Ising lattice (and its plots
+/// over 10,000 steps of history). With `fresh`, every frame brings a new lattice: the worst
+/// case, as the trainer sends at most 30 views a second; this includes turning the spins
+/// into pixels and handing the texture to egui (its upload to the GPU is the renderer's).
+/// Without, the lattice is unchanged (the frames in between).
+pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
+    use crate::sim::ising::{IsingConfig, T_C};
+    use crate::sim::{AnnealerConfig, ProblemConfig, Schedule};
+    let config = RunConfig {
+        problem: ProblemConfig::Ising(IsingConfig {
+            size: 1024,
+            ..IsingConfig::default()
+        }),
+        annealer: AnnealerConfig {
+            schedule: Schedule::Constant { t0: T_C },
+            ..AnnealerConfig::default()
+        },
+        steps: 10_000,
+        ..RunConfig::default()
+    };
+    let mut run = Run::new(config.clone())?;
+    let ctx = egui::Context::default();
+    let preset = Preset {
+        run: config,
+        ..Preset::builtin_default()
+    };
+    let mut app = App::new(&ctx, preset)?;
+    app.a.send(Command::Pause);
+    app.frozen = true;
+    // Two lattices to alternate between, so that every frame's texture really changes.
+    let mut views = Vec::new();
+    for _ in 0..2 {
+        run.run(2);
+        views.push(Arc::new(run.view(&ViewRequest {
+            grid: 0,
+            replica: false,
+        })));
+    }
+    // A plotted history of 10,000 steps (synthetic records: drawing cost only).
+    let mut record = run.record();
+    for step in 1..=10_000u64 {
+        record.step = step;
+        record.temperature = 4.0 - 3.0 * step as f64 / 10_000.0;
+        app.a.history.push(&record);
+    }
+    app.a.latest = Some(Latest {
+        record,
+        observables: run.problem().observables(),
+        schedule: run.annealer().schedule().clone(),
+        playing: true,
+        finished: false,
+        steps_per_second: 0.0,
+        step_size: run.annealer().step_size(),
+    });
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    let mut total = 0.0;
+    for i in 0..frames + 5 {
+        let start = Instant::now();
+        if fresh || i == 0 {
+            app.a.view = Some(Arc::clone(&views[i as usize % 2]));
+            app.a.view_changed = true;
+        }
+        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
+        let shapes = std::mem::take(&mut out.shapes);
+        let primitives = ctx.tessellate(shapes, out.pixels_per_point);
+        std::hint::black_box(&primitives);
+        out.textures_delta.clear();
+        if i >= 5 {
+            total += start.elapsed().as_secs_f64();
+        }
+    }
+    Ok(1e3 * total / f64::from(frames))
 }

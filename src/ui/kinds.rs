@@ -2,15 +2,19 @@
 //! kind adds its view file (one module beside this one) and one arm to each `match` here.
 
 use super::ais::{self, AisCtx, AisUi};
+use super::ising::{self, IsingUi};
 use super::landscape::{self, LandscapeUi};
 use super::network::{self, NetworkUi};
 use super::pane::RunPane;
 use super::rbm::{self, RbmUi};
 use super::tsp::{self, TspUi};
 use super::{Action, Looks};
+use crate::sim::ising::Coupling;
 use crate::sim::rbm::RbmConfig;
 use crate::sim::tsp::TspConfig;
-use crate::sim::{LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface};
+use crate::sim::{
+    IsingConfig, LandscapeConfig, NetworkConfig, ProblemConfig, ProblemView, Reply, Surface,
+};
 use egui::Ui;
 use std::sync::Arc;
 
@@ -27,6 +31,8 @@ pub struct KindUi {
     pub rbm: RbmUi,
     /// The AIS panel of a landscape.
     pub landscape_ais: AisUi,
+    /// The Ising lattice's views.
+    pub ising: IsingUi,
 }
 
 impl KindUi {
@@ -63,6 +69,7 @@ pub fn central_ui(ui: &mut Ui, pane: &mut RunPane, ctx: &mut ViewCtx<'_, '_>) {
         ProblemView::Landscape(v) => landscape::view_ui(ui, pane, &mut kind.landscape, v, ctx),
         ProblemView::Tsp(v) => tsp::view_ui(ui, pane, &mut kind.tsp, v, ctx),
         ProblemView::Rbm(v) => rbm::view_ui(ui, pane, &mut kind.rbm, v, ctx),
+        ProblemView::Ising(v) => ising::view_ui(ui, pane, &mut kind.ising, v, ctx),
     }
     pane.kind = kind;
     pane.view_changed = false;
@@ -99,6 +106,7 @@ pub fn readouts_ui(ui: &mut Ui, pane: &mut RunPane, looks: &Looks, actions: &mut
                 });
         }
         ProblemView::Rbm(v) => rbm::readouts_ui(ui, pane, &mut kind.rbm, v, looks, actions),
+        ProblemView::Ising(v) => ising::readouts_ui(ui, pane, &mut kind.ising, v, looks),
     }
     pane.kind = kind;
 }
@@ -134,7 +142,20 @@ pub fn controls_ui(
             .chain([
                 ProblemConfig::Tsp(TspConfig::default()),
                 ProblemConfig::Rbm(RbmConfig::default()),
-            ]);
+            ])
+            .chain(
+                [
+                    Coupling::Ferro { j: 1.0 },
+                    Coupling::Ferro { j: -1.0 },
+                    Coupling::SpinGlass { seed: 1 },
+                ]
+                .map(|coupling| {
+                    ProblemConfig::Ising(IsingConfig {
+                        coupling,
+                        ..IsingConfig::default()
+                    })
+                }),
+            );
             for choice in choices {
                 let selected = same_kind(problem, &choice);
                 if ui.selectable_label(selected, choice.label()).clicked() && !selected {
@@ -144,12 +165,13 @@ pub fn controls_ui(
             }
         })
         .response
-        .on_hover_text("What is annealed: the network's loss, walkers on a 2D surface, or a travelling salesman's tour. Changing it restarts the run.");
+        .on_hover_text("What is annealed: the network's loss, walkers on a 2D surface, a travelling salesman's tour, a Boltzmann machine or an Ising lattice. Changing it restarts the run.");
     changed |= match problem {
         ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
         ProblemConfig::Tsp(c) => tsp::controls_ui(ui, c),
         ProblemConfig::Rbm(c) => rbm::controls_ui(ui, c),
+        ProblemConfig::Ising(c) => ising::controls_ui(ui, c),
     };
     changed
 }
@@ -163,6 +185,7 @@ fn same_kind(a: &ProblemConfig, b: &ProblemConfig) -> bool {
         }
         (ProblemConfig::Tsp(_), ProblemConfig::Tsp(_)) => true,
         (ProblemConfig::Rbm(_), ProblemConfig::Rbm(_)) => true,
+        (ProblemConfig::Ising(x), ProblemConfig::Ising(y)) => x.label() == y.label(),
         _ => false,
     }
 }

@@ -12,6 +12,7 @@ pub mod bench;
 pub mod concepts;
 mod controls;
 pub mod format;
+mod ising;
 mod key;
 pub mod kinds;
 mod landscape;
