@@ -66,6 +66,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
         tempering: None,
         seed: 0,
         steps: *crate::sim::limits::STEPS.end(),
+        stop: None,
     }
 }
 
@@ -206,6 +207,7 @@ pub fn tsp_config(n: usize, moves: &MoveMix) -> RunConfig {
         tempering: None,
         seed: 0x5eed,
         steps: *crate::sim::limits::STEPS.end(),
+        stop: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Headless figures for slides (`annealscope run --png FIG.png`): the final decision
 //! boundary with the data, and the temperature, energy and acceptance curves. Drawn on
-//! the CPU with `imageproc`, text in the app's own font; no display needed.
+//! the CPU with `imageproc`, text in the app's own font; no display needed. The layout is
+//! drawn for 1600 x 900 pixels and scaled to the size asked for, so the same figure
+//! makes the frames of a recording (`run --gif`).
 
 use crate::colors;
 use crate::sim::landscape::LandscapeView;
@@ -17,8 +19,10 @@ use imageproc::drawing::{
 };
 use imageproc::rect::Rect;
 
-const W: u32 = 1600;
-const H: u32 = 900;
+/// The size the layout is drawn for; other sizes scale it.
+pub const SIZE: [u32; 2] = [1600, 900];
+/// Smallest and largest figure side, in pixels.
+pub const SIDE: std::ops::RangeInclusive<u32> = 200..=8192;
 const TEXT: Rgb<u8> = Rgb([30, 30, 30]);
 const FRAME: Rgb<u8> = Rgb([120, 120, 120]);
 
@@ -71,8 +75,7 @@ fn curves(
     img: &mut RgbImage,
     font: &FontRef,
     p: &Panel,
-    title: &str,
-    log: bool,
+    (title, log, s): (&str, bool, f32),
     series: &[Series],
 ) {
     draw_filled_rect_mut(
@@ -81,14 +84,22 @@ fn curves(
         Rgb([250, 250, 250]),
     );
     draw_hollow_rect_mut(img, Rect::at(p.x, p.y).of_size(p.w, p.h), FRAME);
-    label(img, font, p.x, p.y - 28, 22.0, title);
-    right_aligned(img, font, p.x - 6, p.y - 8, 18.0, &tick(p.y_range[1], log));
+    let px = |v: f32| (v * s).round() as i32;
+    label(img, font, p.x, p.y - px(28.0), 22.0 * s, title);
     right_aligned(
         img,
         font,
-        p.x - 6,
-        p.y + p.h as i32 - 12,
-        18.0,
+        p.x - px(6.0),
+        p.y - px(8.0),
+        18.0 * s,
+        &tick(p.y_range[1], log),
+    );
+    right_aligned(
+        img,
+        font,
+        p.x - px(6.0),
+        p.y + p.h as i32 - px(12.0),
+        18.0 * s,
         &tick(p.y_range[0], log),
     );
     for (color, pts) in series {
@@ -156,10 +167,10 @@ fn boundary_panel(
     img: &mut RgbImage,
     view: &NetworkView,
     grid: &DecisionGrid,
-    x: i32,
-    y: i32,
-    side: u32,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
 ) {
+    let r = |v: f32| ((v * s).round() as i32).max(1);
     let (rows, cols) = grid.p.dim();
     blit(img, &colors::grid_pixels(&grid.p), rows, cols, x, y, side);
     let [lo, hi] = grid.bounds;
@@ -184,19 +195,25 @@ fn boundary_panel(
             let at = (px.round() as i32, py.round() as i32);
             let color = Rgb(colors::CLASS[usize::from(*label)]);
             if filled {
-                draw_filled_circle_mut(img, at, 5, color);
+                draw_filled_circle_mut(img, at, r(5.0), color);
             } else {
-                draw_hollow_circle_mut(img, at, 5, color);
-                draw_hollow_circle_mut(img, at, 4, color);
+                draw_hollow_circle_mut(img, at, r(5.0), color);
+                draw_hollow_circle_mut(img, at, r(4.0), color);
             }
             if (*p >= 0.5) != (*label == 1) {
-                draw_hollow_circle_mut(img, at, 9, Rgb(colors::WRONG));
+                draw_hollow_circle_mut(img, at, r(9.0), Rgb(colors::WRONG));
             }
         }
     }
 }
 
-fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, side: u32) {
+fn landscape_panel(
+    img: &mut RgbImage,
+    land: &LandscapeView,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
+) {
+    let r = ((4.0 * s).round() as i32).max(1);
     let grid = &land.grid;
     let pixels = colors::energy_pixels(&grid.energy, grid.side, true);
     blit(img, &pixels, grid.side, grid.side, x, y, side);
@@ -204,8 +221,8 @@ fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, sid
     for w in &land.walkers {
         let (px, py) = panel.px(w[0], w[1]);
         let at = (px.round() as i32, py.round() as i32);
-        draw_filled_circle_mut(img, at, 4, Rgb(colors::WALKER));
-        draw_hollow_circle_mut(img, at, 4, Rgb([0, 0, 0]));
+        draw_filled_circle_mut(img, at, r, Rgb(colors::WALKER));
+        draw_hollow_circle_mut(img, at, r, Rgb([0, 0, 0]));
     }
 }
 
@@ -258,7 +275,13 @@ fn tour_lines(
 
 /// The cities with the final tour (solid blue) and the best tour (dashed orange), in a
 /// square fitted to the cities.
-fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, side: u32) {
+fn tsp_panel(
+    img: &mut RgbImage,
+    font: &FontRef,
+    v: &TspView,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
+) {
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for c in v.cities.iter() {
         for k in 0..2 {
@@ -285,10 +308,12 @@ fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, si
         &v.cities,
         &v.best_tour,
         Rgb([235, 140, 0]),
-        Some(9.0),
+        Some(9.0 * s),
     );
     // Markers shrink as the cities get denser.
-    let r = (48.0 / (v.cities.len().max(1) as f64).sqrt()).clamp(2.0, 6.0) as i32;
+    let r = ((48.0 / (v.cities.len().max(1) as f64).sqrt()).clamp(2.0, 6.0) as f32 * s)
+        .round()
+        .max(1.0) as i32;
     for c in v.cities.iter() {
         let (px, py) = panel.px(c[0], c[1]);
         draw_filled_circle_mut(img, (px.round() as i32, py.round() as i32), r, TEXT);
@@ -296,44 +321,83 @@ fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, si
     label(
         img,
         font,
-        x + 8,
-        y + 6,
-        18.0,
+        x + (8.0 * s) as i32,
+        y + (6.0 * s) as i32,
+        18.0 * s,
         "solid blue: final tour    dashed orange: best tour",
     );
 }
 
+/// How a figure is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// Width and height in pixels, each within [`SIDE`].
+    pub size: [u32; 2],
+    /// Where the step axis of the curves ends (`None`: at the last step drawn). A
+    /// recording fixes it at the run's length, so the curves grow from frame to frame.
+    pub steps: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            size: SIZE,
+            steps: None,
+        }
+    }
+}
+
 /// Draws the figure of a finished `run` whose steps are in `history` and whose last
-/// step's metrics are `record`.
+/// step's metrics are `record`, at 1600 x 900 pixels.
 pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
-    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
+    render_with(run, record, history, title, &Options::default())
+}
+
+/// Draws the figure of `run` at its current step (`record`, with the steps so far in
+/// `history`) as `options` say.
+pub fn render_with(
+    run: &Run,
+    record: &StepRecord,
+    history: &History,
+    title: &str,
+    options: &Options,
+) -> RgbImage {
+    let [w, h] = options.size.map(|v| v.clamp(*SIDE.start(), *SIDE.end()));
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
     let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
         return img;
     };
-    label(&mut img, &font, 40, 16, 30.0, title);
+    // The layout's units: x and y scale apart, sizes (text, squares) by the smaller.
+    let (sx, sy) = (w as f32 / SIZE[0] as f32, h as f32 / SIZE[1] as f32);
+    let s = sx.min(sy);
+    let x = |v: f32| (v * sx).round() as i32;
+    let y = |v: f32| (v * sy).round() as i32;
+    label(&mut img, &font, x(40.0), y(16.0), 30.0 * s, title);
 
     // The decision boundary, or the landscape, square, on the left.
-    let side = 760u32;
-    let (bx, by) = (40i32, 80i32);
+    let side = ((760.0 * s).round() as u32).max(8);
+    let (bx, by) = (x(40.0), y(80.0));
     let view = run.view(&ViewRequest {
-        grid: side as usize / 4,
+        grid: (side as usize / 4).max(8),
         replica: false,
     });
+    let square = (bx, by, side);
     match &view {
         ProblemView::Network(v) => {
             if let Some(grid) = &v.grid {
-                boundary_panel(&mut img, v, grid, bx, by, side);
+                boundary_panel(&mut img, v, grid, square, s);
             }
         }
-        ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
-        ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, bx, by, side),
+        ProblemView::Landscape(v) => landscape_panel(&mut img, v, square, s),
+        ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, square, s),
     }
     let mut caption = format!(
         "step {}   T = {:.3e}   energy {:.4}   best {:.4}",
         record.step, record.temperature, record.energy, record.best_energy
     );
     for (o, v) in run.observables().iter().zip(record.observables) {
-        if o.status {
+        // NaN: nothing to report (no test points, say).
+        if o.status && v.is_finite() {
             let value = match o.plot {
                 PlotKind::Steps { fraction: true, .. } => format!("{:.1}%", 100.0 * v),
                 _ => format!("{v:.4}"),
@@ -342,10 +406,17 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         }
     }
     draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
-    label(&mut img, &font, bx, by + side as i32 + 8, 20.0, &caption);
+    let below = by + side as i32 + (8.0 * s).round() as i32;
+    label(&mut img, &font, bx, below, 20.0 * s, &caption);
+    if let Some(reason) = run.stop_reason() {
+        let why = format!("stopped at step {}: {reason}", reason.step());
+        let next = below + (26.0 * s).round() as i32;
+        label(&mut img, &font, bx, next, 18.0 * s, &why);
+    }
 
     // Curves on the right.
     let last = history.last().map_or(1.0, |b| b.last as f64);
+    let end = options.steps.map_or(last, |n| n.max(1) as f64);
     let env = |m: Metric, log: bool| {
         let mut pts = Vec::new();
         history.envelope(m, 0.0, last, 700, &mut pts);
@@ -355,7 +426,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         }
         pts
     };
-    let (px, pw, ph) = (900i32, 660u32, 215u32);
+    let (px, pw, ph) = (x(900.0), (660.0 * sx) as u32, (215.0 * sy) as u32);
     let t = env(Metric::TEMPERATURE, true);
     // A log axis only when every energy is positive (a landscape's may not be).
     let log_e = history
@@ -372,7 +443,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
     .map(|o| if log_e { o.log10() } else { o });
     let mut energies = vec![([80, 140, 230], e), ([40, 160, 70], b)];
     if let Some(o) = optimum {
-        energies.insert(0, ([150, 150, 150], vec![[0.0, o], [last, o]]));
+        energies.insert(0, ([150, 150, 150], vec![[0.0, o], [end, o]]));
     }
     let a = env(Metric::ACCEPTANCE, false);
     let specs: [CurveSpec; 3] = [
@@ -398,23 +469,23 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         let refs: Vec<&[[f64; 2]]> = series.iter().map(|(_, s)| s.as_slice()).collect();
         let p = Panel {
             x: px,
-            y: 110 + i as i32 * (ph as i32 + 45),
+            y: y(110.0 + i as f32 * 260.0),
             w: pw,
             h: ph,
-            x_range: [0.0, last],
+            x_range: [0.0, end],
             y_range: y_range(&refs, fixed),
         };
-        curves(&mut img, &font, &p, title, log, &series);
+        curves(&mut img, &font, &p, (title, log, s), &series);
     }
-    let axis_y = 110 + 3 * (ph as i32 + 45) - 40;
-    label(&mut img, &font, px, axis_y, 18.0, "0");
+    let axis_y = y(110.0 + 3.0 * 260.0 - 40.0);
+    label(&mut img, &font, px, axis_y, 18.0 * s, "0");
     right_aligned(
         &mut img,
         &font,
         px + pw as i32,
         axis_y,
-        18.0,
-        &format!("{last:.0} steps"),
+        18.0 * s,
+        &format!("{end:.0} steps"),
     );
     img
 }

@@ -23,7 +23,7 @@ pub mod suggest;
 pub mod tsp;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
-pub use config::{RangeError, RunConfig, limits};
+pub use config::{RangeError, RunConfig, StopRules, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
@@ -34,5 +34,5 @@ pub use problems::{
     AnyProblem, ChainStats, Kind, Observable, PlotKind, ProblemConfig, ProblemState, ProblemView,
     Reply, Request, ViewRequest,
 };
-pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord};
+pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord, StopReason};
 pub use schedule::{Schedule, ScheduleState};

@@ -38,6 +38,7 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
         schedule: run.annealer().schedule().clone(),
         playing: true,
         finished: false,
+        stopped: None,
         steps_per_second: 0.0,
         step_size: run.annealer().step_size(),
     };

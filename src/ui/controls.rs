@@ -7,7 +7,7 @@ use super::pane::RunPane;
 use super::{Action, Looks, Side, Target};
 use crate::pace::Pace;
 use crate::preset::Control;
-use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, limits};
+use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, StopRules, limits};
 use crate::trainer::Command;
 use egui::{ComboBox, DragValue, Slider, SliderClamping, Ui};
 
@@ -289,6 +289,78 @@ pub struct PanelCtx<'a, 'b> {
     pub pace: &'a mut Pace,
 }
 
+/// The stopping rules: each a checkbox and its value. True when anything changed.
+fn stop_rules_ui(ui: &mut Ui, stop: &mut Option<StopRules>, accuracy: bool) -> bool {
+    let mut changed = false;
+    let mut rules = stop.clone().unwrap_or_default();
+    egui::CollapsingHeader::new("Stop early")
+        .default_open(stop.is_some())
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let mut on = rules.energy_below.is_some();
+                changed |= ui
+                    .checkbox(&mut on, "best E below")
+                    .on_hover_text(
+                        "Stop as soon as the lowest energy so far falls below this value",
+                    )
+                    .changed();
+                if on {
+                    let v = rules.energy_below.get_or_insert(0.05);
+                    changed |= ui
+                        .add(DragValue::new(v).speed(0.001).range(limits::ENERGY_TARGET))
+                        .changed();
+                } else {
+                    rules.energy_below = None;
+                }
+            });
+            if accuracy || rules.train_accuracy.is_some() {
+                ui.horizontal(|ui| {
+                    let mut on = rules.train_accuracy.is_some();
+                    changed |= ui
+                        .checkbox(&mut on, "train accuracy reaches")
+                        .on_hover_text(
+                            "Stop as soon as this share of the training points is classified right",
+                        )
+                        .changed();
+                    if on {
+                        let v = rules.train_accuracy.get_or_insert(1.0);
+                        let mut percent = *v * 100.0;
+                        if ui
+                            .add(DragValue::new(&mut percent).range(0.0..=100.0).suffix("%"))
+                            .changed()
+                        {
+                            *v = percent / 100.0;
+                            changed = true;
+                        }
+                    } else {
+                        rules.train_accuracy = None;
+                    }
+                });
+            }
+            ui.horizontal(|ui| {
+                let mut on = rules.patience.is_some();
+                changed |= ui
+                    .checkbox(&mut on, "no improvement for")
+                    .on_hover_text(
+                        "Stop when the best energy has not gone down for this many steps",
+                    )
+                    .changed();
+                if on {
+                    let v = rules.patience.get_or_insert(2000);
+                    changed |= ui
+                        .add(DragValue::new(v).range(limits::PATIENCE).suffix(" steps"))
+                        .changed();
+                } else {
+                    rules.patience = None;
+                }
+            });
+        });
+    if changed {
+        *stop = (rules != StopRules::default()).then_some(rules);
+    }
+    changed
+}
+
 /// The control panel, editing `pane`'s settings.
 pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
     let PanelCtx {
@@ -362,6 +434,15 @@ pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
             changed = true;
         }
     });
+
+    if looks.shown(Control::RunLength) {
+        let accuracy = pane.latest.as_ref().is_some_and(|l| {
+            l.observables
+                .iter()
+                .any(|o| o.column == crate::sim::run::TRAIN_ACCURACY)
+        });
+        changed |= stop_rules_ui(ui, &mut run.stop, accuracy);
+    }
 
     ui.separator();
     ui.heading("Problem");

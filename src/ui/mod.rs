@@ -176,6 +176,8 @@ pub struct ViewState {
     pub strip_hidden: bool,
     /// The Concepts section to scroll to when the window opens.
     pub concepts_topic: Option<String>,
+    /// The path typed for loading one's own points (CSV).
+    pub data_path: String,
 }
 
 impl Default for ViewState {
@@ -196,6 +198,7 @@ impl Default for ViewState {
             suggest_seconds: 10.0,
             strip_hidden: false,
             concepts_topic: None,
+            data_path: String::new(),
         }
     }
 }
@@ -1100,12 +1103,11 @@ impl App {
             return;
         };
         let r = &l.record;
-        let state = if l.playing {
-            "running"
-        } else if l.finished {
-            "finished"
-        } else {
-            "paused"
+        let state = match l.stopped {
+            Some(s) if !l.playing => format!("stopped ({s})"),
+            _ if l.playing => "running".into(),
+            _ if l.finished => "finished".into(),
+            _ => "paused".into(),
         };
         // (priority, text, tip): the most important fields stay when the bar is narrow.
         let mut fields: Vec<(u8, String, &str)> = vec![
