@@ -516,6 +516,21 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             "trainer: {headless:.0} steps/s headless, {with_ui:.0} steps/s with the UI at 60 frames/s ({:.0}%)",
             100.0 * with_ui / headless
         );
+        let dir = tempfile::tempdir()?;
+        let r = crate::ui::bench::recording_cost(args.seconds.max(2.0), dir.path())?;
+        let s = &r.summary;
+        println!(
+            "recording at 10 frames/s: {:.2} ms/frame on the UI thread (not recording: {:.2}; slowest frame {:.1} ms); {} frames of {}x{} in {:.1} s, {:.2} MB, {} dropped",
+            r.recording_ms,
+            r.idle_ms,
+            r.worst_ms,
+            s.frames,
+            s.size[0],
+            s.size[1],
+            s.seconds,
+            s.bytes as f64 / 1e6,
+            s.dropped
+        );
         return Ok(());
     }
     if args.json {

@@ -523,6 +523,15 @@ impl Recorder {
         self.shots.is_none()
     }
 
+    /// Waits up to `timeout` for the outcome (when the app closes).
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Option<Result<Summary, RecordError>> {
+        let outcome = self.done.recv_timeout(timeout).ok()?;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        Some(outcome)
+    }
+
     /// The outcome, once the file is written (or failed); never waits.
     pub fn outcome(&mut self) -> Option<Result<Summary, RecordError>> {
         let outcome = self.done.try_recv().ok()?;

@@ -4,8 +4,7 @@ use annealscope::pace::Pace;
 use annealscope::preset::{Control, FORMAT_VERSION, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
-    ProblemConfig, ProposalKind, RunConfig, Sampler, Schedule, StopRules, Surface,
-    TemperingConfig,
+    ProblemConfig, ProposalKind, RunConfig, Sampler, Schedule, StopRules, Surface, TemperingConfig,
 };
 use proptest::prelude::*;
 use std::path::Path;

@@ -296,69 +296,74 @@ fn stop_rules_ui(ui: &mut Ui, stop: &mut Option<StopRules>, accuracy: bool) -> b
     egui::CollapsingHeader::new("Stop early")
         .default_open(stop.is_some())
         .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let mut on = rules.energy_below.is_some();
-                changed |= ui
-                    .checkbox(&mut on, "best E below")
-                    .on_hover_text(
-                        "Stop as soon as the lowest energy so far falls below this value",
-                    )
-                    .changed();
-                if on {
-                    let v = rules.energy_below.get_or_insert(0.05);
-                    changed |= ui
-                        .add(DragValue::new(v).speed(0.001).range(limits::ENERGY_TARGET))
-                        .changed();
-                } else {
-                    rules.energy_below = None;
-                }
-            });
+            changed |= rule_ui(
+                ui,
+                &mut rules.energy_below,
+                (
+                    "best E below",
+                    "Stop as soon as the lowest energy so far falls below this value",
+                ),
+                0.05,
+                |ui, v| ui.add(DragValue::new(v).speed(0.001).range(limits::ENERGY_TARGET)),
+            );
             if accuracy || rules.train_accuracy.is_some() {
-                ui.horizontal(|ui| {
-                    let mut on = rules.train_accuracy.is_some();
-                    changed |= ui
-                        .checkbox(&mut on, "train accuracy reaches")
-                        .on_hover_text(
-                            "Stop as soon as this share of the training points is classified right",
-                        )
-                        .changed();
-                    if on {
-                        let v = rules.train_accuracy.get_or_insert(1.0);
+                changed |= rule_ui(
+                    ui,
+                    &mut rules.train_accuracy,
+                    (
+                        "train accuracy reaches",
+                        "Stop as soon as this share of the training points is classified right",
+                    ),
+                    1.0,
+                    |ui, v| {
                         let mut percent = *v * 100.0;
-                        if ui
-                            .add(DragValue::new(&mut percent).range(0.0..=100.0).suffix("%"))
-                            .changed()
-                        {
+                        let r = ui.add(DragValue::new(&mut percent).range(0.0..=100.0).suffix("%"));
+                        if r.changed() {
                             *v = percent / 100.0;
-                            changed = true;
                         }
-                    } else {
-                        rules.train_accuracy = None;
-                    }
-                });
+                        r
+                    },
+                );
             }
-            ui.horizontal(|ui| {
-                let mut on = rules.patience.is_some();
-                changed |= ui
-                    .checkbox(&mut on, "no improvement for")
-                    .on_hover_text(
-                        "Stop when the best energy has not gone down for this many steps",
-                    )
-                    .changed();
-                if on {
-                    let v = rules.patience.get_or_insert(2000);
-                    changed |= ui
-                        .add(DragValue::new(v).range(limits::PATIENCE).suffix(" steps"))
-                        .changed();
-                } else {
-                    rules.patience = None;
-                }
-            });
+            changed |= rule_ui(
+                ui,
+                &mut rules.patience,
+                (
+                    "no improvement for",
+                    "Stop when the best energy has not gone down for this many steps",
+                ),
+                2000,
+                |ui, v| ui.add(DragValue::new(v).range(limits::PATIENCE).suffix(" steps")),
+            );
         });
     if changed {
         *stop = (rules != StopRules::default()).then_some(rules);
     }
     changed
+}
+
+/// One stopping rule: a checkbox (`label`, `tip`) turning it on at `default`, and its
+/// value's editor. True when anything changed.
+fn rule_ui<T: Copy>(
+    ui: &mut Ui,
+    rule: &mut Option<T>,
+    (label, tip): (&str, &str),
+    default: T,
+    edit: impl FnOnce(&mut Ui, &mut T) -> egui::Response,
+) -> bool {
+    ui.horizontal(|ui| {
+        let mut on = rule.is_some();
+        let check = ui.checkbox(&mut on, label).on_hover_text(tip);
+        let mut changed = check.changed();
+        if on {
+            let v = rule.get_or_insert(default);
+            changed |= edit(ui, v).labelled_by(check.id).changed();
+        } else {
+            *rule = None;
+        }
+        changed
+    })
+    .inner
 }
 
 /// The control panel, editing `pane`'s settings.

@@ -18,6 +18,7 @@ mod network;
 pub mod pane;
 mod plots;
 mod presets;
+pub mod record;
 mod tempering;
 mod tsp;
 
@@ -264,6 +265,8 @@ pub struct App {
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
     pub frozen: bool,
+    /// Run > Record: the recorder's settings and the recording in progress.
+    pub record: record::RecordUi,
     /// Outcome of screenshot saves, reported from the screenshot callback.
     saved_tx: crossbeam_channel::Sender<Notice>,
     saved_rx: crossbeam_channel::Receiver<Notice>,
@@ -300,6 +303,7 @@ impl App {
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
+            record: record::RecordUi::default(),
             saved_tx,
             saved_rx,
         };
@@ -614,6 +618,9 @@ impl App {
         if let Ok(outcome) = self.saved_rx.try_recv() {
             self.notify(outcome);
         }
+        for n in self.record.poll() {
+            self.notify(n);
+        }
         if self.frozen {
             return;
         }
@@ -755,6 +762,7 @@ impl App {
         }
         let r = egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.place("central", r.response.rect);
+        self.record.capture(&ctx, r.response.rect);
         concepts::concepts_window(
             &ctx,
             &mut self.state.concepts,
@@ -1055,6 +1063,11 @@ impl App {
                 if ui.button("Save screenshot as PNG").clicked() {
                     self.request_screenshot(ui.ctx());
                 }
+                ui.separator();
+                let mut notices = Vec::new();
+                self.record.menu_ui(ui, self.a.step(), &mut notices);
+                self.actions
+                    .extend(notices.into_iter().map(Action::Notice));
             });
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.view.presenter, "Presenter layout")
@@ -1087,6 +1100,7 @@ impl App {
                 }
             });
             ui.separator();
+            self.record.dot_ui(ui);
             ui.strong(&self.title);
         });
     }
