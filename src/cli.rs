@@ -520,10 +520,11 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let r = crate::ui::bench::recording_cost(args.seconds.max(2.0), dir.path())?;
         let s = &r.summary;
         println!(
-            "recording at 10 frames/s: {:.2} ms/frame on the UI thread (not recording: {:.2}; slowest frame {:.1} ms); {} frames of {}x{} in {:.1} s, {:.2} MB, {} dropped",
+            "recording at 10 frames/s: {:.2} ms/frame on the UI thread, slowest {:.1} ms (not recording: {:.2}, slowest {:.1} ms); {} frames of {}x{} in {:.1} s, {:.2} MB, {} dropped",
             r.recording_ms,
-            r.idle_ms,
             r.worst_ms,
+            r.idle_ms,
+            r.idle_worst_ms,
             s.frames,
             s.size[0],
             s.size[1],

@@ -154,7 +154,7 @@ impl StopReason {
         }
     }
 
-    /// The rule's field name in [`StopRules`], as the CSV's `stopped_by` column gives it.
+    /// The rule's field name in [`super::config::StopRules`], as the CSV's `stopped_by` column gives it.
     pub fn rule(&self) -> &'static str {
         match self {
             StopReason::EnergyBelow { .. } => "energy_below",

@@ -184,6 +184,8 @@ pub fn two_trainers_frame_ms(seconds: f64) -> anyhow::Result<f64> {
 pub struct RecordingCost {
     /// Mean milliseconds per frame, not recording.
     pub idle_ms: f64,
+    /// The slowest frame not recording, in milliseconds.
+    pub idle_worst_ms: f64,
     /// Mean milliseconds per frame, recording.
     pub recording_ms: f64,
     /// The slowest frame while recording, in milliseconds.
@@ -268,7 +270,7 @@ pub fn recording_cost(seconds: f64, dir: &std::path::Path) -> anyhow::Result<Rec
         }
         (1e3 * busy / f64::from(frames.max(1)), 1e3 * worst)
     };
-    let (idle_ms, _) = measure(&mut app, seconds);
+    let (idle_ms, idle_worst_ms) = measure(&mut app, seconds);
     app.record
         .start(&ctx, 0)
         .map_err(|n| anyhow::anyhow!(n.text))?;
@@ -286,6 +288,7 @@ pub fn recording_cost(seconds: f64, dir: &std::path::Path) -> anyhow::Result<Rec
             let summary = summary_of(&path)?;
             return Ok(RecordingCost {
                 idle_ms,
+                idle_worst_ms,
                 recording_ms,
                 worst_ms,
                 summary: crate::recording::Summary {

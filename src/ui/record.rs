@@ -71,7 +71,11 @@ impl RecordUi {
                 } else {
                     format!("annealscope-recording-step{step}-{k}.gif")
                 };
-                self.dir.join(name)
+                if self.dir == std::path::Path::new(".") {
+                    PathBuf::from(name)
+                } else {
+                    self.dir.join(name)
+                }
             })
             .find(|p| !p.exists())
     }
