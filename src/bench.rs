@@ -71,6 +71,7 @@ pub fn case_config(hidden: usize, samples: usize, proposal: ProposalKind) -> Run
         tempering: None,
         seed: 0,
         steps: *crate::sim::limits::STEPS.end(),
+        stop: None,
     }
 }
 
@@ -211,6 +212,7 @@ pub fn tsp_config(n: usize, moves: &MoveMix) -> RunConfig {
         tempering: None,
         seed: 0x5eed,
         steps: *crate::sim::limits::STEPS.end(),
+        stop: None,
     }
 }
 
@@ -370,6 +372,7 @@ pub fn ising_engine_flips_per_ns(l: usize, update: Update, seconds: f64) -> anyh
         tempering: None,
         seed: 0x15_1A6,
         steps: *crate::sim::limits::STEPS.end(),
+        stop: None,
     };
     let mut run = Run::new(config)?;
     let attempted = |run: &Run| match run.problem() {

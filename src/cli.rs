@@ -43,6 +43,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: the size of `run`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Task {
     /// Anneal headless, print a summary and optionally write every K-th step as CSV.
@@ -88,6 +90,26 @@ pub struct RunArgs {
     /// Print the summary as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write an animated GIF of the run for slides: `--frames` figures like `--png`'s,
+    /// spread evenly over the run (the first at step 0, the last at the end). Never
+    /// replaces an existing file.
+    #[arg(long, value_name = "FILE.gif")]
+    pub gif: Option<PathBuf>,
+    /// Frames of the GIF.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "gif", value_parser = clap::value_parser!(u64).range(2..=5000))]
+    pub frames: u64,
+    /// Frames per second of the GIF (1 to 50).
+    #[arg(long, value_name = "F", default_value_t = 10.0, requires = "gif", value_parser = parse_fps)]
+    pub fps: f64,
+    /// Size in pixels of the GIF's frames (default 960x540) and of the --png figure
+    /// (default 1600x900).
+    #[arg(long = "size", value_name = "WxH", value_parser = parse_pixels)]
+    pub figure_size: Option<[u32; 2]>,
+    /// Anneal the network on your own points: a CSV file of `x,y,label` rows (label 0 or
+    /// 1, header optional, at most 10000 points), split into train and test as the preset
+    /// says.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: Option<PathBuf>,
 }
 
 /// Arguments of `annealscope bench`.
@@ -196,6 +218,83 @@ fn parse_size(s: &str) -> Result<[f32; 2], String> {
     Ok([w as f32, h as f32])
 }
 
+/// A figure's `WxH` in pixels, each side within [`crate::figure::SIDE`].
+fn parse_pixels(s: &str) -> Result<[u32; 2], String> {
+    let bad = || format!("`{s}` is not a size: write WxH, e.g. 960x540");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    let ok = crate::figure::SIDE;
+    if !ok.contains(&w) || !ok.contains(&h) {
+        return Err(format!(
+            "{w}x{h} is out of range: allowed {}..={} pixels a side",
+            ok.start(),
+            ok.end()
+        ));
+    }
+    Ok([w, h])
+}
+
+/// Frames per second of a GIF: 1 to 50 (its delays count hundredths of a second).
+fn parse_fps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if (1.0..=50.0).contains(&f) => Ok(f),
+        Ok(f) => Err(format!(
+            "{f} is out of range: allowed 1 ..= 50 frames per second"
+        )),
+        Err(_) => Err(format!("`{s}` is not a number of frames per second")),
+    }
+}
+
+/// Default size of `run --gif` frames.
+pub const GIF_SIZE: [u32; 2] = [960, 540];
+
+/// The steps a recording of `frames` frames draws over a run of `steps` steps: the first
+/// at step 0, the last at the end, evenly spaced between.
+pub fn frame_steps(frames: u64, steps: u64) -> Vec<u64> {
+    let n = frames.max(2);
+    (0..n)
+        .map(|k| {
+            ((u128::from(k) * u128::from(steps) + u128::from(n - 1) / 2) / u128::from(n - 1)) as u64
+        })
+        .collect()
+}
+
+/// A headless recording in progress: the writer, the steps still to draw and how.
+struct GifRecording {
+    writer: crate::recording::GifWriter,
+    steps: Vec<u64>,
+    next: usize,
+    fps: f64,
+    options: crate::figure::Options,
+    title: String,
+}
+
+impl GifRecording {
+    /// Draws every frame due at the run's current step.
+    fn frames_due(&mut self, run: &Run, history: &History) -> std::io::Result<()> {
+        let step = run.annealer().steps();
+        while self.steps.get(self.next).is_some_and(|&s| s <= step) {
+            self.draw(run, history)?;
+        }
+        Ok(())
+    }
+
+    /// Draws the next frame at the run's current step.
+    fn draw(&mut self, run: &Run, history: &History) -> std::io::Result<()> {
+        // A copy, so that evaluating the observables leaves the run's records alone.
+        let mut at = run.clone();
+        let record = at.record();
+        let img = crate::figure::render_with(&at, &record, history, &self.title, &self.options);
+        let seconds = self.next as f64 / self.fps;
+        self.writer
+            .push(img.as_raw(), seconds)
+            .map_err(std::io::Error::other)?;
+        self.next += 1;
+        Ok(())
+    }
+}
+
 fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
     Ok(match path {
         Some(p) => Preset::load(p)?,
@@ -209,14 +308,36 @@ fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
 pub fn run_to_end(
     run: &mut Run,
     every: u64,
+    csv: Option<&mut dyn Write>,
+    samples: Option<&mut dyn Write>,
+    history: &mut History,
+    bar: &ProgressBar,
+) -> std::io::Result<StepRecord> {
+    run_to_end_with(run, every, csv, samples, history, bar, |_, _| Ok(()))
+}
+
+/// [`run_to_end`], calling `after_step` after every step (with the history up to it).
+///
+/// The run ends at its last step or where a stopping rule stops it; with stopping rules
+/// the CSV has a last column, `stopped_by`, naming the rule on the step it stopped at.
+pub fn run_to_end_with(
+    run: &mut Run,
+    every: u64,
     mut csv: Option<&mut dyn Write>,
     mut samples: Option<&mut dyn Write>,
     history: &mut History,
     bar: &ProgressBar,
+    mut after_step: impl FnMut(&mut Run, &History) -> std::io::Result<()>,
 ) -> std::io::Result<StepRecord> {
     let observables = run.observables().len();
+    let rules = run.config().stop.is_some();
     if let Some(out) = csv.as_deref_mut() {
-        writeln!(out, "{}", StepRecord::csv_header(run.observables()))?;
+        let stop_column = if rules { ",stopped_by" } else { "" };
+        writeln!(
+            out,
+            "{}{stop_column}",
+            StepRecord::csv_header(run.observables())
+        )?;
     }
     if let (Some(out), Some((columns, _))) = (samples.as_deref_mut(), run.problem().samples()) {
         writeln!(out, "step,{columns}")?;
@@ -225,10 +346,15 @@ pub fn run_to_end(
     while !run.finished() {
         let mut record = run.step_recorded();
         let step = record.step;
-        if step.is_multiple_of(every) || step == total {
+        if step.is_multiple_of(every) || step == total || run.finished() {
             if let Some(out) = csv.as_deref_mut() {
                 record = run.record();
-                writeln!(out, "{}", record.csv_row(observables))?;
+                let row = record.csv_row(observables);
+                match run.stop_reason() {
+                    Some(r) => writeln!(out, "{row},{}", r.rule())?,
+                    None if rules => writeln!(out, "{row},")?,
+                    None => writeln!(out, "{row}")?,
+                }
             }
             if let (Some(out), Some((_, rows))) = (samples.as_deref_mut(), run.problem().samples())
             {
@@ -239,6 +365,7 @@ pub fn run_to_end(
             }
         }
         history.push(&record);
+        after_step(run, history)?;
         if step.is_multiple_of(1024) {
             bar.set_position(step);
         }
@@ -375,6 +502,7 @@ fn outputs(args: &RunArgs) -> anyhow::Result<[Option<Output>; 4]> {
         ("--samples", &args.samples),
         ("--state", &args.state),
         ("--png", &args.png),
+        ("--gif", &args.gif),
     ];
     // The same file however it is spelled: its folder resolved, then its name.
     let key = |p: &Path| {
@@ -418,6 +546,38 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         preset.run.seed = seed;
     }
+    if let Some(path) = &args.data {
+        let points = crate::points::load_csv(path)?;
+        let crate::sim::ProblemConfig::Network(net) = &mut preset.run.problem else {
+            anyhow::bail!(
+                "--data needs a preset that anneals the network (this one anneals {})",
+                preset.run.problem.label()
+            );
+        };
+        net.data.kind = crate::sim::DataKind::Points(points);
+    }
+    anyhow::ensure!(
+        args.figure_size.is_none() || args.gif.is_some() || args.png.is_some(),
+        "--size needs --gif or --png"
+    );
+    // Checked before the run, so a bad path costs nothing.
+    let mut gif = match &args.gif {
+        Some(path) => {
+            let [w, h] = args.figure_size.unwrap_or(GIF_SIZE);
+            Some(GifRecording {
+                writer: crate::recording::GifWriter::create(path, w as usize, h as usize)?,
+                steps: frame_steps(args.frames, preset.run.steps),
+                next: 0,
+                fps: args.fps,
+                options: crate::figure::Options {
+                    size: [w, h],
+                    steps: Some(preset.run.steps),
+                },
+                title: preset.title.clone(),
+            })
+        }
+        None => None,
+    };
     let mut run = Run::new(preset.run.clone())?;
     anyhow::ensure!(
         args.samples.is_none() || run.problem().samples().is_some(),
@@ -431,24 +591,45 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut history = History::new(4096);
+    if let Some(g) = &mut gif {
+        g.frames_due(&run, &history)?;
+    }
     let r = {
         let mut csv_out = csv.as_mut().map(Output::writer);
         let mut samples_out = samples.as_mut().map(Output::writer);
-        run_to_end(
+        run_to_end_with(
             &mut run,
             args.every,
             csv_out.as_mut().map(|w| w as &mut dyn Write),
             samples_out.as_mut().map(|w| w as &mut dyn Write),
             &mut history,
             &bar,
+            |run, history| match &mut gif {
+                Some(g) => g.frames_due(run, history),
+                None => Ok(()),
+            },
         )?
+    };
+    let recorded = match gif {
+        Some(mut g) => {
+            // A run stopped by a rule ends its recording at the step it stopped at.
+            if run.stop_reason().is_some() && g.next < g.steps.len() {
+                g.draw(&run, &history)?;
+            }
+            Some(g.writer.finish(1.0 / g.fps)?)
+        }
+        None => None,
     };
     if let Some(mut out) = state {
         out.write_all(serde_json::to_string_pretty(&run.state())?.as_bytes())?;
         out.finish()?;
     }
     if let Some(mut out) = png {
-        let figure = crate::figure::render(&run, &r, &history, &preset.title);
+        let options = crate::figure::Options {
+            size: args.figure_size.unwrap_or(crate::figure::SIZE),
+            steps: None,
+        };
+        let figure = crate::figure::render_with(&run, &r, &history, &preset.title, &options);
         let mut bytes = std::io::Cursor::new(Vec::new());
         figure.write_to(&mut bytes, image::ImageFormat::Png)?;
         out.write_all(bytes.get_ref())?;
@@ -464,6 +645,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         summary.print(&run);
+        if let Some(g) = recorded {
+            println!(
+                "recording       {}: {} frames, {}x{}, {:.1} s, {:.2} MB",
+                g.path.display(),
+                g.frames,
+                g.size[0],
+                g.size[1],
+                g.seconds,
+                g.bytes as f64 / 1e6
+            );
+        }
     }
     Ok(())
 }
@@ -532,7 +724,17 @@ struct Summary {
     walkers: Option<Thermo>,
     /// Landscapes: the exact heat-capacity maximum over the schedule's temperatures.
     exact_heat_capacity_peak: Option<ExactPeakOut>,
+    /// Why the run stopped before its last step (a stopping rule), if it did.
+    stopped: Option<StoppedOut>,
     steps_per_second: f64,
+}
+
+/// A stopping rule that ended the run.
+#[derive(Debug, Serialize)]
+struct StoppedOut {
+    step: u64,
+    rule: &'static str,
+    reason: String,
 }
 
 /// The exact peak, or why not.
@@ -614,6 +816,11 @@ impl Summary {
             exact: readouts.as_ref().map(|r| r.exact.clone().into()),
             walkers: readouts.map(|r| r.walkers),
             exact_heat_capacity_peak: exact_peak,
+            stopped: run.stop_reason().map(|s| StoppedOut {
+                step: s.step(),
+                rule: s.rule(),
+                reason: s.to_string(),
+            }),
             steps_per_second: r.step as f64 / seconds.max(1e-9),
         }
     }
@@ -639,6 +846,16 @@ impl Summary {
         );
         if let Some(n) = self.outside_box {
             println!("outside the box {n} (proposals rejected at the box's wall)");
+        }
+        match &self.stopped {
+            Some(s) => println!("stopped         at step {}: {}", s.step, s.reason),
+            None if run.config().stop.is_some() => {
+                println!(
+                    "stopped         no rule was met: ran all {} steps",
+                    self.steps
+                )
+            }
+            None => {}
         }
         if self.particles > 1 {
             println!("walkers         {}", self.particles);
@@ -729,6 +946,22 @@ fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         println!(
             "trainer: {headless:.0} steps/s headless, {with_ui:.0} steps/s with the UI at 60 frames/s ({:.0}%)",
             100.0 * with_ui / headless
+        );
+        let dir = tempfile::tempdir()?;
+        let r = crate::ui::bench::recording_cost(args.seconds.max(2.0), dir.path())?;
+        let s = &r.summary;
+        println!(
+            "recording at 10 frames/s: {:.2} ms/frame on the UI thread, slowest {:.1} ms (not recording: {:.2}, slowest {:.1} ms); {} frames of {}x{} in {:.1} s, {:.2} MB, {} dropped",
+            r.recording_ms,
+            r.worst_ms,
+            r.idle_ms,
+            r.idle_worst_ms,
+            s.frames,
+            s.size[0],
+            s.size[1],
+            s.seconds,
+            s.bytes as f64 / 1e6,
+            s.dropped
         );
         return Ok(());
     }

@@ -1,6 +1,8 @@
 //! Headless figures for slides (`annealscope run --png FIG.png`): the final decision
 //! boundary with the data, and the temperature, energy and acceptance curves. Drawn on
-//! the CPU with `imageproc`, text in the app's own font; no display needed.
+//! the CPU with `imageproc`, text in the app's own font; no display needed. The layout is
+//! drawn for 1600 x 900 pixels and scaled to the size asked for, so the same figure
+//! makes the frames of a recording (`run --gif`).
 
 use crate::colors;
 use crate::sim::ising::{DOWN_RGBA, IsingView, UP_RGBA};
@@ -19,8 +21,10 @@ use imageproc::drawing::{
 };
 use imageproc::rect::Rect;
 
-const W: u32 = 1600;
-const H: u32 = 900;
+/// The size the layout is drawn for; other sizes scale it.
+pub const SIZE: [u32; 2] = [1600, 900];
+/// Smallest and largest figure side, in pixels.
+pub const SIDE: std::ops::RangeInclusive<u32> = 200..=8192;
 const TEXT: Rgb<u8> = Rgb([30, 30, 30]);
 const FRAME: Rgb<u8> = Rgb([120, 120, 120]);
 
@@ -73,8 +77,7 @@ fn curves(
     img: &mut RgbImage,
     font: &FontRef,
     p: &Panel,
-    title: &str,
-    log: bool,
+    (title, log, s): (&str, bool, f32),
     series: &[Series],
 ) {
     draw_filled_rect_mut(
@@ -83,14 +86,22 @@ fn curves(
         Rgb([250, 250, 250]),
     );
     draw_hollow_rect_mut(img, Rect::at(p.x, p.y).of_size(p.w, p.h), FRAME);
-    label(img, font, p.x, p.y - 28, 22.0, title);
-    right_aligned(img, font, p.x - 6, p.y - 8, 18.0, &tick(p.y_range[1], log));
+    let px = |v: f32| (v * s).round() as i32;
+    label(img, font, p.x, p.y - px(28.0), 22.0 * s, title);
     right_aligned(
         img,
         font,
-        p.x - 6,
-        p.y + p.h as i32 - 12,
-        18.0,
+        p.x - px(6.0),
+        p.y - px(8.0),
+        18.0 * s,
+        &tick(p.y_range[1], log),
+    );
+    right_aligned(
+        img,
+        font,
+        p.x - px(6.0),
+        p.y + p.h as i32 - px(12.0),
+        18.0 * s,
         &tick(p.y_range[0], log),
     );
     for (color, pts) in series {
@@ -158,10 +169,10 @@ fn boundary_panel(
     img: &mut RgbImage,
     view: &NetworkView,
     grid: &DecisionGrid,
-    x: i32,
-    y: i32,
-    side: u32,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
 ) {
+    let r = |v: f32| ((v * s).round() as i32).max(1);
     let (rows, cols) = grid.p.dim();
     blit(img, &colors::grid_pixels(&grid.p), rows, cols, x, y, side);
     let [lo, hi] = grid.bounds;
@@ -186,19 +197,25 @@ fn boundary_panel(
             let at = (px.round() as i32, py.round() as i32);
             let color = Rgb(colors::CLASS[usize::from(*label)]);
             if filled {
-                draw_filled_circle_mut(img, at, 5, color);
+                draw_filled_circle_mut(img, at, r(5.0), color);
             } else {
-                draw_hollow_circle_mut(img, at, 5, color);
-                draw_hollow_circle_mut(img, at, 4, color);
+                draw_hollow_circle_mut(img, at, r(5.0), color);
+                draw_hollow_circle_mut(img, at, r(4.0), color);
             }
             if (*p >= 0.5) != (*label == 1) {
-                draw_hollow_circle_mut(img, at, 9, Rgb(colors::WRONG));
+                draw_hollow_circle_mut(img, at, r(9.0), Rgb(colors::WRONG));
             }
         }
     }
 }
 
-fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, side: u32) {
+fn landscape_panel(
+    img: &mut RgbImage,
+    land: &LandscapeView,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
+) {
+    let r = ((4.0 * s).round() as i32).max(1);
     let grid = &land.grid;
     let pixels = colors::energy_pixels(&grid.energy, grid.side, true);
     blit(img, &pixels, grid.side, grid.side, x, y, side);
@@ -206,8 +223,8 @@ fn landscape_panel(img: &mut RgbImage, land: &LandscapeView, x: i32, y: i32, sid
     for w in &land.walkers {
         let (px, py) = panel.px(w[0], w[1]);
         let at = (px.round() as i32, py.round() as i32);
-        draw_filled_circle_mut(img, at, 4, Rgb(colors::WALKER));
-        draw_hollow_circle_mut(img, at, 4, Rgb([0, 0, 0]));
+        draw_filled_circle_mut(img, at, r, Rgb(colors::WALKER));
+        draw_hollow_circle_mut(img, at, r, Rgb([0, 0, 0]));
     }
 }
 
@@ -260,7 +277,13 @@ fn tour_lines(
 
 /// The cities with the final tour (solid blue) and the best tour (dashed orange), in a
 /// square fitted to the cities.
-fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, side: u32) {
+fn tsp_panel(
+    img: &mut RgbImage,
+    font: &FontRef,
+    v: &TspView,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
+) {
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for c in v.cities.iter() {
         for k in 0..2 {
@@ -287,10 +310,12 @@ fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, si
         &v.cities,
         &v.best_tour,
         Rgb([235, 140, 0]),
-        Some(9.0),
+        Some(9.0 * s),
     );
     // Markers shrink as the cities get denser.
-    let r = (48.0 / (v.cities.len().max(1) as f64).sqrt()).clamp(2.0, 6.0) as i32;
+    let r = ((48.0 / (v.cities.len().max(1) as f64).sqrt()).clamp(2.0, 6.0) as f32 * s)
+        .round()
+        .max(1.0) as i32;
     for c in v.cities.iter() {
         let (px, py) = panel.px(c[0], c[1]);
         draw_filled_circle_mut(img, (px.round() as i32, py.round() as i32), r, TEXT);
@@ -298,9 +323,9 @@ fn tsp_panel(img: &mut RgbImage, font: &FontRef, v: &TspView, x: i32, y: i32, si
     label(
         img,
         font,
-        x + 8,
-        y + 6,
-        18.0,
+        x + (8.0 * s) as i32,
+        y + (6.0 * s) as i32,
+        18.0 * s,
         "solid blue: final tour    dashed orange: best tour",
     );
 }
@@ -322,10 +347,17 @@ fn pattern(img: &mut RgbImage, v: &RbmView, mask: u32, x: i32, y: i32, side: u32
 
 /// The RBM: its data patterns sorted by exact `p(v)` with bars of `p(v)` (orange) and the
 /// data's frequency (blue), its receptive fields below, and its chains when sampling.
-fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, side: u32) {
+fn rbm_panel(
+    img: &mut RgbImage,
+    font: &FontRef,
+    v: &RbmView,
+    (x, y, side): (i32, i32, u32),
+    s: f32,
+) {
+    let px = |v: f32| ((v * s).round() as u32).max(1);
     let n = v.patterns.len().max(1);
-    let slot = (side / n as u32).clamp(8, 60);
-    let bars_h = 200u32;
+    let slot = (side / n as u32).clamp(px(8.0), px(60.0));
+    let bars_h = px(200.0);
     let top = v
         .patterns
         .iter()
@@ -337,10 +369,10 @@ fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, si
         font,
         x,
         y,
-        20.0,
+        20.0 * s,
         "data patterns by exact p(v): model (orange), data (blue)",
     );
-    let base = y + 30 + bars_h as i32;
+    let base = y + px(30.0) as i32 + bars_h as i32;
     for (i, r) in v.patterns.iter().enumerate() {
         let x0 = x + i as i32 * slot as i32;
         let bw = (slot * 2 / 5).max(1);
@@ -364,17 +396,17 @@ fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, si
             v,
             r.mask,
             x0 + 1,
-            base + 4,
+            base + px(4.0) as i32,
             slot.saturating_sub(2).max(4),
         );
     }
-    let fy = base + slot as i32 + 30;
+    let fy = base + (slot + px(30.0)) as i32;
     label(
         img,
         font,
         x,
         fy,
-        20.0,
+        20.0 * s,
         "receptive fields W_ij (red +, blue -)",
     );
     let scale = v
@@ -382,8 +414,8 @@ fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, si
         .iter()
         .flatten()
         .fold(1e-9f64, |m, w| m.max(w.abs()));
-    let cell = 72u32;
-    let per_row = (side / (cell + 8)).max(1) as usize;
+    let (cell, gap) = (px(72.0), px(8.0));
+    let per_row = (side / (cell + gap)).max(1) as usize;
     for (j, f) in v.receptive_fields.iter().enumerate() {
         let pixels: Vec<[u8; 3]> = f
             .iter()
@@ -400,39 +432,58 @@ fn rbm_panel(img: &mut RgbImage, font: &FontRef, v: &RbmView, x: i32, y: i32, si
             })
             .collect();
         let (r, c) = (j / per_row, j % per_row);
-        let (px, py) = (
-            x + (c as u32 * (cell + 8)) as i32,
-            fy + 30 + (r as u32 * (cell + 8)) as i32,
+        let (cx, cy) = (
+            x + (c as u32 * (cell + gap)) as i32,
+            fy + px(30.0) as i32 + (r as u32 * (cell + gap)) as i32,
         );
-        blit(img, &pixels, v.height, v.width, px, py, cell);
-        draw_hollow_rect_mut(img, Rect::at(px, py).of_size(cell, cell), FRAME);
+        blit(img, &pixels, v.height, v.width, cx, cy, cell);
+        draw_hollow_rect_mut(img, Rect::at(cx, cy).of_size(cell, cell), FRAME);
     }
     let rows = v.receptive_fields.len().div_ceil(per_row) as u32;
-    let cy = fy + 30 + (rows * (cell + 8)) as i32 + 10;
-    if !v.chains.is_empty() && cy + 60 < y + side as i32 {
+    let cy = fy + px(40.0) as i32 + (rows * (cell + gap)) as i32;
+    if !v.chains.is_empty() && cy + px(60.0) as i32 <= y + side as i32 {
         label(
             img,
             font,
             x,
             cy,
-            20.0,
+            20.0 * s,
             &format!("chains at T = {:.3}", v.temperature),
         );
-        let c = 36u32;
-        let per_row = (side / (c + 6)).max(1) as usize;
+        let (c, gap) = (px(36.0), px(6.0));
+        let per_row = (side / (c + gap)).max(1) as usize;
         for (i, &m) in v.chains.iter().enumerate() {
             let (r, k) = (i / per_row, i % per_row);
-            let py = cy + 30 + (r as u32 * (c + 6)) as i32;
+            let py = cy + px(30.0) as i32 + (r as u32 * (c + gap)) as i32;
             if py + c as i32 > y + side as i32 {
                 break;
             }
-            pattern(img, v, m, x + (k as u32 * (c + 6)) as i32, py, c);
+            pattern(img, v, m, x + (k as u32 * (c + gap)) as i32, py, c);
+        }
+    }
+}
+
+/// How a figure is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// Width and height in pixels, each within [`SIDE`].
+    pub size: [u32; 2],
+    /// Where the step axis of the curves ends (`None`: at the last step drawn). A
+    /// recording fixes it at the run's length, so the curves grow from frame to frame.
+    pub steps: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            size: SIZE,
+            steps: None,
         }
     }
 }
 
 /// The spins, one square per spin (nearest sampling when the lattice is larger than the panel).
-fn ising_panel(img: &mut RgbImage, v: &IsingView, x: i32, y: i32, side: u32) {
+fn ising_panel(img: &mut RgbImage, v: &IsingView, (x, y, side): (i32, i32, u32)) {
     if v.spins.len() != v.size * v.size {
         return;
     }
@@ -449,38 +500,58 @@ fn ising_panel(img: &mut RgbImage, v: &IsingView, x: i32, y: i32, side: u32) {
 }
 
 /// Draws the figure of a finished `run` whose steps are in `history` and whose last
-/// step's metrics are `record`.
+/// step's metrics are `record`, at 1600 x 900 pixels.
 pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) -> RgbImage {
-    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
+    render_with(run, record, history, title, &Options::default())
+}
+
+/// Draws the figure of `run` at its current step (`record`, with the steps so far in
+/// `history`) as `options` say.
+pub fn render_with(
+    run: &Run,
+    record: &StepRecord,
+    history: &History,
+    title: &str,
+    options: &Options,
+) -> RgbImage {
+    let [w, h] = options.size.map(|v| v.clamp(*SIDE.start(), *SIDE.end()));
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
     let Ok(font) = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT) else {
         return img;
     };
-    label(&mut img, &font, 40, 16, 30.0, title);
+    // The layout's units: x and y scale apart, sizes (text, squares) by the smaller.
+    let (sx, sy) = (w as f32 / SIZE[0] as f32, h as f32 / SIZE[1] as f32);
+    let s = sx.min(sy);
+    let x = |v: f32| (v * sx).round() as i32;
+    let y = |v: f32| (v * sy).round() as i32;
+    label(&mut img, &font, x(40.0), y(16.0), 30.0 * s, title);
 
     // The decision boundary, or the landscape, square, on the left.
-    let side = 760u32;
-    let (bx, by) = (40i32, 80i32);
+    let side = ((760.0 * s).round() as u32).max(8);
+    let (bx, by) = (x(40.0), y(80.0));
     let view = run.view(&ViewRequest {
-        grid: side as usize / 4,
+        grid: (side as usize / 4).max(8),
         replica: false,
     });
+    let square = (bx, by, side);
     match &view {
         ProblemView::Network(v) => {
             if let Some(grid) = &v.grid {
-                boundary_panel(&mut img, v, grid, bx, by, side);
+                boundary_panel(&mut img, v, grid, square, s);
             }
         }
-        ProblemView::Landscape(v) => landscape_panel(&mut img, v, bx, by, side),
-        ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, bx, by, side),
-        ProblemView::Rbm(v) => rbm_panel(&mut img, &font, v, bx, by, side),
-        ProblemView::Ising(v) => ising_panel(&mut img, v, bx, by, side),
+        ProblemView::Landscape(v) => landscape_panel(&mut img, v, square, s),
+        ProblemView::Tsp(v) => tsp_panel(&mut img, &font, v, square, s),
+        ProblemView::Rbm(v) => rbm_panel(&mut img, &font, v, square, s),
+        ProblemView::Ising(v) => ising_panel(&mut img, v, square),
     }
     let mut caption = format!(
         "step {}   T = {:.3e}   energy {:.4}   best {:.4}",
         record.step, record.temperature, record.energy, record.best_energy
     );
     for (o, v) in run.observables().iter().zip(record.observables) {
-        if o.status {
+        // NaN: nothing to report (no test points, say).
+        if o.status && v.is_finite() {
             let value = match o.plot {
                 PlotKind::Steps { fraction: true, .. } => format!("{:.1}%", 100.0 * v),
                 _ => format!("{v:.4}"),
@@ -489,10 +560,17 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         }
     }
     draw_hollow_rect_mut(&mut img, Rect::at(bx, by).of_size(side, side), FRAME);
-    label(&mut img, &font, bx, by + side as i32 + 8, 20.0, &caption);
+    let below = by + side as i32 + (8.0 * s).round() as i32;
+    label(&mut img, &font, bx, below, 20.0 * s, &caption);
+    if let Some(reason) = run.stop_reason() {
+        let why = format!("stopped at step {}: {reason}", reason.step());
+        let next = below + (26.0 * s).round() as i32;
+        label(&mut img, &font, bx, next, 18.0 * s, &why);
+    }
 
     // Curves on the right.
     let last = history.last().map_or(1.0, |b| b.last as f64);
+    let end = options.steps.map_or(last, |n| n.max(1) as f64);
     let env = |m: Metric, log: bool| {
         let mut pts = Vec::new();
         history.envelope(m, 0.0, last, 700, &mut pts);
@@ -502,7 +580,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         }
         pts
     };
-    let (px, pw, ph) = (900i32, 660u32, 215u32);
+    let (px, pw, ph) = (x(900.0), (660.0 * sx) as u32, (215.0 * sy) as u32);
     let t = env(Metric::TEMPERATURE, true);
     // A log axis only when every energy is positive (a landscape's may not be).
     let log_e = history
@@ -519,7 +597,7 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
     .map(|o| if log_e { o.log10() } else { o });
     let mut energies = vec![([80, 140, 230], e), ([40, 160, 70], b)];
     if let Some(o) = optimum {
-        energies.insert(0, ([150, 150, 150], vec![[0.0, o], [last, o]]));
+        energies.insert(0, ([150, 150, 150], vec![[0.0, o], [end, o]]));
     }
     let a = env(Metric::ACCEPTANCE, false);
     let specs: [CurveSpec; 3] = [
@@ -545,23 +623,23 @@ pub fn render(run: &Run, record: &StepRecord, history: &History, title: &str) ->
         let refs: Vec<&[[f64; 2]]> = series.iter().map(|(_, s)| s.as_slice()).collect();
         let p = Panel {
             x: px,
-            y: 110 + i as i32 * (ph as i32 + 45),
+            y: y(110.0 + i as f32 * 260.0),
             w: pw,
             h: ph,
-            x_range: [0.0, last],
+            x_range: [0.0, end],
             y_range: y_range(&refs, fixed),
         };
-        curves(&mut img, &font, &p, title, log, &series);
+        curves(&mut img, &font, &p, (title, log, s), &series);
     }
-    let axis_y = 110 + 3 * (ph as i32 + 45) - 40;
-    label(&mut img, &font, px, axis_y, 18.0, "0");
+    let axis_y = y(110.0 + 3.0 * 260.0 - 40.0);
+    label(&mut img, &font, px, axis_y, 18.0 * s, "0");
     right_aligned(
         &mut img,
         &font,
         px + pw as i32,
         axis_y,
-        18.0,
-        &format!("{last:.0} steps"),
+        18.0 * s,
+        &format!("{end:.0} steps"),
     );
     img
 }

@@ -25,6 +25,8 @@
 //!   the pace and the view) as versioned RON, reading every older version.
 //! * [`ui`] is the desktop app (eframe/egui): one [`ui::RunPane`] per run, views that
 //!   emit [`ui::Action`]s, applied in one place each frame.
+//! * [`recording`] turns frames (the figure's, or the app's screenshots on an encoder
+//!   thread) into animated GIFs; [`points`] reads one's own data from CSV files.
 //! * [`figure`] draws a run for slides without a display; [`cli`] is the command line:
 //!   the GUI, headless runs (`run`), presets' validation (`check`) and the benchmark
 //!   ([`mod@bench`], and the UI's frame time in [`ui::bench`]).
@@ -36,7 +38,9 @@ pub mod concepts;
 pub mod figure;
 pub mod lesson;
 pub mod pace;
+pub mod points;
 pub mod preset;
+pub mod recording;
 pub mod sim;
 pub mod trainer;
 pub mod ui;

@@ -16,7 +16,7 @@ use crate::pace::Pace;
 use crate::sim::suggest::Suggestion;
 use crate::sim::{
     Applied, History, Kind, Observable, ProblemView, RangeError, Reply, Request, Run, RunConfig,
-    ScheduleState, StepRecord, ViewRequest,
+    ScheduleState, StepRecord, StopReason, ViewRequest,
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
 use std::sync::Arc;
@@ -98,8 +98,10 @@ pub struct Snapshot {
     pub observables: &'static [Observable],
     /// Whether the trainer is stepping.
     pub playing: bool,
-    /// Whether the configured number of steps has been reached.
+    /// Whether the configured number of steps has been reached, or a stopping rule met.
     pub finished: bool,
+    /// The stopping rule that stopped the run, if one did.
+    pub stopped: Option<StopReason>,
     /// Steps per second of wall time, smoothed over about half a second.
     pub steps_per_second: f64,
     /// The schedule in motion (to draw the planned temperature curve).
@@ -524,10 +526,20 @@ impl Worker {
         let n = self.due();
         let started = Instant::now();
         let accepted = self.run.annealer().accepted();
-        for _ in 0..n {
+        let was_stopped = self.run.stop_reason().is_some();
+        let mut taken = 0;
+        while taken < n {
             let record = self.run.step_recorded();
             self.pending.push(&record);
+            taken += 1;
+            if !was_stopped && self.run.stop_reason().is_some() {
+                // A stopping rule was met: playing stops here, as at the last step.
+                self.stop_at = Some(record.step);
+                self.step_budget = 0;
+                break;
+            }
         }
+        let n = taken;
         // A new state, or a new temperature (what a view shows against T follows it).
         let t = self.run.annealer().last_temperature();
         self.view_dirty |= self.run.annealer().accepted() != accepted
@@ -612,6 +624,7 @@ impl Worker {
             observables: self.run.observables(),
             playing: self.playing,
             finished: self.run.finished(),
+            stopped: self.run.stop_reason(),
             steps_per_second: self.smoothed_rate,
             schedule: annealer.schedule().clone(),
             step_size: annealer.step_size(),

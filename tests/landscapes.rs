@@ -392,6 +392,7 @@ fn each_tempering_replica_samples_its_own_boltzmann_distribution_on_a_landscape(
         }),
         seed: 5,
         steps: 10_000_000_000,
+        stop: None,
     };
     let mut run = Run::new(config).expect("valid");
     let (ladder, coarse, fine) = {

@@ -4,7 +4,7 @@ use annealscope::pace::Pace;
 use annealscope::preset::{Control, FORMAT_VERSION, PlotSet, Preset, PresetError, ViewConfig};
 use annealscope::sim::{
     Acceptance, Activation, AnnealerConfig, DataConfig, DataKind, LandscapeConfig, NetworkConfig,
-    ProblemConfig, ProposalKind, RunConfig, Sampler, Schedule, Surface, TemperingConfig,
+    ProblemConfig, ProposalKind, RunConfig, Sampler, Schedule, StopRules, Surface, TemperingConfig,
 };
 use proptest::prelude::*;
 use std::path::Path;
@@ -97,7 +97,10 @@ prop_compose! {
         landscape in landscape(),
         tempering in prop::option::of((2usize..=32, 1.5f64..100.0, 1u64..1000)),
         hidden_controls in prop::collection::vec(prop::sample::select(vec![Control::Pace, Control::Schedule, Control::StepSize, Control::Network, Control::Data]), 0..4),
+        own in prop::option::of(prop::collection::vec((-1e6f32..1e6, -1e6f32..1e6, 0u8..=1), 1..40)),
+        stop in prop::option::of((prop::option::of(-1e3f64..1e3), prop::option::of(0.0f64..=1.0), prop::option::of(1u64..1_000_000))),
     ) -> Preset {
+        let network = landscape.is_none();
         Preset {
             version: FORMAT_VERSION,
             title,
@@ -106,7 +109,13 @@ prop_compose! {
                 problem: match landscape {
                     Some(l) => ProblemConfig::Landscape(l),
                     None => ProblemConfig::Network(NetworkConfig {
-                        data: DataConfig { kind, samples, noise, test_fraction, seed: data_seed },
+                        data: DataConfig {
+                            kind: own.map_or(kind, DataKind::Points),
+                            samples,
+                            noise,
+                            test_fraction,
+                            seed: data_seed,
+                        },
                         hidden,
                         activation,
                         init_scale,
@@ -121,6 +130,12 @@ prop_compose! {
                 }),
                 seed,
                 steps,
+                // Only the network reports a train accuracy.
+                stop: stop.map(|(energy_below, accuracy, patience)| StopRules {
+                    energy_below,
+                    train_accuracy: accuracy.filter(|_| network),
+                    patience,
+                }),
             },
             compare: None,
             pace: rate.map_or(Pace::Max, Pace::StepsPerSecond),

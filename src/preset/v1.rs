@@ -169,6 +169,7 @@ impl RunV1 {
             tempering: self.tempering,
             seed: self.seed,
             steps: self.steps,
+            stop: None,
         }
     }
 }

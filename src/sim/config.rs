@@ -27,6 +27,25 @@ pub struct RunConfig {
     pub seed: u64,
     /// Length of the run in steps.
     pub steps: u64,
+    /// Rules that stop the run before its last step (none: it runs all its steps).
+    pub stop: Option<StopRules>,
+}
+
+/// The observable the train-accuracy stopping rule reads.
+pub const TRAIN_ACCURACY: &str = "train_accuracy";
+
+/// When a run stops before its last step. Each rule is optional; the first one met stops
+/// the run, and the run says which ([`super::run::StopReason`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StopRules {
+    /// Stop as soon as the best energy (per particle, as plotted) falls below this value.
+    pub energy_below: Option<f64>,
+    /// Stop as soon as the problem's `train_accuracy` observable reaches this share
+    /// (0 to 1); only for problems that report one (the network).
+    pub train_accuracy: Option<f64>,
+    /// Stop when the best energy has not improved for this many steps.
+    pub patience: Option<u64>,
 }
 
 impl Default for RunConfig {
@@ -38,6 +57,7 @@ impl Default for RunConfig {
             tempering: None,
             seed: 0,
             steps: 20_000,
+            stop: None,
         }
     }
 }
@@ -82,6 +102,10 @@ pub mod limits {
 
     /// Data points.
     pub const SAMPLES: RangeInclusive<usize> = 4..=100_000;
+    /// One's own points (kept inline in a preset, so bounded).
+    pub const POINTS: RangeInclusive<usize> = 1..=10_000;
+    /// Largest `|x|` or `|y|` of one's own points.
+    pub const COORDINATE: f32 = 1e6;
     /// Jitter.
     pub const NOISE: RangeInclusive<f64> = 0.0..=5.0;
     /// Held-out fraction.
@@ -135,6 +159,12 @@ pub mod limits {
     pub const GRID_MAX: usize = 256;
     /// Run length.
     pub const STEPS: RangeInclusive<u64> = 1..=10_000_000_000;
+    /// The best-energy target of a stopping rule.
+    pub const ENERGY_TARGET: RangeInclusive<f64> = -1e12..=1e12;
+    /// The train-accuracy target of a stopping rule.
+    pub const ACCURACY_TARGET: RangeInclusive<f64> = 0.0..=1.0;
+    /// Steps without improvement before a stopping rule stops the run.
+    pub const PATIENCE: RangeInclusive<u64> = 1..=10_000_000_000;
 
     /// The ranges the UI's sliders span by default (typing a value reaches the whole
     /// allowed range above).
@@ -265,6 +295,27 @@ impl RunConfig {
             check("tempering.swap_every", t.swap_every, SWAP_EVERY)?;
         }
         check("steps", self.steps, STEPS)?;
+        if let Some(stop) = &self.stop {
+            if let Some(e) = stop.energy_below {
+                check("stop.energy_below", e, ENERGY_TARGET)?;
+            }
+            if let Some(a) = stop.train_accuracy {
+                check("stop.train_accuracy", a, ACCURACY_TARGET)?;
+                let reports = self.problem.observables();
+                if !reports.iter().any(|o| o.column == TRAIN_ACCURACY) {
+                    return Err(RangeError {
+                        field: "stop.train_accuracy".into(),
+                        value: a.to_string(),
+                        allowed: format!(
+                            "only for a problem that reports `{TRAIN_ACCURACY}` (the network)"
+                        ),
+                    });
+                }
+            }
+            if let Some(n) = stop.patience {
+                check("stop.patience", n, PATIENCE)?;
+            }
+        }
         Ok(())
     }
 }

@@ -1,9 +1,12 @@
-//! Two-dimensional, two-class toy data sets, drawn from a seed.
+//! Two-dimensional, two-class data sets: toy problems drawn from a seed, or one's own
+//! points.
 //!
-//! Every generator first draws the clean points and labels them by its definition, then
-//! adds isotropic Gaussian jitter of standard deviation `noise` to the coordinates, then
-//! shuffles and holds out the last `test_fraction` of the points as a test set.
+//! Every generator first draws the clean points and labels them by its definition (one's
+//! own points are taken as given), then adds isotropic Gaussian jitter of standard
+//! deviation `noise` to the coordinates, then shuffles and holds out the last
+//! `test_fraction` of the points as a test set.
 
+use super::config::{RangeError, check, limits};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -11,8 +14,11 @@ use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
-/// Which toy problem to draw.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One's own labelled point: `(x, y, label)`, the label 0 or 1.
+pub type Point = (f32, f32, u8);
+
+/// Which toy problem to draw, or one's own points.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub enum DataKind {
     /// `x ~ N(0, I)`, label 1 when `x0 * x1 > 0`: the "XOR quadrants" of the reference task.
     #[default]
@@ -25,10 +31,17 @@ pub enum DataKind {
     Spirals,
     /// Two Gaussian blobs of unit spread centred at (-1.5, -1.5) (class 0) and (1.5, 1.5).
     Blobs,
+    /// One's own points, `(x, y, label)` (loaded from a CSV file or clicked in), kept in
+    /// the preset; `samples` is then unused. At most [`limits::POINTS`] points, each with
+    /// `|x|, |y| <= `[`limits::COORDINATE`].
+    ///
+    /// [`limits::POINTS`]: super::config::limits::POINTS
+    /// [`limits::COORDINATE`]: super::config::limits::COORDINATE
+    Points(Vec<Point>),
 }
 
 impl DataKind {
-    /// All kinds, in menu order.
+    /// The generated kinds, in menu order.
     pub const ALL: [DataKind; 5] = [
         DataKind::Quadrants,
         DataKind::Circles,
@@ -38,14 +51,42 @@ impl DataKind {
     ];
 
     /// A human-readable name.
-    pub fn label(self) -> &'static str {
+    pub fn label(&self) -> &'static str {
         match self {
             DataKind::Quadrants => "XOR quadrants",
             DataKind::Circles => "Concentric circles",
             DataKind::Moons => "Two moons",
             DataKind::Spirals => "Two spirals",
             DataKind::Blobs => "Gaussian blobs",
+            DataKind::Points(_) => "Your points",
         }
+    }
+
+    /// Checks one's own points against [`limits::POINTS`] and [`limits::COORDINATE`];
+    /// field paths are relative (`kind.Points[3]`). Generated kinds are always valid.
+    ///
+    /// [`limits::POINTS`]: super::config::limits::POINTS
+    /// [`limits::COORDINATE`]: super::config::limits::COORDINATE
+    pub fn validate(&self) -> Result<(), RangeError> {
+        let DataKind::Points(points) = self else {
+            return Ok(());
+        };
+        check("kind.Points", points.len(), limits::POINTS).map_err(|e| RangeError {
+            value: format!("{} points", e.value),
+            allowed: format!("{} points", e.allowed),
+            ..e
+        })?;
+        for (i, &(x, y, label)) in points.iter().enumerate() {
+            let c = limits::COORDINATE;
+            if !(x.abs() <= c && y.abs() <= c && label <= 1) {
+                return Err(RangeError {
+                    field: format!("kind.Points[{i}]"),
+                    value: format!("({x}, {y}, {label})"),
+                    allowed: format!("(x, y, label) with |x|, |y| <= {c:e} and label 0 or 1"),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -124,10 +165,16 @@ impl Dataset {
     /// Draws the data set `config` describes. Deterministic in `config`.
     pub fn generate(config: &DataConfig) -> Self {
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let n = config.samples;
-        let mut points: Vec<([f64; 2], u8)> = (0..n)
-            .map(|i| clean_point(config.kind, i, &mut rng))
-            .collect();
+        let mut points: Vec<([f64; 2], u8)> = match &config.kind {
+            DataKind::Points(own) => own
+                .iter()
+                .map(|&(x, y, label)| ([f64::from(x), f64::from(y)], label))
+                .collect(),
+            kind => (0..config.samples)
+                .map(|i| clean_point(kind, i, &mut rng))
+                .collect(),
+        };
+        let n = points.len();
         if config.noise > 0.0 {
             for (p, _) in &mut points {
                 p[0] += config.noise * normal(&mut rng);
@@ -175,7 +222,7 @@ fn normal(rng: &mut Pcg64Mcg) -> f64 {
 }
 
 /// Point `i` before jitter, with its label.
-fn clean_point(kind: DataKind, i: usize, rng: &mut Pcg64Mcg) -> ([f64; 2], u8) {
+fn clean_point(kind: &DataKind, i: usize, rng: &mut Pcg64Mcg) -> ([f64; 2], u8) {
     match kind {
         DataKind::Quadrants => {
             let p = [normal(rng), normal(rng)];
@@ -210,6 +257,10 @@ fn clean_point(kind: DataKind, i: usize, rng: &mut Pcg64Mcg) -> ([f64; 2], u8) {
             let c = if label == 1 { 1.5 } else { -1.5 };
             ([c + normal(rng), c + normal(rng)], label)
         }
+        // Taken as given by `Dataset::generate`.
+        DataKind::Points(own) => own.get(i).map_or(([0.0, 0.0], 0), |&(x, y, label)| {
+            ([f64::from(x), f64::from(y)], label)
+        }),
     }
 }
 
@@ -308,5 +359,55 @@ mod tests {
             ..cfg.clone()
         };
         assert_ne!(Dataset::generate(&cfg), Dataset::generate(&other));
+    }
+
+    #[test]
+    fn own_points_are_split_as_given_and_deterministically() {
+        let own: Vec<Point> = (0..40)
+            .map(|i| (i as f32, -(i as f32), (i % 2) as u8))
+            .collect();
+        let cfg = DataConfig {
+            kind: DataKind::Points(own.clone()),
+            samples: 4,
+            test_fraction: 0.25,
+            ..DataConfig::default()
+        };
+        let d = Dataset::generate(&cfg);
+        assert_eq!((d.train.len(), d.test.len()), (30, 10));
+        let mut got: Vec<Point> = points(&d)
+            .map(|(p, y)| (p[0] as f32, p[1] as f32, y))
+            .collect();
+        got.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(got, own, "every point once, unchanged, with its label");
+        assert_eq!(d, Dataset::generate(&cfg));
+        let reshuffled = Dataset::generate(&DataConfig { seed: 1, ..cfg });
+        assert_ne!(d.test, reshuffled.test, "the seed decides the split");
+    }
+
+    #[test]
+    fn own_points_are_validated_with_their_index() {
+        let bad = DataKind::Points(vec![(0.0, 0.0, 0), (1.0, 1.0, 2)]);
+        let e = bad.validate().expect_err("label 2");
+        assert_eq!(e.field, "kind.Points[1]");
+        assert_eq!(e.value, "(1, 1, 2)");
+        let e = DataKind::Points(vec![(f32::NAN, 0.0, 1)])
+            .validate()
+            .expect_err("NaN");
+        assert_eq!(e.field, "kind.Points[0]");
+        let e = DataKind::Points(vec![(0.0, 2e6, 1)])
+            .validate()
+            .expect_err("far");
+        assert_eq!(e.field, "kind.Points[0]");
+        let e = DataKind::Points(Vec::new()).validate().expect_err("empty");
+        assert_eq!(
+            (e.field.as_str(), e.value.as_str()),
+            ("kind.Points", "0 points")
+        );
+        let many = DataKind::Points(vec![(0.0, 0.0, 0); 10_001]);
+        assert_eq!(many.validate().expect_err("too many").value, "10001 points");
+        assert_eq!(
+            DataKind::Points(vec![(0.0, 0.0, 0); 10_000]).validate(),
+            Ok(())
+        );
     }
 }

@@ -28,7 +28,7 @@ pub mod thermo;
 pub mod tsp;
 
 pub use anneal::{Acceptance, Annealer, AnnealerConfig, Sampler, StepOutcome};
-pub use config::{RangeError, RunConfig, limits};
+pub use config::{RangeError, RunConfig, StopRules, limits};
 pub use data::{DataConfig, DataKind, Dataset, Samples};
 pub use engine::{Engine, TemperingConfig};
 pub use history::{Bucket, History, Metric};
@@ -40,6 +40,6 @@ pub use problems::{
     AnyProblem, ChainStats, Kind, Observable, PlotKind, ProblemConfig, ProblemState, ProblemView,
     Reply, Request, RunTemperatures, ViewRequest,
 };
-pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord};
+pub use run::{Applied, MAX_OBSERVABLES, OBSERVE_EVERY, Run, StepRecord, StopReason};
 pub use schedule::{Schedule, ScheduleState};
 pub use thermo::{Inexact, Thermo};

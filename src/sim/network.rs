@@ -95,6 +95,7 @@ impl NetworkConfig {
         use limits::*;
         let d = &self.data;
         check("data.samples", d.samples, SAMPLES)?;
+        d.kind.validate().map_err(|e| e.within("data"))?;
         check("data.noise", d.noise, NOISE)?;
         check("data.test_fraction", d.test_fraction, TEST_FRACTION)?;
         check("hidden", self.hidden, HIDDEN)?;

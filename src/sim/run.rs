@@ -111,6 +111,82 @@ pub enum Applied {
     Restarted,
 }
 
+pub use super::config::TRAIN_ACCURACY;
+
+/// Why a run stopped before its last step: the stopping rule that was met, at which step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StopReason {
+    /// The best energy (per particle) fell below the target.
+    EnergyBelow {
+        /// The step it happened at.
+        step: u64,
+        /// The best energy then.
+        best: f64,
+        /// The target.
+        target: f64,
+    },
+    /// The train accuracy reached the target.
+    TrainAccuracy {
+        /// The step it happened at.
+        step: u64,
+        /// The accuracy then (a share, 0 to 1).
+        accuracy: f64,
+        /// The target.
+        target: f64,
+    },
+    /// The best energy had not improved for `patience` steps.
+    Patience {
+        /// The step it happened at.
+        step: u64,
+        /// The steps waited.
+        patience: u64,
+        /// The best energy, unchanged since step `step - patience`.
+        best: f64,
+    },
+}
+
+impl StopReason {
+    /// The step the run stopped at.
+    pub fn step(&self) -> u64 {
+        match *self {
+            StopReason::EnergyBelow { step, .. }
+            | StopReason::TrainAccuracy { step, .. }
+            | StopReason::Patience { step, .. } => step,
+        }
+    }
+
+    /// The rule's field name in [`super::config::StopRules`], as the CSV's `stopped_by` column gives it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            StopReason::EnergyBelow { .. } => "energy_below",
+            StopReason::TrainAccuracy { .. } => "train_accuracy",
+            StopReason::Patience { .. } => "patience",
+        }
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            StopReason::EnergyBelow { best, target, .. } => {
+                write!(f, "best energy {best:.4} fell below {target}")
+            }
+            StopReason::TrainAccuracy {
+                accuracy, target, ..
+            } => write!(
+                f,
+                "train accuracy {:.1}% reached {}%",
+                100.0 * accuracy,
+                100.0 * target
+            ),
+            StopReason::Patience { patience, best, .. } => write!(
+                f,
+                "no improvement of the best energy ({best:.4}) for {patience} steps"
+            ),
+        }
+    }
+}
+
 /// One annealing run: a problem (or a ladder of replicas) and its engine.
 #[derive(Clone, Debug)]
 pub struct Run {
@@ -121,6 +197,13 @@ pub struct Run {
     /// The latest observables of slot 0 and the step they were taken at.
     observed: [f64; MAX_OBSERVABLES],
     observed_at: Option<u64>,
+    /// The lowest best energy seen (total, not per particle) and the step it came at.
+    best_seen: f64,
+    best_at: u64,
+    /// Where `train_accuracy` sits among the observables, if the problem reports it.
+    accuracy_index: Option<usize>,
+    /// Why the run stopped before its last step, once a stopping rule was met.
+    stopped: Option<StopReason>,
 }
 
 impl Run {
@@ -143,18 +226,77 @@ impl Run {
                 Engine::from_replicas(ladder, &config.annealer, t.swap_every, replicas)
             }
         };
+        let best_seen = engine.slot(0).1.best_energy();
+        let accuracy_index = engine
+            .slot(0)
+            .0
+            .observables()
+            .iter()
+            .position(|o| o.column == TRAIN_ACCURACY);
         Ok(Self {
             config,
             engine,
             rng,
             observed: [f64::NAN; MAX_OBSERVABLES],
             observed_at: None,
+            best_seen,
+            best_at: 0,
+            accuracy_index,
+            stopped: None,
         })
     }
 
-    /// One annealing step.
+    /// One annealing step (then the stopping rules, if any).
     pub fn step(&mut self) -> StepOutcome {
-        self.engine.step(&mut self.rng)
+        let outcome = self.engine.step(&mut self.rng);
+        let a = self.engine.slot(0).1;
+        if a.best_energy() < self.best_seen {
+            self.best_seen = a.best_energy();
+            self.best_at = a.steps();
+        }
+        if self.config.stop.is_some() && self.stopped.is_none() {
+            self.stopped = self.check_stop();
+        }
+        outcome
+    }
+
+    /// The first stopping rule met at the current step, if any.
+    fn check_stop(&mut self) -> Option<StopReason> {
+        let rules = self.config.stop.clone()?;
+        let a = self.annealer();
+        let step = a.steps();
+        let best = a.best_energy() / self.problem().particles() as f64;
+        if let Some(target) = rules.energy_below
+            && best < target
+        {
+            return Some(StopReason::EnergyBelow { step, best, target });
+        }
+        if let (Some(target), Some(i)) = (rules.train_accuracy, self.accuracy_index) {
+            self.observe();
+            let accuracy = self.observed[i];
+            if accuracy >= target {
+                return Some(StopReason::TrainAccuracy {
+                    step,
+                    accuracy,
+                    target,
+                });
+            }
+        }
+        if let Some(patience) = rules.patience
+            && step - self.best_at >= patience
+        {
+            return Some(StopReason::Patience {
+                step,
+                patience,
+                best,
+            });
+        }
+        None
+    }
+
+    /// Why the run stopped before its last step, if a stopping rule was met.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        self.stopped
     }
 
     /// Runs `n` steps.
@@ -255,6 +397,10 @@ impl Run {
             *self = Self::new(config)?;
             return Ok(Applied::Restarted);
         }
+        if config.stop != self.config.stop {
+            // New rules judge the run from here on.
+            self.stopped = None;
+        }
         self.engine
             .slot_mut(0)
             .1
@@ -293,9 +439,9 @@ impl Run {
         }
     }
 
-    /// Whether the configured number of steps has been taken.
+    /// Whether the configured number of steps has been taken, or a stopping rule was met.
     pub fn finished(&self) -> bool {
-        self.annealer().steps() >= self.config.steps
+        self.stopped.is_some() || self.annealer().steps() >= self.config.steps
     }
 
     /// The config in force.

@@ -39,6 +39,7 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
         schedule: run.annealer().schedule().clone(),
         playing: true,
         finished: false,
+        stopped: None,
         steps_per_second: 0.0,
         step_size: run.annealer().step_size(),
     };
@@ -231,6 +232,7 @@ pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
         finished: false,
         steps_per_second: 0.0,
         step_size: run.annealer().step_size(),
+        stopped: None,
     });
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
@@ -256,4 +258,160 @@ pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
         }
     }
     Ok(1e3 * total / f64::from(frames))
+}
+
+/// What recording costs: the UI thread's milliseconds per frame (layout, tessellation and
+/// handing screenshots over) without and with Run > Record on at 10 frames/s, and how the
+/// encoder thread kept up.
+pub struct RecordingCost {
+    /// Mean milliseconds per frame, not recording.
+    pub idle_ms: f64,
+    /// The slowest frame not recording, in milliseconds.
+    pub idle_worst_ms: f64,
+    /// Mean milliseconds per frame, recording.
+    pub recording_ms: f64,
+    /// The slowest frame while recording, in milliseconds.
+    pub worst_ms: f64,
+    /// The recording written.
+    pub summary: crate::recording::Summary,
+}
+
+/// Measures [`RecordingCost`] over `seconds` each way at 60 frames/s in a 1280x800 window
+/// on the default preset, flat out. The backend's screenshots are stood in for by figures
+/// of the run at several steps, drawn beforehand and handed over in turn, so the encoder
+/// sees large changes in every frame (harder than the app, where much stays put).
+pub fn recording_cost(seconds: f64, dir: &std::path::Path) -> anyhow::Result<RecordingCost> {
+    let config = RunConfig {
+        steps: *crate::sim::limits::STEPS.end(),
+        ..Preset::builtin_default().run
+    };
+    let (w, h) = (1280usize, 800usize);
+    let mut shots = Vec::new();
+    let mut run = Run::new(config.clone())?;
+    let mut history = crate::sim::History::new(1024);
+    for _ in 0..8 {
+        for _ in 0..500 {
+            let r = run.step_recorded();
+            history.push(&r);
+        }
+        let record = run.record();
+        let options = crate::figure::Options {
+            size: [w as u32, h as u32],
+            steps: Some(4000),
+        };
+        let img = crate::figure::render_with(&run, &record, &history, "bench", &options);
+        let pixels = img
+            .pixels()
+            .map(|p| egui::Color32::from_rgb(p[0], p[1], p[2]))
+            .collect();
+        shots.push(Arc::new(egui::ColorImage::new([w, h], pixels)));
+    }
+    let ctx = egui::Context::default();
+    let preset = Preset {
+        run: config,
+        ..Preset::builtin_default()
+    };
+    let mut app = App::new(&ctx, preset)?;
+    app.record.dir = dir.to_owned();
+    app.record.fps = 10;
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(w as f32, h as f32),
+        )),
+        ..Default::default()
+    };
+    let mut next_shot = 0;
+    let mut measure = |app: &mut App, seconds: f64| -> (f64, f64) {
+        let start = Instant::now();
+        let (mut busy, mut worst, mut frames) = (0.0, 0.0f64, 0u32);
+        while start.elapsed().as_secs_f64() < seconds {
+            let t = Instant::now();
+            let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
+            let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+            std::hint::black_box(&primitives);
+            out.textures_delta.clear();
+            // What the backend does after painting: fulfil screenshot requests.
+            for viewport in out.viewport_output.values() {
+                for command in &viewport.commands {
+                    if let egui::ViewportCommand::Screenshot(callback) = command {
+                        callback
+                            .clone()
+                            .complete(Arc::clone(&shots[next_shot % shots.len()]));
+                        next_shot += 1;
+                    }
+                }
+            }
+            let took = t.elapsed().as_secs_f64();
+            busy += took;
+            worst = worst.max(took);
+            frames += 1;
+            if took < 1.0 / 60.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(1.0 / 60.0 - took));
+            }
+        }
+        (1e3 * busy / f64::from(frames.max(1)), 1e3 * worst)
+    };
+    let (idle_ms, idle_worst_ms) = measure(&mut app, seconds);
+    app.record
+        .start(&ctx, 0)
+        .map_err(|n| anyhow::anyhow!(n.text))?;
+    let (recording_ms, worst_ms) = measure(&mut app, seconds);
+    app.record.stop();
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        app.ingest();
+        if let Some(n) = app.notices.iter().find(|n| n.text.starts_with("Saved")) {
+            let text = n.text.clone();
+            let path = std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.extension().is_some_and(|x| x == "gif"))
+                .ok_or_else(|| anyhow::anyhow!("{text}: no file"))?;
+            let summary = summary_of(&path)?;
+            return Ok(RecordingCost {
+                idle_ms,
+                idle_worst_ms,
+                recording_ms,
+                worst_ms,
+                summary: crate::recording::Summary {
+                    dropped: dropped_in(&text),
+                    ..summary
+                },
+            });
+        }
+        if let Some(n) = app.notices.iter().find(|n| n.error) {
+            anyhow::bail!("{}", n.text);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the recording was not written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Frames, size, length and bytes of a GIF file.
+fn summary_of(path: &std::path::Path) -> anyhow::Result<crate::recording::Summary> {
+    let bytes = std::fs::metadata(path)?.len();
+    let mut d = gif::DecodeOptions::new().read_info(std::fs::File::open(path)?)?;
+    let size = [usize::from(d.width()), usize::from(d.height())];
+    let (mut frames, mut cs) = (0u64, 0u64);
+    while let Some(f) = d.read_next_frame()? {
+        frames += 1;
+        cs += u64::from(f.delay);
+    }
+    Ok(crate::recording::Summary {
+        path: path.to_owned(),
+        frames,
+        seconds: cs as f64 / 100.0,
+        bytes,
+        dropped: 0,
+        size,
+    })
+}
+
+/// The number of dropped frames a "Saved ..." notice reports (0 if none).
+fn dropped_in(text: &str) -> u64 {
+    text.split("; ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }

@@ -7,7 +7,7 @@ use super::pane::RunPane;
 use super::{Action, Looks, Side, Target};
 use crate::pace::Pace;
 use crate::preset::Control;
-use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, limits};
+use crate::sim::{Acceptance, ProposalKind, Sampler, Schedule, StopRules, limits};
 use crate::trainer::Command;
 use egui::{ComboBox, DragValue, Slider, SliderClamping, Ui};
 
@@ -289,6 +289,83 @@ pub struct PanelCtx<'a, 'b> {
     pub pace: &'a mut Pace,
 }
 
+/// The stopping rules: each a checkbox and its value. True when anything changed.
+fn stop_rules_ui(ui: &mut Ui, stop: &mut Option<StopRules>, accuracy: bool) -> bool {
+    let mut changed = false;
+    let mut rules = stop.clone().unwrap_or_default();
+    egui::CollapsingHeader::new("Stop early")
+        .default_open(stop.is_some())
+        .show(ui, |ui| {
+            changed |= rule_ui(
+                ui,
+                &mut rules.energy_below,
+                (
+                    "best E below",
+                    "Stop as soon as the lowest energy so far falls below this value",
+                ),
+                0.05,
+                |ui, v| ui.add(DragValue::new(v).speed(0.001).range(limits::ENERGY_TARGET)),
+            );
+            if accuracy || rules.train_accuracy.is_some() {
+                changed |= rule_ui(
+                    ui,
+                    &mut rules.train_accuracy,
+                    (
+                        "train accuracy reaches",
+                        "Stop as soon as this share of the training points is classified right",
+                    ),
+                    1.0,
+                    |ui, v| {
+                        let mut percent = *v * 100.0;
+                        let r = ui.add(DragValue::new(&mut percent).range(0.0..=100.0).suffix("%"));
+                        if r.changed() {
+                            *v = percent / 100.0;
+                        }
+                        r
+                    },
+                );
+            }
+            changed |= rule_ui(
+                ui,
+                &mut rules.patience,
+                (
+                    "no improvement for",
+                    "Stop when the best energy has not gone down for this many steps",
+                ),
+                2000,
+                |ui, v| ui.add(DragValue::new(v).range(limits::PATIENCE).suffix(" steps")),
+            );
+        });
+    if changed {
+        *stop = (rules != StopRules::default()).then_some(rules);
+    }
+    changed
+}
+
+/// One stopping rule: a checkbox (`label`, `tip`) turning it on at `default`, and its
+/// value's editor. True when anything changed.
+fn rule_ui<T: Copy>(
+    ui: &mut Ui,
+    rule: &mut Option<T>,
+    (label, tip): (&str, &str),
+    default: T,
+    edit: impl FnOnce(&mut Ui, &mut T) -> egui::Response,
+) -> bool {
+    ui.horizontal(|ui| {
+        let mut on = rule.is_some();
+        let check = ui.checkbox(&mut on, label).on_hover_text(tip);
+        let mut changed = check.changed();
+        if on {
+            let v = rule.get_or_insert(default);
+            changed |= edit(ui, v).labelled_by(check.id).changed();
+        } else {
+            *rule = None;
+        }
+        changed
+    })
+    .inner
+}
+
 /// The control panel, editing `pane`'s settings.
 pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
     let PanelCtx {
@@ -362,6 +439,15 @@ pub fn controls_ui(ui: &mut Ui, pane: &RunPane, ctx: PanelCtx<'_, '_>) {
             changed = true;
         }
     });
+
+    if looks.shown(Control::RunLength) {
+        let accuracy = pane.latest.as_ref().is_some_and(|l| {
+            l.observables
+                .iter()
+                .any(|o| o.column == crate::sim::run::TRAIN_ACCURACY)
+        });
+        changed |= stop_rules_ui(ui, &mut run.stop, accuracy);
+    }
 
     ui.separator();
     ui.heading("Problem");

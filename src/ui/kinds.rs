@@ -167,7 +167,7 @@ pub fn controls_ui(
         .response
         .on_hover_text("What is annealed: the network's loss, walkers on a 2D surface, a travelling salesman's tour, a Boltzmann machine or an Ising lattice. Changing it restarts the run.");
     changed |= match problem {
-        ProblemConfig::Network(c) => network::controls_ui(ui, c, looks),
+        ProblemConfig::Network(c) => network::controls_ui(ui, c, looks, actions),
         ProblemConfig::Landscape(c) => landscape::controls_ui(ui, c, looks, actions),
         ProblemConfig::Tsp(c) => tsp::controls_ui(ui, c),
         ProblemConfig::Rbm(c) => rbm::controls_ui(ui, c),

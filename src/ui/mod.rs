@@ -21,6 +21,7 @@ pub mod pane;
 mod plots;
 mod presets;
 mod rbm;
+pub mod record;
 mod tempering;
 mod tsp;
 
@@ -179,6 +180,8 @@ pub struct ViewState {
     pub strip_hidden: bool,
     /// The Concepts section to scroll to when the window opens.
     pub concepts_topic: Option<String>,
+    /// The path typed for loading one's own points (CSV).
+    pub data_path: String,
 }
 
 impl Default for ViewState {
@@ -199,6 +202,7 @@ impl Default for ViewState {
             suggest_seconds: 10.0,
             strip_hidden: false,
             concepts_topic: None,
+            data_path: String::new(),
         }
     }
 }
@@ -264,6 +268,8 @@ pub struct App {
     applied_dark: Option<bool>,
     /// When set, snapshots are no longer taken in (a still picture, for benchmarks).
     pub frozen: bool,
+    /// Run > Record: the recorder's settings and the recording in progress.
+    pub record: record::RecordUi,
     /// Outcome of screenshot saves, reported from the screenshot callback.
     saved_tx: crossbeam_channel::Sender<Notice>,
     saved_rx: crossbeam_channel::Receiver<Notice>,
@@ -300,6 +306,7 @@ impl App {
             applied_scale: 0.0,
             applied_dark: None,
             frozen: false,
+            record: record::RecordUi::default(),
             saved_tx,
             saved_rx,
         };
@@ -614,6 +621,9 @@ impl App {
         if let Ok(outcome) = self.saved_rx.try_recv() {
             self.notify(outcome);
         }
+        for n in self.record.poll() {
+            self.notify(n);
+        }
         if self.frozen {
             return;
         }
@@ -755,6 +765,7 @@ impl App {
         }
         let r = egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.place("central", r.response.rect);
+        self.record.capture(&ctx, r.response.rect);
         concepts::concepts_window(
             &ctx,
             &mut self.state.concepts,
@@ -1055,6 +1066,11 @@ impl App {
                 if ui.button("Save screenshot as PNG").clicked() {
                     self.request_screenshot(ui.ctx());
                 }
+                ui.separator();
+                let mut notices = Vec::new();
+                self.record.menu_ui(ui, self.a.step(), &mut notices);
+                self.actions
+                    .extend(notices.into_iter().map(Action::Notice));
             });
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.view.presenter, "Presenter layout")
@@ -1087,6 +1103,7 @@ impl App {
                 }
             });
             ui.separator();
+            self.record.dot_ui(ui);
             ui.strong(&self.title);
         });
     }
@@ -1103,12 +1120,11 @@ impl App {
             return;
         };
         let r = &l.record;
-        let state = if l.playing {
-            "running"
-        } else if l.finished {
-            "finished"
-        } else {
-            "paused"
+        let state = match l.stopped {
+            Some(s) if !l.playing => format!("stopped ({s})"),
+            _ if l.playing => "running".into(),
+            _ if l.finished => "finished".into(),
+            _ => "paused".into(),
         };
         // (priority, text, tip): the most important fields stay when the bar is narrow.
         let mut fields: Vec<(u8, String, &str)> = vec![

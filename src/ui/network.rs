@@ -7,7 +7,7 @@
 use super::key::{self, Mark};
 use super::kinds::ViewCtx;
 use super::pane::RunPane;
-use super::{Action, Looks, Target};
+use super::{Action, Looks, Notice, Target};
 use crate::colors;
 use crate::preset::Control;
 use crate::sim::network::{LossSlice, NetworkView};
@@ -138,7 +138,84 @@ pub fn view_ui(
         .min(ui.available_height() - KEY_HEIGHT)
         .max(60.0);
     let id = format!("boundary-{}", pane.side.letter());
-    draw_boundary(ui, &id, v, state.texture.as_ref().map(|t| t.id()), side);
+    let editable = looks.shown(Control::Data);
+    let texture = state.texture.as_ref().map(|t| t.id());
+    let label = format!("Decision boundary {}", pane.side.letter());
+    if let Some(click) = draw_boundary(ui, &id, &label, v, texture, side, editable) {
+        match with_click(&pane.config, &v.data, click) {
+            Ok(config) => ctx.actions.push(Action::Edit(pane.side, Box::new(config))),
+            Err(e) => ctx
+                .actions
+                .push(Action::Notice(Notice::error(Some(pane.side), e))),
+        }
+    }
+}
+
+/// A click on the decision plane: add a point of a class there, or remove the nearest.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Click {
+    /// Add a point of this class.
+    Add([f64; 2], u8),
+    /// Remove the point nearest to here.
+    Remove([f64; 2]),
+}
+
+/// `config` with its network's data turned into one's own points (the data set shown,
+/// `data`, when it was generated) and `click` applied; or why not.
+fn with_click(
+    config: &crate::sim::RunConfig,
+    data: &crate::sim::Dataset,
+    click: Click,
+) -> Result<crate::sim::RunConfig, String> {
+    let mut config = config.clone();
+    let crate::sim::ProblemConfig::Network(net) = &mut config.problem else {
+        return Err("points can be added to the network's data only".into());
+    };
+    let mut points = match &net.data.kind {
+        DataKind::Points(p) => p.clone(),
+        _ => {
+            // The generated points as shown: their jitter is now part of them.
+            net.data.noise = 0.0;
+            [&data.train, &data.test]
+                .into_iter()
+                .flat_map(|s| {
+                    s.x.rows()
+                        .into_iter()
+                        .zip(s.y.iter())
+                        .map(|(r, &y)| (r[0], r[1], y))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        }
+    };
+    let c = f64::from(limits::COORDINATE);
+    match click {
+        Click::Add(at, label) => {
+            if points.len() >= *limits::POINTS.end() {
+                return Err(format!(
+                    "at most {} points: remove some first (shift-click)",
+                    limits::POINTS.end()
+                ));
+            }
+            let [x, y] = at.map(|v| v.clamp(-c, c) as f32);
+            points.push((x, y, label));
+        }
+        Click::Remove(at) => {
+            if points.len() <= *limits::POINTS.start() {
+                return Err("the last point stays: a data set needs one".into());
+            }
+            let d2 = |p: &crate::sim::data::Point| {
+                (f64::from(p.0) - at[0]).powi(2) + (f64::from(p.1) - at[1]).powi(2)
+            };
+            if let Some(i) =
+                (0..points.len()).min_by(|&i, &j| d2(&points[i]).total_cmp(&d2(&points[j])))
+            {
+                points.remove(i);
+            }
+        }
+    }
+    net.data.kind = DataKind::Points(points);
+    Ok(config)
 }
 
 fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCtx<'_, '_>) {
@@ -224,7 +301,12 @@ fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCt
 
 /// The network's settings: width, activation, weight decay and the data set. True when
 /// anything changed.
-pub fn controls_ui(ui: &mut Ui, c: &mut NetworkConfig, looks: &Looks) -> bool {
+pub fn controls_ui(
+    ui: &mut Ui,
+    c: &mut NetworkConfig,
+    looks: &mut Looks,
+    actions: &mut Vec<Action>,
+) -> bool {
     let mut changed = false;
     if looks.shown(Control::Network) {
         ui.separator();
@@ -259,15 +341,85 @@ pub fn controls_ui(ui: &mut Ui, c: &mut NetworkConfig, looks: &Looks) -> bool {
     if looks.shown(Control::Data) {
         ui.separator();
         ui.heading("Data");
-        let d = &mut c.data;
-        changed |= super::controls::combo(
-            ui,
-            "Data set",
-            &mut d.kind,
-            &DataKind::ALL,
-            DataKind::label,
-            "The toy problem. Changing the data restarts the run.",
-        );
+        changed |= data_ui(ui, &mut c.data, looks, actions);
+    }
+    changed
+}
+
+/// The data set: a generated one with its size and noise, or one's own points (from a CSV
+/// file); the test split. True when anything changed.
+fn data_ui(
+    ui: &mut Ui,
+    d: &mut crate::sim::DataConfig,
+    looks: &mut Looks,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let mut changed = false;
+    let own = match &d.kind {
+        DataKind::Points(p) => Some(p.len()),
+        _ => None,
+    };
+    let selected = match own {
+        Some(n) => format!("Your points ({n})"),
+        None => d.kind.label().to_owned(),
+    };
+    egui::ComboBox::from_label("Data set")
+        .selected_text(selected)
+        .show_ui(ui, |ui| {
+            for kind in DataKind::ALL {
+                let label = kind.label();
+                if ui.selectable_label(d.kind == kind, label).clicked() && d.kind != kind {
+                    d.kind = kind;
+                    changed = true;
+                }
+            }
+            if let Some(n) = own {
+                let _ = ui.selectable_label(true, format!("Your points ({n})"));
+            }
+        })
+        .response
+        .on_hover_text("The toy problem, or your own points. Changing the data restarts the run.");
+    ui.horizontal(|ui| {
+        ui.label("CSV:");
+        ui.add(
+            egui::TextEdit::singleline(&mut looks.state.data_path)
+                .hint_text("points.csv")
+                .desired_width(110.0),
+        )
+        .on_hover_text(TIP_CSV);
+        let mut path = None;
+        if ui.button("Load points").on_hover_text(TIP_CSV).clicked() {
+            path = Some(std::path::PathBuf::from(looks.state.data_path.trim()));
+        }
+        if ui.button("Browse...").clicked() {
+            match super::presets::native_dialog(|| {
+                rfd::FileDialog::new()
+                    .add_filter("points (x,y,label)", &["csv", "txt"])
+                    .pick_file()
+            }) {
+                super::presets::Dialog::Picked(p) => path = Some(p),
+                super::presets::Dialog::Cancelled => {}
+                super::presets::Dialog::Unavailable => {
+                    actions.push(Action::Notice(Notice::info(None, NO_DIALOG.into())))
+                }
+            }
+        }
+        if let Some(path) = path {
+            match crate::points::load_csv(&path) {
+                Ok(points) => {
+                    looks.state.data_path = path.display().to_string();
+                    actions.push(Action::Notice(Notice::info(
+                        None,
+                        format!("Loaded {} points from {}", points.len(), path.display()),
+                    )));
+                    d.kind = DataKind::Points(points);
+                    changed = true;
+                }
+                Err(e) => actions.push(Action::Notice(Notice::error(None, e.to_string()))),
+            }
+        }
+    });
+    if own.is_none() {
         changed |= ui
             .add(
                 Slider::new(&mut d.samples, limits::slider::SAMPLES)
@@ -276,24 +428,32 @@ pub fn controls_ui(ui: &mut Ui, c: &mut NetworkConfig, looks: &Looks) -> bool {
                     .text("Samples"),
             )
             .changed();
-        changed |= ui
-            .add(
-                Slider::new(&mut d.noise, limits::slider::NOISE)
-                    .clamping(SliderClamping::Never)
-                    .text("Noise"),
-            )
-            .changed();
-        changed |= ui
-            .add(
-                Slider::new(&mut d.test_fraction, limits::slider::TEST_FRACTION)
-                    .clamping(SliderClamping::Never)
-                    .text("Test fraction"),
-            )
-            .on_hover_text("Points held out of the energy, to measure generalisation.")
-            .changed();
     }
+    changed |= ui
+        .add(
+            Slider::new(&mut d.noise, limits::slider::NOISE)
+                .clamping(SliderClamping::Never)
+                .text("Noise"),
+        )
+        .changed();
+    changed |= ui
+        .add(
+            Slider::new(&mut d.test_fraction, limits::slider::TEST_FRACTION)
+                .clamping(SliderClamping::Never)
+                .text("Test fraction"),
+        )
+        .on_hover_text("Points held out of the energy, to measure generalisation.")
+        .changed();
+    ui.weak("Click the decision plane to add points: left class 0, right class 1; shift-click removes the nearest.");
     changed
 }
+
+const NO_DIALOG: &str = "This desktop offers no file dialog (no XDG portal): type the CSV \
+file's path and press Load.";
+
+const TIP_CSV: &str = "Your own data: a CSV file of x,y,label rows (label 0 or 1; a header \
+line is optional; at most 10000 points). It replaces the data set and restarts the run, \
+and is saved with the session.";
 
 const TIP_HIDDEN: &str = "Hidden units H: the number of parameters is 5H + 2, the \
 dimension of the landscape being annealed. Changing it restarts the run.";
@@ -309,25 +469,30 @@ pub fn drawn_stride(n: usize) -> usize {
 }
 
 /// One decision-boundary plot of a run: the probability (or entropy) image and the data,
-/// misclassified points ringed.
+/// misclassified points ringed. When `editable`, returns a click that adds or removes a
+/// point (left: class 0, right: class 1, shift-click: remove the nearest).
 fn draw_boundary(
     ui: &mut egui::Ui,
     id: &str,
+    label: &str,
     v: &NetworkView,
     texture: Option<egui::TextureId>,
     side: f32,
-) {
+    editable: bool,
+) -> Option<Click> {
     let data = Arc::clone(&v.data);
     let grid = v.grid.clone();
     // A large data set is drawn one point in `stride`: a marker per point of 100k would
     // cost megabytes of mesh every frame and show no more.
     let stride = drawn_stride(data.train.y.len() + data.test.y.len());
-    Plot::new(id)
+    let response = Plot::new(id)
         .data_aspect(1.0)
         .width(side)
         .height(side)
         .show_grid(false)
         .allow_scroll(false)
+        // The right button adds class-1 points instead of zooming to a box.
+        .allow_boxed_zoom(!editable)
         .show(ui, |plot_ui| {
             if let (Some(grid), Some(texture)) = (&grid, texture) {
                 let [lo, hi] = grid.bounds;
@@ -391,6 +556,20 @@ fn draw_boundary(
                 );
             }
         });
+    let r = &response.response;
+    let label = label.to_owned();
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
+    let at = r
+        .interact_pointer_pos()
+        .map(|pos| response.transform.value_from_position(pos))
+        .map(|p| [p.x, p.y]);
+    let shift = ui.input(|i| i.modifiers.shift);
+    let click = match at {
+        Some(at) if editable && r.clicked() && shift => Some(Click::Remove(at)),
+        Some(at) if editable && r.clicked() => Some(Click::Add(at, 0)),
+        Some(at) if editable && r.secondary_clicked() && !shift => Some(Click::Add(at, 1)),
+        _ => None,
+    };
     ui.horizontal_wrapped(|ui| {
         let [c0, c1] = colors::CLASS.map(rgb);
         key::marker(ui, "class 0", Mark::Circle, true, c0);
@@ -407,6 +586,7 @@ fn draw_boundary(
             ui.weak(format!("(1 in {stride} points shown)"));
         }
     });
+    click
 }
 
 /// Height of the key under a map.

@@ -7,7 +7,9 @@ use super::tempering::TemperingState;
 use super::{Notice, Side};
 use crate::pace::Pace;
 use crate::sim::suggest::Suggestion;
-use crate::sim::{History, Observable, ProblemView, RunConfig, ScheduleState, StepRecord};
+use crate::sim::{
+    History, Observable, ProblemView, RunConfig, ScheduleState, StepRecord, StopReason,
+};
 use crate::trainer::{Command, Crashed, Event, Snapshot, Trainer, Waker};
 use std::sync::Arc;
 
@@ -25,8 +27,10 @@ pub struct Latest {
     pub schedule: ScheduleState,
     /// Whether the trainer is stepping.
     pub playing: bool,
-    /// Whether the configured run length was reached.
+    /// Whether the configured run length was reached, or a stopping rule met.
     pub finished: bool,
+    /// The stopping rule that stopped the run, if one did.
+    pub stopped: Option<StopReason>,
     /// Measured steps per second.
     pub steps_per_second: f64,
     /// The step size in force.
@@ -144,6 +148,7 @@ impl RunPane {
             schedule: s.schedule,
             playing: s.playing,
             finished: s.finished,
+            stopped: s.stopped,
             steps_per_second: s.steps_per_second,
             step_size: s.step_size,
         });

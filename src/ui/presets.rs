@@ -200,7 +200,7 @@ pub fn presets_window(
 const NO_DIALOG: &str = "This desktop offers no file dialog (no XDG portal). Type a path \
 below, or use the preset lists above.";
 
-enum Dialog {
+pub(super) enum Dialog {
     Picked(PathBuf),
     Cancelled,
     Unavailable,
@@ -208,7 +208,7 @@ enum Dialog {
 
 /// Runs a native file dialog. Without an XDG portal rfd returns at once with nothing; a
 /// person needs longer than that to cancel, which tells the two apart.
-fn native_dialog(show: impl FnOnce() -> Option<PathBuf>) -> Dialog {
+pub(super) fn native_dialog(show: impl FnOnce() -> Option<PathBuf>) -> Dialog {
     let started = std::time::Instant::now();
     match show() {
         Some(p) => Dialog::Picked(p),
