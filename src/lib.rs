@@ -23,27 +23,35 @@
 //!   suggested schedule). Neither side ever waits for the other.
 //! * [`preset`] saves and loads a whole session (run A, an optional run B to compare,
 //!   the pace and the view) as versioned RON, reading every older version.
-//! * [`ui`] is the desktop app (eframe/egui): one [`ui::RunPane`] per run, views that
-//!   emit [`ui::Action`]s, applied in one place each frame.
+//! * [`ui`] is the app (eframe/egui), the same on the desktop and on a web page: one
+//!   [`ui::RunPane`] per run, views that emit [`ui::Action`]s, applied in one place each
+//!   frame. On the web (`web`, built for `wasm32`) there are no threads: the trainers
+//!   step cooperatively within a time budget each frame, behind the same protocol.
+//! * [`link`] carries a whole session in a URL's fragment (Session > Copy link).
 //! * [`figure`] draws a run for slides without a display; [`cli`] is the command line:
 //!   the GUI, headless runs (`run`), presets' validation (`check`) and the benchmark
 //!   ([`mod@bench`], and the UI's frame time in [`ui::bench`]).
 
 pub mod bench;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod colors;
 pub mod concepts;
 pub mod figure;
 pub mod lesson;
+pub mod link;
 pub mod pace;
 pub mod preset;
 pub mod sim;
 pub mod trainer;
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 /// Opens the desktop app on `preset` (default: the last session, else the built-in
 /// default) or on a lesson (with the name it goes by), in a window of `size` logical
 /// pixels (default 1280 x 800).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn gui(
     preset: Option<preset::Preset>,
     lesson: Option<(lesson::Lesson, String)>,

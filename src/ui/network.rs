@@ -18,7 +18,7 @@ use egui_plot::{MarkerShape, Plot, PlotImage, PlotPoint, Points};
 use std::sync::Arc;
 
 /// How often an auto-refreshing loss slice is recomputed.
-const SLICE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+const SLICE_EVERY: web_time::Duration = web_time::Duration::from_secs(3);
 
 fn rgb(c: [u8; 3]) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
@@ -59,7 +59,7 @@ pub struct NetworkUi {
     slice_texture: Option<egui::TextureHandle>,
     slice_fresh: bool,
     /// When a slice was last asked for.
-    slice_asked: Option<std::time::Instant>,
+    slice_asked: Option<web_time::Instant>,
 }
 
 impl NetworkUi {
@@ -166,7 +166,7 @@ fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCt
                 best: looks.state.slice_best,
             }),
         ));
-        state.slice_asked = Some(std::time::Instant::now());
+        state.slice_asked = Some(web_time::Instant::now());
     }
     let Some(slice) = state.loss_slice().cloned() else {
         ui.label("Computing...");
