@@ -14,6 +14,8 @@ fn main() -> anyhow::Result<()> {
         .input_path(input)
         .web(true)?
         .typescript(false)
+        // As the command line does: the glue finds the wasm beside itself.
+        .omit_default_module_path(false)
         .out_name("annealscope")
         .generate(out_dir)
         .with_context(|| format!("generating the JS glue of {}", input.to_string_lossy()))
