@@ -171,7 +171,7 @@ enum Stepper {
     /// A background thread owns it.
     Thread(Option<JoinHandle<()>>),
     /// It lives here and steps when [`Trainer::drive`] is called (`None` once shut down).
-    Cooperative(RefCell<Option<Cooperative>>),
+    Cooperative(RefCell<Option<Box<Cooperative>>>),
 }
 
 /// The worker of a cooperative trainer and its end of the command channel.
@@ -241,10 +241,10 @@ impl Trainer {
         Ok(Self {
             commands,
             snapshots,
-            stepper: Stepper::Cooperative(RefCell::new(Some(Cooperative {
+            stepper: Stepper::Cooperative(RefCell::new(Some(Box::new(Cooperative {
                 worker: Worker::new(run, pace, snapshot_tx, waker),
                 commands: command_rx,
-            }))),
+            })))),
         })
     }
 
