@@ -15,7 +15,8 @@
 //!   problem's own observables (accuracy for the network, the walkers' heat capacity for
 //!   a landscape, the gap to a known optimum for a tour). A problem describes itself through [`sim::Kind`]: its observables,
 //!   what the UI draws of it ([`sim::ProblemView`]), its state for export.
-//! * [`trainer`] runs a `Run` on a background thread. The UI sends it
+//! * [`trainer`] runs a `Run` on a background thread (on the web, within each frame's
+//!   time budget, behind the same protocol). The UI sends it
 //!   [`trainer::Command`]s; it streams [`trainer::Snapshot`]s back, about 60 a second,
 //!   each holding every step's metrics since the last (summarised losslessly at the
 //!   extremes in a [`sim::History`]), the problem's latest view and what happened
