@@ -123,6 +123,25 @@ mod tests {
     }
 
     #[test]
+    fn at_least_is_f32_max_including_nan() {
+        for x in [
+            -3.5f32,
+            -0.0,
+            0.0,
+            1e-30,
+            2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ] {
+            for floor in [0.0f32, -87.0] {
+                let (got, want) = (at_least(x, floor), x.max(floor));
+                assert!(got == want || (got == 0.0 && want == 0.0), "{x} {floor}");
+            }
+        }
+    }
+
+    #[test]
     fn exp_neg_matches_std() {
         let mut worst: f64 = 0.0;
         for i in 0..=87_000 {
