@@ -23,7 +23,7 @@ use crate::sim::{
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
-use std::time::Instant;
+use web_time::Instant;
 
 /// The `(hidden, samples)` cases measured.
 pub const CASES: [(usize, usize); 4] = [(4, 100), (16, 1000), (64, 1000), (256, 10_000)];

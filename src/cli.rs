@@ -27,8 +27,9 @@ use std::time::Instant;
 #[derive(Debug, Parser)]
 #[command(name = "annealscope", version, about)]
 pub struct Cli {
-    /// Open the GUI on this preset instead of the built-in default.
-    #[arg(long, value_name = "FILE")]
+    /// Open the GUI on this preset instead of the built-in default: a file, or a session
+    /// link made by Session > Copy link (`...#p=...`).
+    #[arg(long, value_name = "FILE|LINK")]
     pub preset: Option<PathBuf>,
     /// Open the GUI on this lesson (a file, or the name of a built-in lesson) at its first
     /// slide.
@@ -62,8 +63,8 @@ pub enum Task {
 /// Arguments of `annealscope run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Preset to run (default: the built-in default).
-    #[arg(long, value_name = "FILE")]
+    /// Preset to run (default: the built-in default): a file, or a session link.
+    #[arg(long, value_name = "FILE|LINK")]
     pub preset: Option<PathBuf>,
     /// Number of steps (default: the preset's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000_000))]
@@ -179,7 +180,7 @@ pub fn usage_line(rendered: &str) -> String {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.task {
         None => {
-            let preset = cli.preset.as_deref().map(Preset::load).transpose()?;
+            let preset = cli.preset.as_deref().map(load_preset).transpose()?;
             let lesson = cli.lesson.as_deref().map(load_lesson).transpose()?;
             crate::gui(preset, lesson, cli.size)?;
             Ok(ExitCode::SUCCESS)
@@ -295,9 +296,21 @@ impl GifRecording {
     }
 }
 
+/// A preset file, or the session in a link made by Session > Copy link (a name that is
+/// no file and holds `#p=`).
+pub fn load_preset(path: &Path) -> anyhow::Result<Preset> {
+    if !path.exists()
+        && let Some(text) = path.to_str()
+        && crate::link::looks_like_link(text)
+    {
+        return Ok(crate::link::decode(text)?);
+    }
+    Ok(Preset::load(path)?)
+}
+
 fn load_or_default(path: Option<&Path>) -> anyhow::Result<Preset> {
     Ok(match path {
-        Some(p) => Preset::load(p)?,
+        Some(p) => load_preset(p)?,
         None => Preset::builtin_default(),
     })
 }

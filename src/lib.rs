@@ -15,7 +15,8 @@
 //!   problem's own observables (accuracy for the network, the walkers' heat capacity for
 //!   a landscape, the gap to a known optimum for a tour). A problem describes itself through [`sim::Kind`]: its observables,
 //!   what the UI draws of it ([`sim::ProblemView`]), its state for export.
-//! * [`trainer`] runs a `Run` on a background thread. The UI sends it
+//! * [`trainer`] runs a `Run` on a background thread (on the web, within each frame's
+//!   time budget, behind the same protocol). The UI sends it
 //!   [`trainer::Command`]s; it streams [`trainer::Snapshot`]s back, about 60 a second,
 //!   each holding every step's metrics since the last (summarised losslessly at the
 //!   extremes in a [`sim::History`]), the problem's latest view and what happened
@@ -23,8 +24,11 @@
 //!   suggested schedule). Neither side ever waits for the other.
 //! * [`preset`] saves and loads a whole session (run A, an optional run B to compare,
 //!   the pace and the view) as versioned RON, reading every older version.
-//! * [`ui`] is the desktop app (eframe/egui): one [`ui::RunPane`] per run, views that
-//!   emit [`ui::Action`]s, applied in one place each frame.
+//! * [`ui`] is the app (eframe/egui), the same on the desktop and on a web page: one
+//!   [`ui::RunPane`] per run, views that emit [`ui::Action`]s, applied in one place each
+//!   frame. On the web (`web`, built for `wasm32`) there are no threads: the trainers
+//!   step cooperatively within a time budget each frame, behind the same protocol.
+//! * [`link`] carries a whole session in a URL's fragment (Session > Copy link).
 //! * [`recording`] turns frames (the figure's, or the app's screenshots on an encoder
 //!   thread) into animated GIFs; [`points`] reads one's own data from CSV files.
 //! * [`figure`] draws a run for slides without a display; [`cli`] is the command line:
@@ -32,11 +36,13 @@
 //!   ([`mod@bench`], and the UI's frame time in [`ui::bench`]).
 
 pub mod bench;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod colors;
 pub mod concepts;
 pub mod figure;
 pub mod lesson;
+pub mod link;
 pub mod pace;
 pub mod points;
 pub mod preset;
@@ -44,10 +50,13 @@ pub mod recording;
 pub mod sim;
 pub mod trainer;
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 /// Opens the desktop app on `preset` (default: the last session, else the built-in
 /// default) or on a lesson (with the name it goes by), in a window of `size` logical
 /// pixels (default 1280 x 800).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn gui(
     preset: Option<preset::Preset>,
     lesson: Option<(lesson::Lesson, String)>,

@@ -1,5 +1,11 @@
-//! The background trainer: a named thread that owns one [`Run`], obeys [`Command`]s and
-//! streams [`Snapshot`]s.
+//! The trainer: it owns one [`Run`], obeys [`Command`]s and streams [`Snapshot`]s.
+//!
+//! Two drivers serve the same protocol with the same worker. On the desktop a named
+//! background thread owns the worker ([`Trainer::spawn`]). In the browser there are no
+//! threads: the worker lives in the [`Trainer`] itself and steps cooperatively when the UI
+//! calls [`Trainer::drive`] each frame, within a time budget ([`Trainer::cooperative`]).
+//! [`Trainer::start`] picks the platform's driver; the UI, the run and the presets do not
+//! know which one they talk to.
 //!
 //! Neither side ever waits for the other. Commands go over an unbounded channel (the UI
 //! sends a handful a second at most). Snapshots go over a small bounded channel with
@@ -19,9 +25,10 @@ use crate::sim::{
     ScheduleState, StepRecord, StopReason, ViewRequest,
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded, unbounded};
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 /// Snapshots sent per second at most.
 pub const SNAPSHOTS_PER_SECOND: f64 = 60.0;
@@ -135,11 +142,44 @@ pub struct TemperingSnapshot {
     pub views: Vec<ProblemView>,
 }
 
-/// Handle to the trainer thread. Dropping it shuts the thread down and joins it.
+/// Handle to a trainer. Dropping it shuts the trainer down (and joins its thread).
 pub struct Trainer {
     commands: Sender<Command>,
     snapshots: Receiver<Snapshot>,
-    thread: Option<JoinHandle<Result<(), RangeError>>>,
+    stepper: Stepper,
+}
+
+/// Which driver steps a trainer's worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// A background thread of its own (the desktop).
+    Thread,
+    /// The caller, each frame, within a time budget ([`Trainer::drive`]): for platforms
+    /// without threads (the web page).
+    Cooperative,
+}
+
+impl Driver {
+    /// This platform's driver: cooperative on `wasm32`, a thread elsewhere.
+    pub const PLATFORM: Driver = if cfg!(target_arch = "wasm32") {
+        Driver::Cooperative
+    } else {
+        Driver::Thread
+    };
+}
+
+/// Who steps the worker.
+enum Stepper {
+    /// A background thread owns it.
+    Thread(Option<JoinHandle<Result<(), RangeError>>>),
+    /// It lives here and steps when [`Trainer::drive`] is called (`None` once shut down).
+    Cooperative(RefCell<Option<Box<Cooperative>>>),
+}
+
+/// The worker of a cooperative trainer and its end of the command channel.
+struct Cooperative {
+    worker: Worker,
+    commands: Receiver<Command>,
 }
 
 /// A callback the trainer calls after sending a snapshot (the UI's repaint request).
@@ -151,21 +191,40 @@ pub type Waker = Box<dyn Fn() + Send>;
 pub struct Crashed(pub String);
 
 impl Trainer {
-    /// Starts a trainer on `config`, playing. The config is checked here (a refused one is
-    /// an error at once); the run is built on the trainer's thread, so that the caller
-    /// (the UI thread) never waits for a large data set to be drawn or a surface's grid to
-    /// be evaluated.
+    /// Starts a trainer on `config`, playing, with the platform's driver: a background
+    /// thread on the desktop, the cooperative driver in the browser.
+    pub fn start(config: RunConfig, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
+        Self::start_with(Driver::PLATFORM, config, pace, waker)
+    }
+
+    /// Starts a trainer on `config`, playing, with `driver`.
+    pub fn start_with(
+        driver: Driver,
+        config: RunConfig,
+        pace: Pace,
+        waker: Option<Waker>,
+    ) -> anyhow::Result<Self> {
+        match driver {
+            Driver::Thread => Self::spawn(config, pace, waker),
+            Driver::Cooperative => Self::cooperative(config, pace, waker),
+        }
+    }
+
+    /// Starts a trainer on `config`, playing, on its own thread. The config is checked
+    /// here (a refused one is an error at once); the run is built on the trainer's thread,
+    /// so that the caller (the UI thread) never waits for a large data set to be drawn or a
+    /// surface's grid to be evaluated.
     pub fn spawn(config: RunConfig, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
         config.validate()?;
-        Self::start(move || Run::new(config), pace, waker)
+        Self::start_thread(move || Run::new(config), pace, waker)
     }
 
-    /// Starts a trainer on a built run, playing.
+    /// Starts a trainer on a built run, playing, on its own thread.
     pub fn spawn_run(run: Run, pace: Pace, waker: Option<Waker>) -> anyhow::Result<Self> {
-        Self::start(move || Ok(run), pace, waker)
+        Self::start_thread(move || Ok(run), pace, waker)
     }
 
-    fn start(
+    fn start_thread(
         build: impl FnOnce() -> Result<Run, RangeError> + Send + 'static,
         pace: Pace,
         waker: Option<Waker>,
@@ -181,7 +240,7 @@ impl Trainer {
         Ok(Self {
             commands,
             snapshots,
-            thread: Some(thread),
+            stepper: Stepper::Thread(Some(thread)),
         })
     }
 
@@ -198,7 +257,52 @@ impl Trainer {
         Self {
             commands,
             snapshots,
-            thread,
+            stepper: Stepper::Thread(thread),
+        }
+    }
+
+    /// Starts a trainer on `config`, playing, without a thread: it steps only inside
+    /// [`Trainer::drive`] (and [`Trainer::recv_timeout`]), as the browser needs.
+    pub fn cooperative(
+        config: RunConfig,
+        pace: Pace,
+        waker: Option<Waker>,
+    ) -> anyhow::Result<Self> {
+        let run = Run::new(config)?;
+        let (commands, command_rx) = unbounded();
+        let (snapshot_tx, snapshots) = bounded(4);
+        Ok(Self {
+            commands,
+            snapshots,
+            stepper: Stepper::Cooperative(RefCell::new(Some(Box::new(Cooperative {
+                worker: Worker::new(run, pace, snapshot_tx, waker),
+                commands: command_rx,
+            })))),
+        })
+    }
+
+    /// Whether this trainer steps only when driven (see [`Trainer::drive`]).
+    pub fn is_cooperative(&self) -> bool {
+        matches!(self.stepper, Stepper::Cooperative(_))
+    }
+
+    /// Lets a cooperative trainer work for about `budget` of wall time: it takes the
+    /// commands sent so far, steps as far as the pace and the budget allow, and sends a
+    /// snapshot if anything changed. Returns when it wants to be driven again (`None`:
+    /// not before a command; zero: at once). A threaded trainer needs no driving: `None`.
+    pub fn drive(&self, budget: Duration) -> Option<Duration> {
+        let Stepper::Cooperative(cell) = &self.stepper else {
+            return None;
+        };
+        let mut slot = cell.borrow_mut();
+        let c = slot.as_mut()?;
+        match c.worker.drive(&c.commands, budget) {
+            Some(next) => Some(next),
+            None if c.worker.stopped => {
+                *slot = None;
+                None
+            }
+            None => None,
         }
     }
 
@@ -213,18 +317,42 @@ impl Trainer {
         self.snapshots.try_iter()
     }
 
-    /// Waits up to `timeout` for one snapshot (for tests and headless drivers).
+    /// Waits up to `timeout` for one snapshot (for tests and headless drivers). A
+    /// cooperative trainer is driven meanwhile, a millisecond at a time.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Snapshot> {
-        self.snapshots.recv_timeout(timeout).ok()
+        if !self.is_cooperative() {
+            return self.snapshots.recv_timeout(timeout).ok();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let next = self.drive(Duration::from_millis(1));
+            if let Ok(s) = self.snapshots.try_recv() {
+                return Some(s);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            let pause = next
+                .unwrap_or(Duration::from_millis(5))
+                .min(deadline - now)
+                .min(Duration::from_millis(5));
+            if !pause.is_zero() {
+                std::thread::sleep(pause);
+            }
+        }
     }
 
     /// If the thread has ended without being told to (a panic), joins it and says why;
-    /// never blocks.
+    /// never blocks. (A cooperative trainer's panic is the caller's own.)
     pub fn crashed(&mut self) -> Option<Crashed> {
-        if !self.thread.as_ref().is_some_and(|t| t.is_finished()) {
+        let Stepper::Thread(slot) = &mut self.stepper else {
+            return None;
+        };
+        if !slot.as_ref().is_some_and(|t| t.is_finished()) {
             return None;
         }
-        let thread = self.thread.take()?;
+        let thread = slot.take()?;
         Some(Crashed(match thread.join() {
             Ok(Ok(())) => "the thread ended".into(),
             Ok(Err(e)) => e.to_string(),
@@ -236,13 +364,20 @@ impl Trainer {
         }))
     }
 
-    /// Stops the thread and waits for it. A panic in the thread is returned, not swallowed.
+    /// Stops the trainer (and waits for its thread). A panic in the thread is returned,
+    /// not swallowed.
     pub fn shutdown(&mut self) -> Result<(), Crashed> {
         let _ = self.commands.send(Command::Shutdown);
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Err(_)) => Err(Crashed("it panicked".into())),
-            Some(Ok(Err(e))) => Err(Crashed(e.to_string())),
-            _ => Ok(()),
+        match &mut self.stepper {
+            Stepper::Thread(slot) => match slot.take().map(JoinHandle::join) {
+                Some(Err(_)) => Err(Crashed("it panicked".into())),
+                Some(Ok(Err(e))) => Err(Crashed(e.to_string())),
+                _ => Ok(()),
+            },
+            Stepper::Cooperative(cell) => {
+                *cell.get_mut() = None;
+                Ok(())
+            }
         }
     }
 }
@@ -288,6 +423,8 @@ struct Worker {
     rate_epoch: Instant,
     rate_steps: u64,
     batch: u64,
+    /// A shutdown command arrived.
+    stopped: bool,
 }
 
 impl Worker {
@@ -321,35 +458,19 @@ impl Worker {
             rate_epoch: now,
             rate_steps: 0,
             batch: 64,
+            stopped: false,
         }
     }
 
+    /// The thread driver: turns until told to stop, sleeping while there is nothing to do.
     fn main(mut self, commands: Receiver<Command>) {
         loop {
-            // Commands first, without waiting.
-            for command in commands.try_iter() {
-                if !self.apply(command) {
-                    return;
-                }
+            if !self.take_commands(&commands) {
+                return;
             }
-            if self.playing || self.step_budget > 0 {
-                self.work();
-            }
-            let now = Instant::now();
-            if self.dirty
-                && now.duration_since(self.last_sent).as_secs_f64() >= 1.0 / SNAPSHOTS_PER_SECOND
-            {
-                self.send(now);
-            }
+            let wait = self.turn();
             // Idle or throttled: sleep until a command arrives or there is work to do.
-            let wait = if self.playing || self.step_budget > 0 {
-                self.throttle_wait()
-            } else if self.dirty {
-                Some(Duration::from_millis(5))
-            } else {
-                Some(Duration::from_millis(250))
-            };
-            if let Some(wait) = wait {
+            if !wait.is_zero() {
                 match commands.recv_timeout(wait) {
                     Ok(command) => {
                         if !self.apply(command) {
@@ -360,6 +481,70 @@ impl Worker {
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
+        }
+    }
+
+    /// The cooperative driver: takes the commands, then turns until `budget` is spent or
+    /// nothing is due, then reports (the caller's frame paces the snapshots). Returns when
+    /// to be driven again (`None`: not before a command, or shut down).
+    fn drive(&mut self, commands: &Receiver<Command>, budget: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        if self.stopped || !self.take_commands(commands) {
+            return None;
+        }
+        let mut wait = Duration::ZERO;
+        while self.stepping() && started.elapsed() < budget {
+            self.work();
+            if let Some(w) = self.throttle_wait() {
+                wait = w;
+                break;
+            }
+        }
+        if self.dirty {
+            self.send(Instant::now());
+        }
+        if self.stepping() {
+            Some(wait)
+        } else if self.dirty {
+            Some(Duration::ZERO)
+        } else {
+            None
+        }
+    }
+
+    /// Applies every command waiting; false means shut down.
+    fn take_commands(&mut self, commands: &Receiver<Command>) -> bool {
+        for command in commands.try_iter() {
+            if !self.apply(command) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether steps are to be taken (playing, or manual steps left).
+    fn stepping(&self) -> bool {
+        self.playing || self.step_budget > 0
+    }
+
+    /// One turn of the thread: the steps that are due, then a snapshot if one is due.
+    /// Returns how long to wait for a command before the next turn (zero: none).
+    fn turn(&mut self) -> Duration {
+        if self.stepping() {
+            self.work();
+        }
+        let now = Instant::now();
+        if self.dirty
+            && now.duration_since(self.last_sent).as_secs_f64() >= 1.0 / SNAPSHOTS_PER_SECOND
+        {
+            self.send(now);
+        }
+        if self.stepping() {
+            self.throttle_wait().unwrap_or(Duration::ZERO)
+        } else if self.dirty {
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(250)
         }
     }
 
@@ -441,7 +626,10 @@ impl Worker {
                         speed,
                     )));
             }
-            Command::Shutdown => return false,
+            Command::Shutdown => {
+                self.stopped = true;
+                return false;
+            }
         }
         true
     }

@@ -16,6 +16,15 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
+/// `max(x, floor)` written as a compare and select, which every target vectorises:
+/// WebAssembly's own `max` propagates NaN, unlike IEEE maxNum, so there `f32::max` is a
+/// library call that stops a loop from vectorising. A NaN `x` gives `floor`, as
+/// `f32::max` does.
+#[inline(always)]
+pub fn at_least(x: f32, floor: f32) -> f32 {
+    if x > floor { x } else { floor }
+}
+
 /// `exp(x)` for `x <= 0`; inputs below -87 are clamped (the result is then ~1e-38).
 #[inline(always)]
 pub fn exp_neg(x: f32) -> f32 {
@@ -26,7 +35,7 @@ pub fn exp_neg(x: f32) -> f32 {
     // Rounds to the nearest integer without a libm call: adding 1.5 * 2^23 pushes the
     // fraction out of the mantissa, leaving `k` in its low bits.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.max(-87.0);
+    let x = at_least(x, -87.0);
     let shifted = fma(x, LOG2E, ROUND);
     let k = shifted - ROUND;
     let r = fma(-k, LN2_LO, fma(-k, LN2_HI, x)); // in [-0.35, 0.35]
@@ -111,6 +120,25 @@ mod tests {
 
     fn rel_err(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(1e-30)
+    }
+
+    #[test]
+    fn at_least_is_f32_max_including_nan() {
+        for x in [
+            -3.5f32,
+            -0.0,
+            0.0,
+            1e-30,
+            2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ] {
+            for floor in [0.0f32, -87.0] {
+                let (got, want) = (at_least(x, floor), x.max(floor));
+                assert!(got == want || (got == 0.0 && want == 0.0), "{x} {floor}");
+            }
+        }
     }
 
     #[test]

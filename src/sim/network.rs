@@ -18,7 +18,7 @@
 
 use super::config::{RangeError, check, limits};
 use super::data::{DataConfig, Dataset, Samples};
-use super::fastmath::{exp_neg, fma, ln_ge1, sigmoid, tanh};
+use super::fastmath::{at_least, exp_neg, fma, ln_ge1, sigmoid, tanh};
 use super::problem::{Problem, ProposalKind};
 use super::problems::{
     ChainStats, Kind, Observable, PlotKind, ProblemState, ProblemView, Reply, Request, ViewRequest,
@@ -224,7 +224,7 @@ impl Points {
 
 #[inline(always)]
 fn act<const TANH: bool>(z: f32) -> f32 {
-    if TANH { tanh(z) } else { z.max(0.0) }
+    if TANH { tanh(z) } else { at_least(z, 0.0) }
 }
 
 /// `out_i = d + sum_j v_j act(a_j x0_i + b_j x1_i + c_j)` for every (padded) point.

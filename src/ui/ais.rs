@@ -17,7 +17,7 @@ use egui_plot::{
     Bar, BarChart, Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine,
 };
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 /// Estimates kept for the plot over the run.
 const KEEP: usize = 400;

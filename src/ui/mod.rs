@@ -6,11 +6,17 @@
 //! [`App::apply`] applies every action in one place at the end of the frame. Snapshots
 //! are drained without blocking at the start of each frame; the trainers wake the UI
 //! through a small waker closure, so neither the trainer nor the simulation knows egui.
+//!
+//! The same app runs on a web page. What differs sits in few places: the trainers' driver
+//! (a thread each on the desktop; on the web the frame steps them within
+//! [`FRAME_BUDGET`]), files (`files.rs`: paths and dialogs on the desktop, upload and
+//! download on the web) and the entry point ([`run`] here, `crate::web` on the web).
 
 mod ais;
 pub mod bench;
 pub mod concepts;
 mod controls;
+mod files;
 pub mod format;
 mod ising;
 mod key;
@@ -31,7 +37,7 @@ use crate::lesson::{Cue, Lesson, View};
 use crate::pace::Pace;
 use crate::preset::{Control, Preset, ViewConfig};
 use crate::sim::{PlotKind, RunConfig, StepRecord};
-use crate::trainer::{Command, Waker};
+use crate::trainer::{Command, Driver, Waker};
 use format::{clock, number, percent};
 use std::path::PathBuf;
 
@@ -133,6 +139,29 @@ pub enum Action {
     Slide(usize),
     /// Close the lesson (the session stays).
     CloseLesson,
+    /// Open a preset or a lesson from a file's contents (an upload on the web).
+    OpenText {
+        /// The file's name, for messages.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Ask the browser for a file to upload (a preset or a lesson); it arrives later as
+    /// [`Action::OpenText`].
+    Upload,
+    /// Use one's own points from a CSV file's contents (an upload on the web) as the data
+    /// set of run `side`'s network.
+    OpenPoints {
+        /// The run whose data they become.
+        side: Side,
+        /// The file's name, for messages.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Ask the browser for a CSV file of points for run `side`; it arrives later as
+    /// [`Action::OpenPoints`].
+    UploadPoints(Side),
 }
 
 /// An open lesson and where in it the class is.
@@ -226,6 +255,8 @@ pub struct Looks<'a> {
     pub pace: Pace,
     /// Two runs are shown.
     pub comparing: bool,
+    /// The run whose controls are shown.
+    pub side: Side,
 }
 
 impl Looks<'_> {
@@ -273,7 +304,18 @@ pub struct App {
     /// Outcome of screenshot saves, reported from the screenshot callback.
     saved_tx: crossbeam_channel::Sender<Notice>,
     saved_rx: crossbeam_channel::Receiver<Notice>,
+    /// The web page's address, which session links point to (on the desktop,
+    /// [`crate::link::PAGE`]).
+    pub page: String,
+    /// Which driver steps the trainers.
+    driver: Driver,
+    /// Files the browser delivers after the frame that asked for them.
+    files: files::Inbox,
 }
+
+/// Wall time per frame the cooperative driver may spend stepping, shared between the runs
+/// (half each when comparing), so that a page stays responsive at 60 frames a second.
+pub const FRAME_BUDGET: web_time::Duration = web_time::Duration::from_millis(8);
 
 /// How much larger everything is in the presenter layout.
 const PRESENTER_ZOOM: f32 = 1.25;
@@ -285,7 +327,23 @@ impl App {
     /// Starts the trainers of `preset` and builds the app around them. `ctx` is woken by
     /// the trainers whenever a snapshot is sent.
     pub fn new(ctx: &egui::Context, preset: Preset) -> anyhow::Result<Self> {
-        let a = RunPane::start(Side::A, preset.run.clone(), preset.pace, Some(waker(ctx)))?;
+        Self::with_driver(ctx, preset, Driver::PLATFORM)
+    }
+
+    /// [`App::new`] with the trainers stepped by `driver` (the web's cooperative driver can
+    /// be tried on the desktop too).
+    pub fn with_driver(
+        ctx: &egui::Context,
+        preset: Preset,
+        driver: Driver,
+    ) -> anyhow::Result<Self> {
+        let a = RunPane::start_with(
+            driver,
+            Side::A,
+            preset.run.clone(),
+            preset.pace,
+            Some(waker(ctx)),
+        )?;
         let (saved_tx, saved_rx) = crossbeam_channel::unbounded();
         let mut app = Self {
             title: preset.title,
@@ -309,6 +367,9 @@ impl App {
             record: record::RecordUi::default(),
             saved_tx,
             saved_rx,
+            page: crate::link::PAGE.to_owned(),
+            driver,
+            files: files::Inbox::default(),
         };
         app.a.send(Command::SetView(app.view_request()));
         if let Some(b) = preset.compare {
@@ -440,7 +501,70 @@ impl App {
             },
             Action::Slide(i) => self.go_to_slide(i),
             Action::CloseLesson => self.lesson = None,
+            Action::OpenText { name, bytes } => self.open_text(&name, bytes),
+            Action::Upload => files::upload(&self.files, &self.ctx),
+            Action::OpenPoints { side, name, bytes } => self.open_points(side, &name, &bytes),
+            Action::UploadPoints(side) => files::upload_points(side, &self.files, &self.ctx),
         }
+    }
+
+    /// Makes the points of a CSV file's bytes run `side`'s data set (restarting it); a bad
+    /// file changes nothing and shows one line naming it and the row.
+    fn open_points(&mut self, side: Side, name: &str, bytes: &[u8]) {
+        let points = match crate::points::parse_csv(bytes, name) {
+            Ok(points) => points,
+            Err(e) => return self.notify(Notice::error(Some(side), e.to_string())),
+        };
+        let Some(pane) = self.pane(side) else { return };
+        let mut config = pane.config.clone();
+        let crate::sim::ProblemConfig::Network(network) = &mut config.problem else {
+            let n = Notice::error(Some(side), format!("{name}: points are data for a network"));
+            return self.notify(n);
+        };
+        let n = points.len();
+        network.data.kind = crate::sim::DataKind::Points(points);
+        self.apply(Action::Edit(side, Box::new(config)));
+        self.notify(Notice::info(
+            Some(side),
+            format!("Loaded {n} points from {name}"),
+        ));
+    }
+
+    /// Opens a preset or a lesson from a file's bytes; a bad file leaves the session
+    /// untouched and shows one line naming it.
+    fn open_text(&mut self, name: &str, bytes: Vec<u8>) {
+        if bytes.len() as u64 > crate::preset::MAX_FILE_BYTES {
+            let n = Notice::error(
+                None,
+                format!(
+                    "{name}: {} bytes is too large (at most {})",
+                    bytes.len(),
+                    crate::preset::MAX_FILE_BYTES
+                ),
+            );
+            return self.notify(n);
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            return self.notify(Notice::error(None, format!("{name}: not a text file")));
+        };
+        if crate::lesson::looks_like_lesson(&text) {
+            match Lesson::from_ron(&text, name) {
+                Ok(l) => self.apply(Action::OpenLesson(Box::new(l), name.to_owned())),
+                Err(e) => self.notify(Notice::error(None, e.to_string())),
+            }
+        } else {
+            match Preset::from_ron(&text, name) {
+                Ok(p) => self.load_preset(p),
+                Err(e) => self.notify(Notice::error(None, e.to_string())),
+            }
+        }
+    }
+
+    /// A link to the running session on the web page (see [`crate::link`]).
+    pub fn session_link(&self) -> String {
+        // The page's own query (`?bench`) is not part of the session.
+        let page = self.page.split(['?', '#']).next().unwrap_or(&self.page);
+        crate::link::link(page, &self.session())
     }
 
     /// Opens slide `i` of the lesson (clamped to its slides): its session from step 0,
@@ -546,7 +670,13 @@ impl App {
 
     /// Starts comparing with a second run on `config` (from step 0, with A restarted too).
     pub fn start_compare(&mut self, config: RunConfig) {
-        match RunPane::start(Side::B, config, self.pace, Some(waker(&self.ctx))) {
+        match RunPane::start_with(
+            self.driver,
+            Side::B,
+            config,
+            self.pace,
+            Some(waker(&self.ctx)),
+        ) {
             Ok(b) => {
                 b.send(Command::SetView(self.view_request()));
                 self.b = Some(b);
@@ -624,8 +754,22 @@ impl App {
         for n in self.record.poll() {
             self.notify(n);
         }
+        for action in self.files.drain() {
+            self.apply(action);
+        }
         if self.frozen {
             return;
+        }
+        // Cooperative trainers step here, within the frame's budget shared between runs.
+        let n = if self.b.is_some() { 2 } else { 1 };
+        let mut again = None::<web_time::Duration>;
+        for pane in self.panes() {
+            if let Some(wait) = pane.drive(FRAME_BUDGET / n) {
+                again = Some(again.map_or(wait, |a| a.min(wait)));
+            }
+        }
+        if let Some(wait) = again {
+            self.ctx.request_repaint_after(wait);
         }
         let mut notices = self.a.ingest();
         if let Some(b) = &mut self.b {
@@ -785,7 +929,12 @@ impl App {
                 Command::SetView(self.view_request()),
             ));
         }
-        for action in std::mem::take(&mut self.actions) {
+        let actions = std::mem::take(&mut self.actions);
+        if !actions.is_empty() && self.driver == Driver::Cooperative {
+            // The trainers take the commands when next driven: in the next frame.
+            ctx.request_repaint();
+        }
+        for action in actions {
             self.apply(action);
         }
     }
@@ -870,6 +1019,7 @@ impl App {
             state: &mut self.state,
             pace: self.pace,
             comparing,
+            side: pane.side,
         };
         controls::controls_ui(
             ui,
@@ -954,6 +1104,7 @@ impl App {
             state: &mut self.state,
             pace: self.pace,
             comparing,
+            side: self.editing,
         };
         let (a, b) = (&mut self.a, &mut self.b);
         let mut placed = Vec::new();
@@ -1026,6 +1177,30 @@ impl App {
                 }
                 if ui.button("Reset to default").clicked() {
                     self.act(Action::LoadPreset(Box::new(Preset::builtin_default())));
+                }
+                ui.separator();
+                if ui
+                    .button("Copy link")
+                    .on_hover_text(
+                        "A link to the web page that opens this session (settings, pace and view)",
+                    )
+                    .clicked()
+                {
+                    let link = self.session_link();
+                    let n = link.len();
+                    ui.ctx().copy_text(link);
+                    self.notify(Notice::info(
+                        None,
+                        format!("Copied a link to this session ({n} characters)"),
+                    ));
+                }
+                if ui
+                    .button("Copy preset text")
+                    .on_hover_text("The session as preset text (RON), to paste into a file")
+                    .clicked()
+                {
+                    ui.ctx().copy_text(self.session().to_ron());
+                    self.notify(Notice::info(None, "Copied the session as preset text".into()));
                 }
             });
             ui.menu_button("Compare", |ui| {
@@ -1100,6 +1275,16 @@ impl App {
                 }
                 if ui.button("Keyboard shortcuts").clicked() {
                     self.state.help = true;
+                }
+                if ui
+                    .button("Benchmark")
+                    .on_hover_text(
+                        "Measure proposals per second on one thread (4 hidden units, 100 points): about a second",
+                    )
+                    .clicked()
+                {
+                    let n = benchmark_notice(1.0);
+                    self.notify(n);
                 }
             });
             ui.separator();
@@ -1250,17 +1435,14 @@ impl App {
             text.push_str(&b.end_record().csv_row(observables.len()));
             text.push('\n');
         }
-        let path = PathBuf::from(format!("annealscope-history-step{}.csv", self.a.step()));
-        let n = match crate::preset::write_atomic(&path, text.as_bytes(), false) {
-            Ok(()) => Notice::info(None, format!("Saved {}", path.display())),
-            Err(e) => Notice::error(None, e.to_string()),
-        };
+        let name = format!("annealscope-history-step{}.csv", self.a.step());
+        let n = files::save_new(&name, text.as_bytes());
         self.notify(n);
     }
 
     fn request_screenshot(&mut self, ctx: &egui::Context) {
-        let path = PathBuf::from(format!("annealscope-step{}.png", self.a.step()));
-        self.notify(Notice::info(None, format!("Saving {}...", path.display())));
+        let name = format!("annealscope-step{}.png", self.a.step());
+        self.notify(Notice::info(None, format!("Saving {name}...")));
         let report = self.saved_tx.clone();
         let wake = ctx.clone();
         ctx.request_screenshot(move |image| {
@@ -1270,14 +1452,8 @@ impl App {
             let outcome = match image::RgbaImage::from_raw(w as u32, h as u32, bytes)
                 .map(|b| b.write_to(&mut png, image::ImageFormat::Png))
             {
-                Some(Ok(())) => match crate::preset::write_atomic(&path, png.get_ref(), false) {
-                    Ok(()) => Notice::info(None, format!("Saved {}", path.display())),
-                    Err(e) => Notice::error(None, e.to_string()),
-                },
-                _ => Notice::error(
-                    None,
-                    format!("{}: could not encode the screenshot", path.display()),
-                ),
+                Some(Ok(())) => files::save_new(&name, png.get_ref()),
+                _ => Notice::error(None, format!("{name}: could not encode the screenshot")),
             };
             let _ = report.send(outcome);
             wake.request_repaint();
@@ -1296,6 +1472,8 @@ const SESSION_KEY: &str = "session";
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        #[cfg(target_arch = "wasm32")]
+        crate::web::watch(self, _frame);
         self.frame(ui);
     }
 
@@ -1325,8 +1503,68 @@ pub fn restored_session(saved: Option<&str>) -> (Preset, Option<Notice>) {
     }
 }
 
+/// Builds the app as eframe starts it: on `preset` if given; else, unless `refused` says
+/// why the session asked for could not be opened, on the last session (saved on exit in
+/// eframe's storage: a file on the desktop, the browser's storage on the web); else on the
+/// built-in default. Then opens `lesson` if given.
+pub fn create(
+    cc: &eframe::CreationContext<'_>,
+    preset: Option<Preset>,
+    refused: Option<String>,
+    lesson: Option<(Lesson, String)>,
+) -> anyhow::Result<App> {
+    let (preset, notice) = match (preset, refused) {
+        (Some(p), _) => (p, None),
+        (None, Some(e)) => (
+            Preset::builtin_default(),
+            Some(Notice::error(
+                None,
+                format!("{e}; opened the built-in default instead"),
+            )),
+        ),
+        (None, None) => restored_session(
+            cc.storage
+                .and_then(|s| s.get_string(SESSION_KEY))
+                .as_deref(),
+        ),
+    };
+    let mut app = App::new(&cc.egui_ctx, preset)?;
+    if let Some(n) = notice {
+        app.notify(n);
+    }
+    if let Some((lesson, name)) = lesson {
+        app.apply(Action::OpenLesson(Box::new(lesson), name));
+    }
+    Ok(app)
+}
+
+/// Measures proposals per second on this thread at (hidden 4, samples 100) for about
+/// `seconds` in all, and says so in a notice.
+pub fn benchmark_notice(seconds: f64) -> Notice {
+    match crate::bench::run_all(seconds / 2.0, Some(4)) {
+        Ok(r) => Notice::info(None, bench_summary(&r)),
+        Err(e) => Notice::error(None, format!("benchmark: {e}")),
+    }
+}
+
+/// One line saying what a benchmark at (hidden 4, samples 100) measured.
+pub fn bench_summary(results: &[crate::bench::BenchResult]) -> String {
+    let rate = |p: &str| {
+        results
+            .iter()
+            .find(|b| b.proposal == p)
+            .map_or(0.0, |b| b.proposals_per_s)
+    };
+    format!(
+        "Benchmark, one thread, 4 hidden units on 100 points: {} proposals/s moving all parameters, {} moving one",
+        number(rate("all").round()),
+        number(rate("one").round())
+    )
+}
+
 /// Opens the window and runs the app until it is closed: on `preset` if given, else on
 /// the last session (saved on exit), else on the built-in default.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(
     preset: Option<Preset>,
     lesson: Option<(Lesson, String)>,
@@ -1342,24 +1580,7 @@ pub fn run(
     eframe::run_native(
         "annealscope",
         options,
-        Box::new(|cc| {
-            let (preset, notice) = match preset {
-                Some(p) => (p, None),
-                None => restored_session(
-                    cc.storage
-                        .and_then(|s| s.get_string(SESSION_KEY))
-                        .as_deref(),
-                ),
-            };
-            let mut app = App::new(&cc.egui_ctx, preset)?;
-            if let Some(n) = notice {
-                app.notify(n);
-            }
-            if let Some((lesson, name)) = lesson {
-                app.apply(Action::OpenLesson(Box::new(lesson), name));
-            }
-            Ok(Box::new(app))
-        }),
+        Box::new(|cc| Ok(Box::new(create(cc, preset, None, lesson)?))),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }

@@ -18,7 +18,7 @@ use egui_plot::{MarkerShape, Plot, PlotImage, PlotPoint, Points};
 use std::sync::Arc;
 
 /// How often an auto-refreshing loss slice is recomputed.
-const SLICE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+const SLICE_EVERY: web_time::Duration = web_time::Duration::from_secs(3);
 
 fn rgb(c: [u8; 3]) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
@@ -59,7 +59,7 @@ pub struct NetworkUi {
     slice_texture: Option<egui::TextureHandle>,
     slice_fresh: bool,
     /// When a slice was last asked for.
-    slice_asked: Option<std::time::Instant>,
+    slice_asked: Option<web_time::Instant>,
 }
 
 impl NetworkUi {
@@ -243,7 +243,7 @@ fn slice_ui(ui: &mut Ui, pane: &RunPane, state: &mut NetworkUi, ctx: &mut ViewCt
                 best: looks.state.slice_best,
             }),
         ));
-        state.slice_asked = Some(std::time::Instant::now());
+        state.slice_asked = Some(web_time::Instant::now());
     }
     let Some(slice) = state.loss_slice().cloned() else {
         ui.label("Computing...");
@@ -380,29 +380,27 @@ fn data_ui(
         .response
         .on_hover_text("The toy problem, or your own points. Changing the data restarts the run.");
     ui.horizontal(|ui| {
-        ui.label("CSV:");
-        ui.add(
-            egui::TextEdit::singleline(&mut looks.state.data_path)
-                .hint_text("points.csv")
-                .desired_width(110.0),
-        )
-        .on_hover_text(TIP_CSV);
         let mut path = None;
-        if ui.button("Load points").on_hover_text(TIP_CSV).clicked() {
-            path = Some(std::path::PathBuf::from(looks.state.data_path.trim()));
-        }
-        if ui.button("Browse...").clicked() {
-            match super::presets::native_dialog(|| {
-                rfd::FileDialog::new()
-                    .add_filter("points (x,y,label)", &["csv", "txt"])
-                    .pick_file()
-            }) {
-                super::presets::Dialog::Picked(p) => path = Some(p),
-                super::presets::Dialog::Cancelled => {}
-                super::presets::Dialog::Unavailable => {
-                    actions.push(Action::Notice(Notice::info(None, NO_DIALOG.into())))
-                }
+        // On the web files are uploaded, not named.
+        if !super::files::BROWSER {
+            ui.label("CSV:");
+            ui.add(
+                egui::TextEdit::singleline(&mut looks.state.data_path)
+                    .hint_text("points.csv")
+                    .desired_width(110.0),
+            )
+            .on_hover_text(TIP_CSV);
+            if ui.button("Load points").on_hover_text(TIP_CSV).clicked() {
+                path = Some(std::path::PathBuf::from(looks.state.data_path.trim()));
             }
+        }
+        let browse = if super::files::BROWSER {
+            "Upload points (CSV)..."
+        } else {
+            "Browse..."
+        };
+        if ui.button(browse).on_hover_text(TIP_CSV).clicked() {
+            path = super::files::pick_points(looks.side, actions).or(path);
         }
         if let Some(path) = path {
             match crate::points::load_csv(&path) {
@@ -447,9 +445,6 @@ fn data_ui(
     ui.weak("Click the decision plane to add points: left class 0, right class 1; shift-click removes the nearest.");
     changed
 }
-
-const NO_DIALOG: &str = "This desktop offers no file dialog (no XDG portal): type the CSV \
-file's path and press Load.";
 
 const TIP_CSV: &str = "Your own data: a CSV file of x,y,label rows (label 0 or 1; a header \
 line is optional; at most 10000 points). It replaces the data set and restarts the run, \

@@ -10,7 +10,7 @@ use crate::sim::suggest::Suggestion;
 use crate::sim::{
     History, Observable, ProblemView, RunConfig, ScheduleState, StepRecord, StopReason,
 };
-use crate::trainer::{Command, Crashed, Event, Snapshot, Trainer, Waker};
+use crate::trainer::{Command, Crashed, Driver, Event, Snapshot, Trainer, Waker};
 use std::sync::Arc;
 
 /// Buckets of plotted history kept per run (memory stays bounded however long the run).
@@ -61,17 +61,31 @@ pub struct RunPane {
     pub suggestion: Option<Suggestion>,
     /// Why the trainer stopped, when it crashed.
     pub crashed: Option<Crashed>,
+    /// Which driver steps this run's trainer.
+    driver: Driver,
 }
 
 impl RunPane {
-    /// Starts a trainer on `config` and builds the pane around it.
+    /// Starts a trainer on `config` with the platform's driver and builds the pane around
+    /// it.
     pub fn start(
         side: Side,
         config: RunConfig,
         pace: Pace,
         waker: Option<Waker>,
     ) -> anyhow::Result<Self> {
-        let trainer = Trainer::spawn(config.clone(), pace, waker)?;
+        Self::start_with(Driver::PLATFORM, side, config, pace, waker)
+    }
+
+    /// Starts a trainer on `config` with `driver` and builds the pane around it.
+    pub fn start_with(
+        driver: Driver,
+        side: Side,
+        config: RunConfig,
+        pace: Pace,
+        waker: Option<Waker>,
+    ) -> anyhow::Result<Self> {
+        let trainer = Trainer::start_with(driver, config.clone(), pace, waker)?;
         Ok(Self {
             side,
             trainer: Some(trainer),
@@ -85,12 +99,13 @@ impl RunPane {
             tempering: TemperingState::default(),
             suggestion: None,
             crashed: None,
+            driver,
         })
     }
 
     /// Starts a fresh trainer on the pane's config (after a crash), keeping the view.
     pub fn restart(&mut self, pace: Pace, waker: Option<Waker>) -> anyhow::Result<()> {
-        let trainer = Trainer::spawn(self.config.clone(), pace, waker)?;
+        let trainer = Trainer::start_with(self.driver, self.config.clone(), pace, waker)?;
         self.trainer = Some(trainer);
         self.crashed = None;
         self.generation = u64::MAX;
@@ -108,6 +123,17 @@ impl RunPane {
         if let Some(t) = &self.trainer {
             t.send(command);
         }
+    }
+
+    /// Lets a cooperative trainer step for about `budget` (see [`Trainer::drive`]);
+    /// returns when it wants to be driven again. A threaded trainer needs nothing: `None`.
+    pub fn drive(&self, budget: web_time::Duration) -> Option<web_time::Duration> {
+        self.trainer.as_ref().and_then(|t| t.drive(budget))
+    }
+
+    /// Whether this run's trainer steps only when driven.
+    pub fn cooperative(&self) -> bool {
+        self.driver == Driver::Cooperative
     }
 
     /// Drains the snapshots that arrived, without waiting; returns what the user should

@@ -1,8 +1,9 @@
 //! The Presets window: built-in presets (embedded in the binary) and the user's own (in
 //! the OS config folder), each with its title and description; one click loads and starts
-//! it. "Save as" names the current session and asks before replacing a file.
+//! it. "Save as" names the current session and asks before replacing a file. On the web
+//! the user's files are uploads and downloads (`files.rs`) instead of a folder.
 
-use super::{Action, Notice};
+use super::{Action, files};
 use crate::preset::{self, BUILTIN, Preset};
 use std::path::PathBuf;
 
@@ -83,6 +84,23 @@ pub fn presets_window(
                 }
             }
             ui.separator();
+            if files::BROWSER {
+                ui.heading("Yours");
+                ui.weak(
+                    "In the browser your sessions are files: \"Save to file...\" downloads this \
+                     session, \"Open file...\" uploads a preset or a lesson. The last session \
+                     is kept in the browser's storage.",
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Open file...").clicked() {
+                        files::open(actions);
+                    }
+                    if ui.button("Save to file...").clicked() {
+                        files::save(session(), actions);
+                    }
+                });
+                return;
+            }
             ui.horizontal(|ui| {
                 ui.heading("Yours");
                 if ui.small_button("Refresh").clicked() {
@@ -146,37 +164,10 @@ pub fn presets_window(
             }
             ui.horizontal(|ui| {
                 if ui.button("Open file...").clicked() {
-                    match native_dialog(|| {
-                        rfd::FileDialog::new()
-                            .add_filter("annealscope preset", &["ron"])
-                            .pick_file()
-                    }) {
-                        Dialog::Picked(p) => actions.push(Action::LoadFile(p)),
-                        Dialog::Cancelled => {}
-                        Dialog::Unavailable => {
-                            actions.push(Action::Notice(Notice::info(None, NO_DIALOG.into())))
-                        }
-                    }
+                    files::open(actions);
                 }
                 if ui.button("Save to file...").clicked() {
-                    let p = session();
-                    let name = preset::file_name(&p.title).unwrap_or_else(|| "session.ron".into());
-                    match native_dialog(|| {
-                        rfd::FileDialog::new()
-                            .add_filter("annealscope preset", &["ron"])
-                            .set_file_name(&name)
-                            .save_file()
-                    }) {
-                        Dialog::Picked(path) => actions.push(Action::Save {
-                            preset: Box::new(p),
-                            path,
-                            overwrite: false,
-                        }),
-                        Dialog::Cancelled => {}
-                        Dialog::Unavailable => {
-                            actions.push(Action::Notice(Notice::info(None, NO_DIALOG.into())))
-                        }
-                    }
+                    files::save(session(), actions);
                 }
             });
             ui.horizontal(|ui| {
@@ -195,26 +186,6 @@ pub fn presets_window(
             });
         });
     state.open = open;
-}
-
-const NO_DIALOG: &str = "This desktop offers no file dialog (no XDG portal). Type a path \
-below, or use the preset lists above.";
-
-pub(super) enum Dialog {
-    Picked(PathBuf),
-    Cancelled,
-    Unavailable,
-}
-
-/// Runs a native file dialog. Without an XDG portal rfd returns at once with nothing; a
-/// person needs longer than that to cancel, which tells the two apart.
-pub(super) fn native_dialog(show: impl FnOnce() -> Option<PathBuf>) -> Dialog {
-    let started = std::time::Instant::now();
-    match show() {
-        Some(p) => Dialog::Picked(p),
-        None if started.elapsed() < std::time::Duration::from_millis(250) => Dialog::Unavailable,
-        None => Dialog::Cancelled,
-    }
 }
 
 fn preset_row(ui: &mut egui::Ui, p: &Preset, mut on_load: impl FnMut()) {

@@ -12,7 +12,7 @@
 use super::Notice;
 use crate::recording::{Recorder, Shot, Summary};
 use std::path::PathBuf;
-use std::time::Instant;
+use web_time::Instant;
 
 /// Frame rates offered.
 pub const RATES: [u32; 4] = [5, 10, 15, 25];
@@ -164,6 +164,14 @@ impl RecordUi {
 
     /// The Run menu's entries: Record (or Stop recording), the frame rate, half size.
     pub fn menu_ui(&mut self, ui: &mut egui::Ui, step: u64, notices: &mut Vec<Notice>) {
+        if super::files::BROWSER {
+            // The encoder needs a thread of its own, which a web page does not have.
+            ui.add_enabled(false, egui::Button::new("Record"))
+                .on_disabled_hover_text(
+                    "Recording needs the desktop app (or `annealscope run --gif` for a headless recording)",
+                );
+            return;
+        }
         if self.active.is_some() {
             if ui.button("Stop recording").clicked() {
                 self.stop();
