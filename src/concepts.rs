@@ -2,7 +2,7 @@
 //! app actually uses. Drawn by the app's Concepts window; lessons open it at a section.
 
 /// The sections: a title and its text.
-pub const SECTIONS: [(&str, &str); 13] = [
+pub const SECTIONS: [(&str, &str); 15] = [
     (
         "Energy = loss",
         "The network's parameters theta are the state of a physical system and its training \
@@ -104,6 +104,31 @@ ever, though the others are as likely: the barriers between modes are too high. 
 tempering runs copies at a ladder of temperatures and lets neighbours swap their states \
 with probability min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot copies cross the barriers, \
 and the swaps bring what they find down to the cold one, whose distribution stays exact.",
+    ),
+    (
+        "Phase transitions: the Ising model",
+        "A spin s_i = +1 or -1 sits on every site of an L x L lattice, with energy \
+E = -J sum over neighbouring pairs s_i s_j - h sum s_i. Aligned neighbours lower the energy, so \
+at low T the spins order (the magnetisation |m| = |mean s_i| near 1); at high T entropy wins \
+and |m| is near 0. In two dimensions the change is sharp: at Onsager's \
+T_c = 2 / ln(1 + sqrt 2) = 2.269 (J = 1, h = 0) clusters of every size coexist and the heat \
+capacity C and the susceptibility chi (the fluctuations of E and of m) peak, growing without \
+bound as L grows: a phase transition. The exact curves (Kaufman for the finite torus, Yang \
+for |m|) are drawn under the measured ones. Near T_c single-spin flips decorrelate ever more \
+slowly (critical slowing down); Wolff's moves flip whole clusters and do not. With bonds of \
+random sign (a spin glass) no arrangement satisfies every bond (frustration): many nearly \
+equal valleys, the landscape annealing was invented for.",
+    ),
+    (
+        "The travelling salesman",
+        "Visit n cities once each and return, by the shortest tour: (n - 1)!/2 tours, about \
+10^155 for 100 cities, far beyond enumeration. The energy is the tour's length; a 2-opt move \
+reverses a stretch of the tour, and its dE needs only the two edges it removes and the two \
+it adds. Kirkpatrick, Gelatt and Vecchi (1983) annealed tours like this: while T is high the \
+route changes wholesale; as T falls its large-scale shape freezes first (where the heat \
+capacity peaks), then finer and finer kinks. A quench accepts only shortening moves and \
+stops in a local minimum: every edge locally fine, the route wrong, and improving it would \
+mean first making it longer.",
     ),
 ];
 

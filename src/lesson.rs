@@ -19,13 +19,22 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const SLIDES: std::ops::RangeInclusive<usize> = 1..=200;
 
 /// The lessons shipped in `assets/lessons/`, embedded in the binary.
-pub const BUILTIN: [(&str, &str); 3] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     (
         "article-fixed",
         include_str!("../assets/lessons/article-fixed.ron"),
     ),
     ("boltzmann", include_str!("../assets/lessons/boltzmann.ron")),
     ("schedules", include_str!("../assets/lessons/schedules.ron")),
+    (
+        "phase-transitions",
+        include_str!("../assets/lessons/phase-transitions.ron"),
+    ),
+    ("salesman", include_str!("../assets/lessons/salesman.ron")),
+    (
+        "boltzmann-machines",
+        include_str!("../assets/lessons/boltzmann-machines.ron"),
+    ),
 ];
 
 /// A lesson: a title and its slides.
