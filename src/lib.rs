@@ -1,19 +1,21 @@
 //! annealscope: watch simulated annealing, temperature and the Boltzmann distribution at
-//! work, on a tiny neural network's loss and on 2D energy landscapes.
+//! work, on a tiny neural network's loss, 2D energy landscapes, a travelling salesman's
+//! tour, an Ising lattice and a restricted Boltzmann machine.
 //!
 //! # Data flow
 //!
 //! * [`sim`] is the physics, pure and deterministic given the seeds in a
 //!   [`sim::RunConfig`]. The config names a problem kind ([`sim::ProblemConfig`]: the
-//!   network with its data set, walkers on a landscape, or a travelling salesman's
-//!   tour), the annealing dynamics
+//!   network with its data set, walkers on a landscape, a travelling salesman's tour, a
+//!   restricted Boltzmann machine or an Ising lattice), the annealing dynamics
 //!   ([`sim::AnnealerConfig`]: schedule, step size, proposal, Metropolis or Barker,
 //!   random walk, Langevin or MALA) and optionally a parallel-tempering ladder. A
 //!   [`sim::Run`] builds the problem and its [`sim::Engine`] (one chain, or replicas
 //!   exchanging configurations) and steps it, recording each step as a
 //!   [`sim::StepRecord`]: temperature, energy, best energy, acceptance rate, then the
 //!   problem's own observables (accuracy for the network, the walkers' heat capacity for
-//!   a landscape, the gap to a known optimum for a tour). A problem describes itself through [`sim::Kind`]: its observables,
+//!   a landscape, the gap to a known optimum for a tour, the exact log-likelihood for a
+//!   machine, the magnetisation for a lattice). A problem describes itself through [`sim::Kind`]: its observables,
 //!   what the UI draws of it ([`sim::ProblemView`]), its state for export.
 //! * [`trainer`] runs a `Run` on a background thread (on the web, within each frame's
 //!   time budget, behind the same protocol). The UI sends it
