@@ -1541,20 +1541,18 @@ const NOISE_FACTOR: f64 = 10.0;
 /// faster than it relaxes: the variance is then not the Boltzmann one) or when the window
 /// is not much longer than the energy's autocorrelation time.
 ///
-/// Each push is O(1): running sums of `s = step - s_ref`, `e = E - e_ref`, their squares
-/// and product, rebuilt from the stored window (with fresh references) every `length`
-/// pushes so rounding cannot accumulate; the window's min and max `T` are kept in
-/// monotonic queues.
+/// Each push is O(1) and cheap (it runs on every annealing step): the sample goes into a
+/// ring buffer, and running sums of `s = step - s_ref`, `e = E - e_ref`, their squares and
+/// product are updated, rebuilt from the stored window (with fresh references) every
+/// `length` pushes so rounding cannot accumulate. The window's min and max `T` are found
+/// when the estimate is asked for, by a scan of the ring.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FluctuationWindow {
     config: WindowConfig,
-    /// Samples `(step, t, e)` in the window, oldest first.
-    buf: VecDeque<(u64, f64, f64)>,
-    /// Sequence number of the next push.
-    seq: u64,
-    /// Monotonic queues of `(seq, t)` for the window's min and max `T`.
-    tmin: VecDeque<(u64, f64)>,
-    tmax: VecDeque<(u64, f64)>,
+    /// Samples `(step, t, e)` in the window: a ring, oldest at `head` once full.
+    ring: Vec<(u64, f64, f64)>,
+    /// Where the oldest sample is (and the next one goes) once the ring is full.
+    head: usize,
     s_ref: f64,
     e_ref: f64,
     /// Σ s, Σ s², Σ e, Σ e², Σ s e, Σ T².
@@ -1566,32 +1564,23 @@ impl FluctuationWindow {
     /// An empty window; the settings must pass [`WindowConfig::validate`].
     pub fn new(config: WindowConfig) -> Result<Self, RangeError> {
         config.validate()?;
-        Ok(Self {
-            buf: VecDeque::with_capacity(config.length.min(1 << 16) + 1),
-            config,
-            seq: 0,
-            tmin: VecDeque::new(),
-            tmax: VecDeque::new(),
-            s_ref: 0.0,
-            e_ref: 0.0,
-            sums: [0.0; 6],
-            since_rebuild: 0,
-        })
+        Ok(Self::empty(config))
     }
 
     /// An empty window of `length` samples (clamped to [`limits::LENGTH`]) with the
     /// default `max_t_ratio`.
     pub fn with_length(length: usize) -> Self {
-        let config = WindowConfig {
+        Self::empty(WindowConfig {
             length: length.clamp(*limits::LENGTH.start(), *limits::LENGTH.end()),
             ..WindowConfig::default()
-        };
+        })
+    }
+
+    fn empty(config: WindowConfig) -> Self {
         Self {
-            buf: VecDeque::with_capacity(config.length.min(1 << 16) + 1),
+            ring: Vec::with_capacity(config.length.min(1 << 16)),
             config,
-            seq: 0,
-            tmin: VecDeque::new(),
-            tmax: VecDeque::new(),
+            head: 0,
             s_ref: 0.0,
             e_ref: 0.0,
             sums: [0.0; 6],
@@ -1606,19 +1595,18 @@ impl FluctuationWindow {
 
     /// Samples in the window.
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.ring.len()
     }
 
     /// True if no sample is in the window.
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.ring.is_empty()
     }
 
     /// Forgets every sample (e.g. after a reheat or a jump in `T`).
     pub fn clear(&mut self) {
-        self.buf.clear();
-        self.tmin.clear();
-        self.tmax.clear();
+        self.ring.clear();
+        self.head = 0;
         self.sums = [0.0; 6];
         self.since_rebuild = 0;
     }
@@ -1631,11 +1619,12 @@ impl FluctuationWindow {
 
     /// Adds the sample of step `step` (increasing), temperature `t` and energy `e`,
     /// dropping the oldest beyond `length`. Non-finite energies are ignored.
+    #[inline]
     pub fn push(&mut self, step: u64, t: f64, e: f64) {
         if !(e.is_finite() && t.is_finite()) {
             return;
         }
-        if self.buf.is_empty() {
+        if self.ring.is_empty() {
             self.s_ref = step as f64;
             self.e_ref = e;
             self.sums = [0.0; 6];
@@ -1644,30 +1633,17 @@ impl FluctuationWindow {
         for (s, a) in self.sums.iter_mut().zip(add) {
             *s += a;
         }
-        self.buf.push_back((step, t, e));
-        let seq = self.seq;
-        self.seq += 1;
-        while self.tmin.back().is_some_and(|&(_, v)| v >= t) {
-            self.tmin.pop_back();
-        }
-        self.tmin.push_back((seq, t));
-        while self.tmax.back().is_some_and(|&(_, v)| v <= t) {
-            self.tmax.pop_back();
-        }
-        self.tmax.push_back((seq, t));
-        if self.buf.len() > self.config.length
-            && let Some((s0, t0, e0)) = self.buf.pop_front()
-        {
+        if self.ring.len() < self.config.length {
+            self.ring.push((step, t, e));
+        } else {
+            let (s0, t0, e0) = std::mem::replace(&mut self.ring[self.head], (step, t, e));
+            self.head += 1;
+            if self.head == self.ring.len() {
+                self.head = 0;
+            }
             let sub = self.terms(s0, t0, e0);
             for (s, a) in self.sums.iter_mut().zip(sub) {
                 *s -= a;
-            }
-            let oldest = self.seq - self.buf.len() as u64;
-            while self.tmin.front().is_some_and(|&(q, _)| q < oldest) {
-                self.tmin.pop_front();
-            }
-            while self.tmax.front().is_some_and(|&(q, _)| q < oldest) {
-                self.tmax.pop_front();
             }
         }
         self.since_rebuild += 1;
@@ -1677,16 +1653,17 @@ impl FluctuationWindow {
     }
 
     /// Recomputes the sums from the stored window about fresh references.
+    #[cold]
     fn rebuild(&mut self) {
         self.since_rebuild = 0;
-        let n = self.buf.len();
+        let n = self.ring.len();
         if n == 0 {
             return;
         }
-        self.s_ref = self.buf[0].0 as f64;
-        self.e_ref = self.buf.iter().map(|b| b.2).sum::<f64>() / n as f64;
+        self.s_ref = self.ring[self.head].0 as f64;
+        self.e_ref = self.ring.iter().map(|b| b.2).sum::<f64>() / n as f64;
         let mut sums = [0.0; 6];
-        for &(s, t, e) in &self.buf {
+        for &(s, t, e) in &self.ring {
             for (a, v) in sums.iter_mut().zip(self.terms(s, t, e)) {
                 *a += v;
             }
@@ -1696,15 +1673,18 @@ impl FluctuationWindow {
 
     /// `(max T / min T, mean T^2)` over the window.
     fn temperatures(&self) -> Option<(f64, f64)> {
-        let lo = self.tmin.front()?.1;
-        let hi = self.tmax.front()?.1;
-        (lo > 0.0).then(|| (hi / lo, self.sums[5] / self.buf.len() as f64))
+        let (lo, hi) = self.ring.iter().fold(
+            (f64::INFINITY, f64::NEG_INFINITY),
+            |(lo, hi), &(_, t, _)| (lo.min(t), hi.max(t)),
+        );
+        (!self.ring.is_empty() && lo > 0.0)
+            .then(|| (hi / lo, self.sums[5] / self.ring.len() as f64))
     }
 
     /// The residual variance of the linear fit of `E` against the step, if defined.
     pub fn detrended_variance(&self) -> Option<f64> {
-        let n = self.buf.len() as f64;
-        if self.buf.len() < 3 {
+        let n = self.ring.len() as f64;
+        if self.ring.len() < 3 {
             return None;
         }
         let [s, ss, e, ee, se, _] = self.sums;
@@ -1719,8 +1699,8 @@ impl FluctuationWindow {
 
     /// The plain (not detrended) unbiased variance of the window's energies.
     pub fn plain_variance(&self) -> Option<f64> {
-        let n = self.buf.len() as f64;
-        if self.buf.len() < 2 {
+        let n = self.ring.len() as f64;
+        if self.ring.len() < 2 {
             return None;
         }
         let [_, _, e, ee, _, _] = self.sums;
@@ -1730,7 +1710,7 @@ impl FluctuationWindow {
     /// The detrended heat capacity, or `None` while it is meaningless (see the type);
     /// `resolution` is the absolute rounding error of the energies pushed (0 if exact).
     pub fn heat_capacity(&self, resolution: f64) -> Option<f64> {
-        if self.buf.len() < (self.config.length / 2).max(8) {
+        if self.ring.len() < (self.config.length / 2).max(8) {
             return None;
         }
         let (ratio, mean_t2) = self.temperatures()?;

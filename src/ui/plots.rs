@@ -131,8 +131,24 @@ fn heat_capacity_plot(
     type Series = (Vec<[f64; 2]>, Option<[f64; 2]>);
     let series: Vec<Series> = runs
         .iter()
-        .map(|(history, i, _, _)| {
+        .enumerate()
+        .map(|(r, (history, i, _, _))| {
             let (k, t) = (Metric::observable(*i).0, Metric::TEMPERATURE.0);
+            // Binning every bucket costs a logarithm each: done again only when the
+            // history has changed, not every frame.
+            let last = history.last();
+            let key = (
+                history.buckets().len(),
+                last.map_or(0, |b| b.last),
+                last.map_or(0, |b| b.end[t].to_bits() ^ b.end[k].to_bits()),
+            );
+            let id = egui::Id::unique(("binned", title, r));
+            let cached = ui.data(|d| d.get_temp::<((usize, u64, u64), Series)>(id));
+            if let Some((at, series)) = cached
+                && at == key
+            {
+                return series;
+            }
             let binned = binned_by_temperature(
                 history.buckets().iter().map(|b| (b.end[t], b.end[k])),
                 CURVE_BINS_PER_DECADE,
@@ -140,7 +156,8 @@ fn heat_capacity_plot(
             let peak = curve_peak(&binned)
                 .filter(|p| p.2)
                 .map(|(t, c, _)| [t.log10(), c]);
-            let pts = binned.into_iter().map(|(t, c)| [t.log10(), c]).collect();
+            let pts: Vec<[f64; 2]> = binned.into_iter().map(|(t, c)| [t.log10(), c]).collect();
+            ui.data_mut(|d| d.insert_temp(id, (key, (pts.clone(), peak))));
             (pts, peak)
         })
         .collect();
