@@ -135,6 +135,7 @@ pub struct BenchArgs {
 
 /// Parses the arguments, runs, and turns any error into one line on stderr.
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -294,6 +295,26 @@ impl GifRecording {
         self.next += 1;
         Ok(())
     }
+}
+
+/// Ends the program quietly when whoever reads its output has stopped reading
+/// (`annealscope bench | head -3`), as `cat` ends: printing to a closed pipe would
+/// otherwise panic inside `println!`. The exit code is a shell's for a closed pipe
+/// (128 + SIGPIPE).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// A preset file, or the session in a link made by Session > Copy link (a name that is

@@ -691,3 +691,26 @@ fn run_reports_the_heat_capacity_peak_of_the_default_preset() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("C peak"), "{text}");
 }
+
+/// A reader that stops early (`annealscope check ... | head -1`) ends the program quietly:
+/// no panic about a broken pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_program_quietly() {
+    let presets: Vec<String> = std::fs::read_dir("assets/presets")
+        .expect("the shipped presets")
+        .map(|e| e.expect("an entry").path().display().to_string())
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_annealscope"))
+        .arg("check")
+        .args(&presets)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Close the reading end before the program writes a line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}
