@@ -10,6 +10,55 @@ use crate::trainer::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// An app on `config` whose trainer is paused and whose panes the caller fills.
+fn frozen_app(config: RunConfig) -> anyhow::Result<(egui::Context, App)> {
+    let ctx = egui::Context::default();
+    let preset = Preset {
+        run: config,
+        ..Preset::builtin_default()
+    };
+    let mut app = App::new(&ctx, preset)?;
+    app.a.send(Command::Pause);
+    app.frozen = true;
+    Ok((ctx, app))
+}
+
+/// The latest step of `run` as a pane shows it, playing.
+fn latest_of(run: &mut Run) -> Latest {
+    Latest {
+        record: run.record(),
+        observables: run.problem().observables(),
+        schedule: run.annealer().schedule().clone(),
+        playing: true,
+        finished: false,
+        stopped: None,
+        steps_per_second: 0.0,
+        step_size: run.annealer().step_size(),
+    }
+}
+
+/// The input of one frame of a `w` x `h` window.
+fn window(w: f32, h: f32) -> egui::RawInput {
+    egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(w, h),
+        )),
+        ..Default::default()
+    }
+}
+
+/// Lays out and tessellates one frame of `app` (what the CPU does; the GPU's part is
+/// the renderer's). Returns the frame's output (for its viewport commands).
+fn draw(ctx: &egui::Context, app: &mut App, input: egui::RawInput) -> egui::FullOutput {
+    let mut out = ctx.run_ui(input, |ui| app.frame(ui));
+    let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+    std::hint::black_box(&primitives);
+    // Debug builds panic on dropping unapplied texture updates.
+    out.textures_delta.clear();
+    out
+}
+
 /// History lengths measured.
 pub const LENGTHS: [u64; 3] = [10_000, 100_000, 1_000_000];
 
@@ -21,28 +70,12 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
         ..RunConfig::default()
     };
     let mut run = Run::new(config.clone())?;
-    let ctx = egui::Context::default();
-    let preset = Preset {
-        run: config,
-        ..Preset::builtin_default()
-    };
-    let mut app = App::new(&ctx, preset)?;
-    app.a.send(Command::Pause);
-    app.frozen = true;
+    let (ctx, mut app) = frozen_app(config)?;
     for _ in 0..steps {
         let r = run.step_recorded();
         app.a.history.push(&r);
     }
-    let latest = Latest {
-        record: run.record(),
-        observables: run.problem().observables(),
-        schedule: run.annealer().schedule().clone(),
-        playing: true,
-        finished: false,
-        stopped: None,
-        steps_per_second: 0.0,
-        step_size: run.annealer().step_size(),
-    };
+    let latest = latest_of(&mut run);
     let view = Arc::new(run.view(&ViewRequest {
         grid: 200,
         replica: false,
@@ -64,22 +97,11 @@ pub fn frame_ms(steps: u64, frames: u32, compare: bool) -> anyhow::Result<f64> {
         pane.view = Some(Arc::clone(&view));
         pane.view_changed = true;
     }
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
+    let input = || window(1280.0, 800.0);
     let mut total = 0.0;
     for i in 0..frames + 5 {
         let start = Instant::now();
-        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-        let shapes = std::mem::take(&mut out.shapes);
-        let primitives = ctx.tessellate(shapes, out.pixels_per_point);
-        std::hint::black_box(&primitives);
-        // Debug builds panic on dropping unapplied texture updates.
-        out.textures_delta.clear();
+        draw(&ctx, &mut app, input());
         if i >= 5 {
             total += start.elapsed().as_secs_f64();
         }
@@ -107,13 +129,7 @@ pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
         ..Preset::builtin_default()
     };
     let mut app = App::new(&ctx, preset)?;
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
+    let input = || window(1280.0, 800.0);
     let step_now = |app: &App| app.a.step();
     // Let the first snapshots arrive, then count from there.
     let mut warm = 0;
@@ -126,10 +142,7 @@ pub fn trainer_throughput(seconds: f64) -> anyhow::Result<(f64, f64)> {
     let (t0, s0) = (Instant::now(), step_now(&app));
     while t0.elapsed().as_secs_f64() < seconds {
         let frame = Instant::now();
-        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-        let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-        std::hint::black_box(&primitives);
-        out.textures_delta.clear();
+        draw(&ctx, &mut app, input());
         let left = 1.0 / 60.0 - frame.elapsed().as_secs_f64();
         if left > 0.0 {
             std::thread::sleep(std::time::Duration::from_secs_f64(left));
@@ -153,22 +166,13 @@ pub fn two_trainers_frame_ms(seconds: f64) -> anyhow::Result<f64> {
     };
     let mut app = App::new(&ctx, preset)?;
     app.start_compare(config);
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
+    let input = || window(1280.0, 800.0);
     let start = Instant::now();
     let mut frames = 0u32;
     let mut busy = 0.0;
     while start.elapsed().as_secs_f64() < seconds {
         let t = Instant::now();
-        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-        let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-        std::hint::black_box(&primitives);
-        out.textures_delta.clear();
+        draw(&ctx, &mut app, input());
         let took = t.elapsed().as_secs_f64();
         busy += took;
         frames += 1;
@@ -200,14 +204,7 @@ pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
         ..RunConfig::default()
     };
     let mut run = Run::new(config.clone())?;
-    let ctx = egui::Context::default();
-    let preset = Preset {
-        run: config,
-        ..Preset::builtin_default()
-    };
-    let mut app = App::new(&ctx, preset)?;
-    app.a.send(Command::Pause);
-    app.frozen = true;
+    let (ctx, mut app) = frozen_app(config)?;
     // Two lattices to alternate between, so that every frame's texture really changes.
     let mut views = Vec::new();
     for _ in 0..2 {
@@ -218,29 +215,14 @@ pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
         })));
     }
     // A plotted history of 10,000 steps (synthetic records: drawing cost only).
-    let mut record = run.record();
+    let mut latest = latest_of(&mut run);
     for step in 1..=10_000u64 {
-        record.step = step;
-        record.temperature = 4.0 - 3.0 * step as f64 / 10_000.0;
-        app.a.history.push(&record);
+        latest.record.step = step;
+        latest.record.temperature = 4.0 - 3.0 * step as f64 / 10_000.0;
+        app.a.history.push(&latest.record);
     }
-    app.a.latest = Some(Latest {
-        record,
-        observables: run.problem().observables(),
-        schedule: run.annealer().schedule().clone(),
-        playing: true,
-        finished: false,
-        steps_per_second: 0.0,
-        step_size: run.annealer().step_size(),
-        stopped: None,
-    });
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
+    app.a.latest = Some(latest);
+    let input = || window(1280.0, 800.0);
     let mut total = 0.0;
     for i in 0..frames + 5 {
         let start = Instant::now();
@@ -248,11 +230,7 @@ pub fn ising_frame_ms(frames: u32, fresh: bool) -> anyhow::Result<f64> {
             app.a.view = Some(Arc::clone(&views[i as usize % 2]));
             app.a.view_changed = true;
         }
-        let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-        let shapes = std::mem::take(&mut out.shapes);
-        let primitives = ctx.tessellate(shapes, out.pixels_per_point);
-        std::hint::black_box(&primitives);
-        out.textures_delta.clear();
+        draw(&ctx, &mut app, input());
         if i >= 5 {
             total += start.elapsed().as_secs_f64();
         }
@@ -314,23 +292,14 @@ pub fn recording_cost(seconds: f64, dir: &std::path::Path) -> anyhow::Result<Rec
     let mut app = App::new(&ctx, preset)?;
     app.record.dir = dir.to_owned();
     app.record.fps = 10;
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(w as f32, h as f32),
-        )),
-        ..Default::default()
-    };
+    let input = || window(w as f32, h as f32);
     let mut next_shot = 0;
     let mut measure = |app: &mut App, seconds: f64| -> (f64, f64) {
         let start = Instant::now();
         let (mut busy, mut worst, mut frames) = (0.0, 0.0f64, 0u32);
         while start.elapsed().as_secs_f64() < seconds {
             let t = Instant::now();
-            let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-            let primitives = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-            std::hint::black_box(&primitives);
-            out.textures_delta.clear();
+            let out = draw(&ctx, app, input());
             // What the backend does after painting: fulfil screenshot requests.
             for viewport in out.viewport_output.values() {
                 for command in &viewport.commands {

@@ -97,12 +97,29 @@ pub fn save(preset: Preset, actions: &mut Vec<Action>) {
 /// `inbox` as [`Action::OpenText`], waking `ctx`. Nothing happens on the desktop, whose
 /// dialogs answer at once ([`open`]).
 pub fn upload(inbox: &Inbox, ctx: &egui::Context) {
+    browser_upload(
+        ("annealscope preset or lesson", &["ron"]),
+        inbox,
+        ctx,
+        |name, bytes| Action::OpenText { name, bytes },
+    );
+}
+
+/// Asks the browser for a file matching `filter` (a name and extensions) and delivers
+/// `action(name, bytes)` to `inbox` once it is read, waking `ctx`. Nothing happens on the
+/// desktop.
+fn browser_upload(
+    filter: (&'static str, &'static [&'static str]),
+    inbox: &Inbox,
+    ctx: &egui::Context,
+    action: impl FnOnce(String, Vec<u8>) -> Action + 'static,
+) {
     #[cfg(target_arch = "wasm32")]
     {
         let (tx, ctx) = (inbox.tx.clone(), ctx.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let Some(file) = rfd::AsyncFileDialog::new()
-                .add_filter("annealscope preset or lesson", &["ron"])
+                .add_filter(filter.0, filter.1)
                 .pick_file()
                 .await
             else {
@@ -110,12 +127,12 @@ pub fn upload(inbox: &Inbox, ctx: &egui::Context) {
             };
             let name = file.file_name();
             let bytes = file.read().await;
-            let _ = tx.send(Action::OpenText { name, bytes });
+            let _ = tx.send(action(name, bytes));
             ctx.request_repaint();
         });
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = (inbox, ctx);
+    let _ = (filter, inbox, ctx, action);
 }
 
 /// "Browse..." for one's own points (a CSV file) for run `side`: on the desktop, the
@@ -150,25 +167,12 @@ pub fn pick_points(side: super::Side, actions: &mut Vec<Action>) -> Option<std::
 /// Asks the browser for a CSV file of points and delivers it to `inbox` as
 /// [`Action::OpenPoints`] for run `side`, waking `ctx`. Nothing happens on the desktop.
 pub fn upload_points(side: super::Side, inbox: &Inbox, ctx: &egui::Context) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let (tx, ctx) = (inbox.tx.clone(), ctx.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let Some(file) = rfd::AsyncFileDialog::new()
-                .add_filter("points (x,y,label)", &["csv", "txt"])
-                .pick_file()
-                .await
-            else {
-                return;
-            };
-            let name = file.file_name();
-            let bytes = file.read().await;
-            let _ = tx.send(Action::OpenPoints { side, name, bytes });
-            ctx.request_repaint();
-        });
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = (side, inbox, ctx);
+    browser_upload(
+        ("points (x,y,label)", &["csv", "txt"]),
+        inbox,
+        ctx,
+        move |name, bytes| Action::OpenPoints { side, name, bytes },
+    );
 }
 
 #[cfg(not(target_arch = "wasm32"))]
