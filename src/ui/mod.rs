@@ -1151,11 +1151,13 @@ impl App {
             .max_height(column.height())
             .show(&mut child, |ui| {
                 let top = ui.cursor().top();
+                // A ladder panel takes at most 40% of the column (30% each when comparing).
+                let ladder = column.height() * if comparing { 0.3 } else { 0.4 };
                 kinds::readouts_ui(ui, a, &looks, actions);
-                tempering::panel_ui(ui, a, comparing);
+                tempering::panel_ui(ui, a, comparing, ladder);
                 if let Some(b) = b.as_mut() {
                     kinds::readouts_ui(ui, b, &looks, actions);
-                    tempering::panel_ui(ui, b, comparing);
+                    tempering::panel_ui(ui, b, comparing, ladder);
                 }
                 let used = ui.cursor().top() - top;
                 let height = (column.height() - used).max(0.0);

@@ -54,7 +54,9 @@ pub fn slot_color(i: usize, k: usize) -> Color32 {
 }
 
 /// The ladder panel of a run, when it tempers.
-pub fn panel_ui(ui: &mut egui::Ui, pane: &mut RunPane, comparing: bool) {
+/// At most `max_height` high: a long ladder's table scrolls, so that the live plots
+/// below keep their room on a laptop's screen.
+pub fn panel_ui(ui: &mut egui::Ui, pane: &mut RunPane, comparing: bool, max_height: f32) {
     if pane.tempering.latest.is_none() {
         return;
     }
@@ -64,40 +66,58 @@ pub fn panel_ui(ui: &mut egui::Ui, pane: &mut RunPane, comparing: bool) {
     } else {
         "Parallel tempering".to_owned()
     };
-    ladder_ui(ui, &mut pane.tempering, &title, &format!("ladder-{side}"));
+    ladder_ui(
+        ui,
+        &mut pane.tempering,
+        (&title, &format!("ladder-{side}")),
+        max_height,
+    );
 }
 
 /// The ladder table and the replicas-over-time plot of one run: each replica's rung as a
 /// line for up to [`LINES`] replicas, a heat strip (one row per replica, coloured by its
 /// rung) beyond.
-fn ladder_ui(ui: &mut egui::Ui, state: &mut TemperingState, title: &str, id: &str) {
+fn ladder_ui(
+    ui: &mut egui::Ui,
+    state: &mut TemperingState,
+    (title, id): (&str, &str),
+    max_height: f32,
+) {
     let Some(t) = state.latest.clone() else {
         return;
     };
     ui.strong(title)
         .on_hover_text("Replicas at fixed temperatures exchange configurations with their neighbours, accepted with min(1, exp((1/T_i - 1/T_j)(E_i - E_j))): hot replicas cross barriers and hand what they find down the ladder.");
     let k = t.ladder.len();
-    egui::Grid::new(id)
-        .striped(true)
-        .num_columns(4)
+    let row = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+    // The replicas' plot below takes at most a third of the panel; the table the rest.
+    let height = (30.0 + 14.0 * k.min(LINES) as f32).min((max_height / 3.0).max(60.0));
+    let table = (max_height - height - 3.0 * row).max(4.0 * row);
+    egui::ScrollArea::vertical()
+        .id_salt(format!("{id}-table"))
+        .max_height(table)
         .show(ui, |ui| {
-            ui.strong("T");
-            ui.strong("replica");
-            ui.strong("E");
-            ui.strong("swap with next");
-            ui.end_row();
-            for i in 0..k {
-                ui.colored_label(slot_color(i, k), number(t.ladder[i]));
-                ui.label(t.identity[i].to_string());
-                ui.monospace(number(t.energies[i]));
-                match t.swap_rates.get(i) {
-                    Some(r) if r.is_finite() => ui.monospace(percent(*r)),
-                    _ => ui.label(""),
-                };
-                ui.end_row();
-            }
+            egui::Grid::new(id)
+                .striped(true)
+                .num_columns(4)
+                .show(ui, |ui| {
+                    ui.strong("T");
+                    ui.strong("replica");
+                    ui.strong("E");
+                    ui.strong("swap with next");
+                    ui.end_row();
+                    for i in 0..k {
+                        ui.colored_label(slot_color(i, k), number(t.ladder[i]));
+                        ui.label(t.identity[i].to_string());
+                        ui.monospace(number(t.energies[i]));
+                        match t.swap_rates.get(i) {
+                            Some(r) if r.is_finite() => ui.monospace(percent(*r)),
+                            _ => ui.label(""),
+                        };
+                        ui.end_row();
+                    }
+                });
         });
-    let height = 30.0 + 14.0 * k.min(LINES) as f32;
     if k <= LINES {
         Plot::new(format!("{id}-over-time"))
             .height(height)
