@@ -484,6 +484,12 @@ pub fn plots_ui(
                     extra: Vec<Line<'static>>| {
         let mut lines = Vec::with_capacity(curves.len() + extra.len());
         for c in curves {
+            // A quantity never measured (test accuracy without test points) draws nothing:
+            // its envelope is not worth computing every frame.
+            let k = c.metric.0;
+            if c.history.buckets().iter().all(|b| b.max[k].is_nan()) {
+                continue;
+            }
             let pts = series(c.history, c.metric, lo, hi, columns, log);
             lines.push(
                 Line::new(c.name, PlotPoints::from(pts))
