@@ -7,6 +7,7 @@
 //! maximum over any range of whole buckets stay exactly those of the raw steps.
 
 use super::run::StepRecord;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const M: usize = StepRecord::METRICS;
 
@@ -76,12 +77,39 @@ impl Metric {
 }
 
 /// Buckets in step order, at most `capacity` of them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct History {
     buckets: Vec<Bucket>,
     capacity: usize,
     /// Steps a bucket may span.
     width: u64,
+    /// See [`History::epoch`].
+    epoch: u64,
+}
+
+/// A number no history has had yet.
+fn fresh_epoch() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Clone for History {
+    fn clone(&self) -> Self {
+        Self {
+            buckets: self.buckets.clone(),
+            capacity: self.capacity,
+            width: self.width,
+            // The copy will be appended to on its own.
+            epoch: fresh_epoch(),
+        }
+    }
+}
+
+/// Equal buckets and the same capacity; the epoch is not content.
+impl PartialEq for History {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.buckets, self.capacity, self.width) == (&other.buckets, other.capacity, other.width)
+    }
 }
 
 impl History {
@@ -91,7 +119,16 @@ impl History {
             buckets: Vec::new(),
             capacity: capacity.max(2),
             width: 1,
+            epoch: fresh_epoch(),
         }
+    }
+
+    /// Names this history's contents up to appends: while the epoch stays the same, every
+    /// bucket but the last is as it was (only appending happened, which may change the
+    /// last bucket). Clearing, merging, taking and cloning start a new epoch, so a view
+    /// may keep what it computed from the older buckets.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// Appends one step. (The common case, a step joining the last bucket, updates it in
@@ -147,21 +184,25 @@ impl History {
             out.push(b);
         }
         self.buckets = out;
+        self.epoch = fresh_epoch();
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.buckets.clear();
         self.width = 1;
+        self.epoch = fresh_epoch();
     }
 
     /// Takes the buckets out, leaving the history empty.
     pub fn take(&mut self) -> History {
         let width = std::mem::replace(&mut self.width, 1);
+        let epoch = std::mem::replace(&mut self.epoch, fresh_epoch());
         History {
             buckets: std::mem::take(&mut self.buckets),
             capacity: self.capacity,
             width,
+            epoch,
         }
     }
 
@@ -192,8 +233,32 @@ impl History {
         columns: usize,
         out: &mut Vec<[f64; 2]>,
     ) {
-        out.clear();
-        let k = metric.0;
+        self.envelopes_of(&[metric], lo, hi, columns, std::slice::from_mut(out));
+    }
+
+    /// The envelopes of every metric over `[lo, hi]`, as [`Self::envelope`], indexed by
+    /// metric. One pass over the buckets: a frame plotting several metrics of a long
+    /// history reads each bucket once, not once per metric.
+    pub fn envelopes(&self, lo: f64, hi: f64, columns: usize) -> Vec<Vec<[f64; 2]>> {
+        let metrics: [Metric; M] = std::array::from_fn(Metric);
+        let mut out = vec![Vec::new(); M];
+        self.envelopes_of(&metrics, lo, hi, columns, &mut out);
+        out
+    }
+
+    /// The envelopes of `metrics` into `out` (one vector per metric), in one pass.
+    fn envelopes_of(
+        &self,
+        metrics: &[Metric],
+        lo: f64,
+        hi: f64,
+        columns: usize,
+        out: &mut [Vec<[f64; 2]>],
+    ) {
+        debug_assert_eq!(metrics.len(), out.len());
+        for o in out.iter_mut() {
+            o.clear();
+        }
         let start = self.buckets.partition_point(|b| (b.last as f64) < lo);
         let end = self.buckets.partition_point(|b| (b.first as f64) <= hi);
         let visible = &self.buckets[start..end.max(start)];
@@ -201,23 +266,43 @@ impl History {
             return;
         }
         let per = visible.len().div_ceil(columns.max(1));
+        let single = per == 1;
+        let all = metrics.len() == M;
+        for o in out.iter_mut() {
+            o.reserve(2 * visible.len().div_ceil(per));
+        }
         for group in visible.chunks(per) {
-            let mut lo_v = f64::INFINITY;
-            let mut hi_v = f64::NEG_INFINITY;
-            for b in group {
-                lo_v = lo_v.min(b.min[k]);
-                hi_v = hi_v.max(b.max[k]);
-            }
-            if !lo_v.is_finite() && !hi_v.is_finite() {
-                continue;
-            }
-            let x0 = group[0].first as f64;
-            let x1 = group[group.len() - 1].last as f64;
-            if per == 1 && group[0].first == group[0].last {
-                out.push([x0, group[0].end[k]]);
+            let (first, last) = (&group[0], &group[group.len() - 1]);
+            let mut lo_v = [f64::INFINITY; M];
+            let mut hi_v = [f64::NEG_INFINITY; M];
+            if all {
+                // A fixed-size loop the compiler turns into vector instructions.
+                for b in group {
+                    for k in 0..M {
+                        lo_v[k] = lo_v[k].min(b.min[k]);
+                        hi_v[k] = hi_v[k].max(b.max[k]);
+                    }
+                }
             } else {
-                out.push([x0, lo_v]);
-                out.push([x1, hi_v]);
+                for b in group {
+                    for &Metric(k) in metrics {
+                        lo_v[k] = lo_v[k].min(b.min[k]);
+                        hi_v[k] = hi_v[k].max(b.max[k]);
+                    }
+                }
+            }
+            let (x0, x1) = (first.first as f64, last.last as f64);
+            for (Metric(k), o) in metrics.iter().zip(out.iter_mut()) {
+                let (lo_v, hi_v) = (lo_v[*k], hi_v[*k]);
+                if !lo_v.is_finite() && !hi_v.is_finite() {
+                    continue;
+                }
+                if single && first.first == first.last {
+                    o.push([x0, first.end[*k]]);
+                } else {
+                    o.push([x0, lo_v]);
+                    o.push([x1, hi_v]);
+                }
             }
         }
     }
@@ -286,6 +371,49 @@ mod tests {
         assert!(hi <= lo.map(|l| 2 * l).as_ref(), "{lo:?} {hi:?}");
         assert_eq!(h.last().map(|b| b.last), Some(100_000));
         assert_eq!(h.last().map(|b| b.end[0]), raw.last().copied());
+    }
+
+    #[test]
+    fn one_pass_envelopes_equal_each_metric_alone() {
+        let mut h = History::new(256);
+        let mut raw = Vec::new();
+        let mut x: u64 = 99;
+        for step in 1..=3000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let mut r = rec(step, v);
+            r.observables[2] = v * v - 0.5;
+            // Measured only now and then, as a test accuracy may be.
+            r.observables[3] = if step % 97 == 0 { v } else { f64::NAN };
+            h.push(&r);
+            raw.push(r.metrics());
+        }
+        for (lo, hi, columns) in [(0.0, 3000.0, 50), (700.0, 1200.0, 7), (10.0, 12.0, 900)] {
+            let all = h.envelopes(lo, hi, columns);
+            assert_eq!(all.len(), StepRecord::METRICS);
+            for (k, pts) in all.iter().enumerate() {
+                let mut alone = Vec::new();
+                h.envelope(Metric(k), lo, hi, columns, &mut alone);
+                assert_eq!(pts, &alone, "metric {k} over {lo}..{hi} in {columns}");
+            }
+            // Measured metrics give points, never-measured ones none.
+            assert!(!all[Metric::ENERGY.0].is_empty());
+            assert!(all[Metric::observable(1).0].is_empty());
+        }
+        // Over the whole run the extremes are the raw data's, for every metric.
+        let all = h.envelopes(0.0, 3000.0, 40);
+        for (k, pts) in all.iter().enumerate() {
+            let values = raw.iter().map(|m| m[k]).filter(|v| !v.is_nan());
+            let extremes = |it: &mut dyn Iterator<Item = f64>| {
+                it.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                })
+            };
+            let drawn = extremes(&mut pts.iter().map(|p| p[1]));
+            assert_eq!(drawn, extremes(&mut values.into_iter()), "metric {k}");
+        }
     }
 
     #[test]

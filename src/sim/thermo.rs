@@ -1437,20 +1437,50 @@ pub fn binned_by_temperature(
     points: impl IntoIterator<Item = (f64, f64)>,
     per_decade: f64,
 ) -> Vec<(f64, f64)> {
-    let mut bins: std::collections::BTreeMap<i64, (f64, f64, u32)> = Default::default();
+    let mut bins = TemperatureBins::new(per_decade);
     for (t, c) in points {
-        if !(t > 0.0 && t.is_finite() && c.is_finite()) {
-            continue;
+        bins.add(t, c);
+    }
+    bins.curve()
+}
+
+/// The running sums behind [`binned_by_temperature`], for a curve that grows point by
+/// point (a live plot adds only the new points each frame).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemperatureBins {
+    per_decade: f64,
+    /// Per bin of `log10 T`: the sum of `ln T`, the sum of `C`, and the count.
+    bins: std::collections::BTreeMap<i64, (f64, f64, u32)>,
+}
+
+impl TemperatureBins {
+    /// No points yet, in bins of `1/per_decade` of a decade.
+    pub fn new(per_decade: f64) -> Self {
+        Self {
+            per_decade,
+            bins: Default::default(),
         }
-        let key = (t.log10() * per_decade).floor() as i64;
-        let bin = bins.entry(key).or_insert((0.0, 0.0, 0));
+    }
+
+    /// Adds one estimate (skipped unless `T` is positive and finite and `C` finite).
+    pub fn add(&mut self, t: f64, c: f64) {
+        if !(t > 0.0 && t.is_finite() && c.is_finite()) {
+            return;
+        }
+        let key = (t.log10() * self.per_decade).floor() as i64;
+        let bin = self.bins.entry(key).or_insert((0.0, 0.0, 0));
         bin.0 += t.ln();
         bin.1 += c;
         bin.2 += 1;
     }
-    bins.into_values()
-        .map(|(ln_t, c, n)| ((ln_t / f64::from(n)).exp(), c / f64::from(n)))
-        .collect()
+
+    /// `(T, mean C)` of each non-empty bin, ascending in `T`.
+    pub fn curve(&self) -> Vec<(f64, f64)> {
+        self.bins
+            .values()
+            .map(|&(ln_t, c, n)| ((ln_t / f64::from(n)).exp(), c / f64::from(n)))
+            .collect()
+    }
 }
 
 /// The maximum of a curve `(T, C)` given in ascending `T`: the largest point, refined by
@@ -1549,8 +1579,11 @@ const NOISE_FACTOR: f64 = 10.0;
 #[derive(Clone, Debug, PartialEq)]
 pub struct FluctuationWindow {
     config: WindowConfig,
-    /// Samples `(step, t, e)` in the window: a ring, oldest at `head` once full.
-    ring: Vec<(u64, f64, f64)>,
+    /// Samples `(step, e)` in the window: a ring, oldest at `head` once full.
+    ring: Vec<(u64, f64)>,
+    /// Their temperatures, in the same places (apart, so that a scan for the extremes
+    /// reads nothing else).
+    temps: Vec<f64>,
     /// Where the oldest sample is (and the next one goes) once the ring is full.
     head: usize,
     s_ref: f64,
@@ -1579,6 +1612,7 @@ impl FluctuationWindow {
     fn empty(config: WindowConfig) -> Self {
         Self {
             ring: Vec::with_capacity(config.length.min(1 << 16)),
+            temps: Vec::with_capacity(config.length.min(1 << 16)),
             config,
             head: 0,
             s_ref: 0.0,
@@ -1606,6 +1640,7 @@ impl FluctuationWindow {
     /// Forgets every sample (e.g. after a reheat or a jump in `T`).
     pub fn clear(&mut self) {
         self.ring.clear();
+        self.temps.clear();
         self.head = 0;
         self.sums = [0.0; 6];
         self.since_rebuild = 0;
@@ -1634,9 +1669,11 @@ impl FluctuationWindow {
             *s += a;
         }
         if self.ring.len() < self.config.length {
-            self.ring.push((step, t, e));
+            self.ring.push((step, e));
+            self.temps.push(t);
         } else {
-            let (s0, t0, e0) = std::mem::replace(&mut self.ring[self.head], (step, t, e));
+            let (s0, e0) = std::mem::replace(&mut self.ring[self.head], (step, e));
+            let t0 = std::mem::replace(&mut self.temps[self.head], t);
             self.head += 1;
             if self.head == self.ring.len() {
                 self.head = 0;
@@ -1661,9 +1698,9 @@ impl FluctuationWindow {
             return;
         }
         self.s_ref = self.ring[self.head].0 as f64;
-        self.e_ref = self.ring.iter().map(|b| b.2).sum::<f64>() / n as f64;
+        self.e_ref = self.ring.iter().map(|b| b.1).sum::<f64>() / n as f64;
         let mut sums = [0.0; 6];
-        for &(s, t, e) in &self.ring {
+        for (&(s, e), &t) in self.ring.iter().zip(&self.temps) {
             for (a, v) in sums.iter_mut().zip(self.terms(s, t, e)) {
                 *a += v;
             }
@@ -1673,10 +1710,22 @@ impl FluctuationWindow {
 
     /// `(max T / min T, mean T^2)` over the window.
     fn temperatures(&self) -> Option<(f64, f64)> {
-        let (lo, hi) = self.ring.iter().fold(
-            (f64::INFINITY, f64::NEG_INFINITY),
-            |(lo, hi), &(_, t, _)| (lo.min(t), hi.max(t)),
-        );
+        // Eight running extremes at a time, by plain comparisons (the temperatures are
+        // finite), so the scan runs in vector instructions.
+        let (mut lo, mut hi) = ([f64::INFINITY; 8], [f64::NEG_INFINITY; 8]);
+        let chunks = self.temps.chunks_exact(8);
+        for &t in chunks.remainder() {
+            lo[0] = if t < lo[0] { t } else { lo[0] };
+            hi[0] = if t > hi[0] { t } else { hi[0] };
+        }
+        for c in chunks {
+            for i in 0..8 {
+                lo[i] = if c[i] < lo[i] { c[i] } else { lo[i] };
+                hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
+            }
+        }
+        let lo = lo.into_iter().fold(f64::INFINITY, f64::min);
+        let hi = hi.into_iter().fold(f64::NEG_INFINITY, f64::max);
         (!self.ring.is_empty() && lo > 0.0)
             .then(|| (hi / lo, self.sums[5] / self.ring.len() as f64))
     }

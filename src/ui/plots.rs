@@ -13,7 +13,7 @@ use super::key;
 use super::pane::RunPane;
 use super::{Looks, Placed};
 use crate::preset::PlotSet;
-use crate::sim::thermo::{CURVE_BINS_PER_DECADE, binned_by_temperature, curve_peak};
+use crate::sim::thermo::{CURVE_BINS_PER_DECADE, TemperatureBins, curve_peak};
 use crate::sim::{History, Metric, Observable, PlotKind, ScheduleState, StepRecord};
 use egui::{Color32, Id, Rect};
 use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints};
@@ -95,6 +95,11 @@ pub fn series(
 ) -> Vec<[f64; 2]> {
     let mut pts = Vec::new();
     history.envelope(metric, lo, hi, columns, &mut pts);
+    logged(pts, log)
+}
+
+/// `pts` as they are, or with `log10` of their values (non-positive values dropped).
+fn logged(mut pts: Vec<[f64; 2]>, log: bool) -> Vec<[f64; 2]> {
     if log {
         pts.retain(|p| p[1] > 0.0);
         for p in &mut pts {
@@ -116,6 +121,44 @@ fn plan(schedule: &ScheduleState, until: f64, log: bool) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The bins of the first `count` buckets of a history in one epoch, kept between frames.
+#[derive(Clone, Debug)]
+struct BinnedPrefix {
+    bins: TemperatureBins,
+    count: usize,
+    epoch: u64,
+}
+
+/// `(end T, end C)` of every bucket of `history` (metrics `t` and `k`) binned as
+/// [`crate::sim::thermo::binned_by_temperature`] does, adding to `kept` only the buckets
+/// it lacks when it is of the history's epoch. Returns what to keep for the next frame.
+fn binned_incrementally(
+    kept: Option<BinnedPrefix>,
+    history: &History,
+    t: usize,
+    k: usize,
+) -> (BinnedPrefix, Vec<(f64, f64)>) {
+    let buckets = history.buckets();
+    let mut kept = kept
+        .filter(|p| p.epoch == history.epoch() && p.count <= buckets.len())
+        .unwrap_or_else(|| BinnedPrefix {
+            bins: TemperatureBins::new(CURVE_BINS_PER_DECADE),
+            count: 0,
+            epoch: history.epoch(),
+        });
+    // The last bucket may still change: it is added to a copy, every frame.
+    let complete = buckets.len().saturating_sub(1);
+    for b in buckets.get(kept.count..complete).unwrap_or_default() {
+        kept.bins.add(b.end[t], b.end[k]);
+    }
+    kept.count = kept.count.max(complete);
+    let mut bins = kept.bins.clone();
+    if let Some(b) = buckets.last() {
+        bins.add(b.end[t], b.end[k]);
+    }
+    (kept, bins.curve())
+}
+
 /// An observable (the heat capacity) of one or two runs against `log10 T`: each run's
 /// estimates averaged in bins of 1/10 decade of `T` (one line however noisy the single
 /// estimates, NaN ones, meaningless, left out), with its peak (where it froze) marked and
@@ -134,30 +177,16 @@ fn heat_capacity_plot(
         .enumerate()
         .map(|(r, (history, i, _, _))| {
             let (k, t) = (Metric::observable(*i).0, Metric::TEMPERATURE.0);
-            // Binning every bucket costs a logarithm each: done again only when the
-            // history has changed, not every frame.
-            let last = history.last();
-            let key = (
-                history.buckets().len(),
-                last.map_or(0, |b| b.last),
-                last.map_or(0, |b| b.end[t].to_bits() ^ b.end[k].to_bits()),
-            );
-            let id = egui::Id::unique(("binned", title, r));
-            let cached = ui.data(|d| d.get_temp::<((usize, u64, u64), Series)>(id));
-            if let Some((at, series)) = cached
-                && at == key
-            {
-                return series;
-            }
-            let binned = binned_by_temperature(
-                history.buckets().iter().map(|b| (b.end[t], b.end[k])),
-                CURVE_BINS_PER_DECADE,
-            );
+            // Binning costs a logarithm per bucket: the bins of the buckets that can no
+            // longer change are kept between frames, and only new buckets are added.
+            let id = egui::Id::unique(("binned", title, r, k));
+            let kept = ui.data(|d| d.get_temp::<BinnedPrefix>(id));
+            let (kept, binned) = binned_incrementally(kept, history, t, k);
+            ui.data_mut(|d| d.insert_temp(id, kept));
             let peak = curve_peak(&binned)
                 .filter(|p| p.2)
                 .map(|(t, c, _)| [t.log10(), c]);
             let pts: Vec<[f64; 2]> = binned.into_iter().map(|(t, c)| [t.log10(), c]).collect();
-            ui.data_mut(|d| d.insert_temp(id, (key, (pts.clone(), peak))));
             (pts, peak)
         })
         .collect();
@@ -217,7 +246,8 @@ fn heat_capacity_plot(
 
 /// One curve of a plot: which metric of which run, its name, colour and dash.
 struct Curve<'a> {
-    history: &'a History,
+    /// The envelopes of its run's metrics (see [`History::envelopes`]).
+    envelopes: &'a [Vec<[f64; 2]>],
     metric: Metric,
     name: String,
     color: Color32,
@@ -456,7 +486,11 @@ pub fn plots_ui(
         looks.saved.log_temperature,
         looks.saved.log_energy && positive,
     );
-    let ghost = plots.ghost.as_ref();
+    // Every metric's envelope of each run, in one pass over its history.
+    let envelopes = |h: &History| h.envelopes(lo, hi, columns);
+    let a_envelopes = envelopes(&a.history);
+    let b_envelopes = b.map(|b| envelopes(&b.history));
+    let ghost = plots.ghost.as_ref().map(|(title, h)| (title, envelopes(h)));
     let mut readouts = vec![Readout {
         prefix: "",
         history: &a.history,
@@ -484,13 +518,12 @@ pub fn plots_ui(
                     extra: Vec<Line<'static>>| {
         let mut lines = Vec::with_capacity(curves.len() + extra.len());
         for c in curves {
-            // A quantity never measured (test accuracy without test points) draws nothing:
-            // its envelope is not worth computing every frame.
-            let k = c.metric.0;
-            if c.history.buckets().iter().all(|b| b.max[k].is_nan()) {
+            let pts = &c.envelopes[c.metric.0];
+            // A quantity never measured (test accuracy without test points) draws nothing.
+            if pts.is_empty() {
                 continue;
             }
-            let pts = series(c.history, c.metric, lo, hi, columns, log);
+            let pts = logged(pts.clone(), log);
             lines.push(
                 Line::new(c.name, PlotPoints::from(pts))
                     .color(c.color)
@@ -572,9 +605,9 @@ pub fn plots_ui(
                   b_color: Color32,
                   with_ghost: bool| {
         let mut out = Vec::new();
-        if let (Some((title, h)), true) = (ghost, with_ghost) {
+        if let (Some((title, h)), true) = (&ghost, with_ghost) {
             out.push(Curve {
-                history: h,
+                envelopes: h,
                 metric,
                 name: format!("ghost: {title}"),
                 color: GHOST,
@@ -582,15 +615,15 @@ pub fn plots_ui(
             });
         }
         out.push(Curve {
-            history: &a.history,
+            envelopes: &a_envelopes,
             metric,
             name: name.to_owned(),
             color,
             style: LineStyle::Solid,
         });
-        if let (Some(b), Some(m)) = (b, b_metric) {
+        if let (Some(b), Some(m)) = (&b_envelopes, b_metric) {
             out.push(Curve {
-                history: &b.history,
+                envelopes: b,
                 metric: m,
                 name: format!("B: {name}"),
                 color: b_color,
@@ -716,6 +749,64 @@ pub fn plots_ui(
 mod tests {
     use super::*;
     use crate::sim::StepRecord;
+    use crate::sim::thermo::binned_by_temperature;
+
+    /// The heat-capacity curve kept from frame to frame equals binning the whole history
+    /// afresh, through steps joining the last bucket, new buckets, merging (halving),
+    /// clearing and replacing the history by a copy of another.
+    #[test]
+    fn incremental_binning_equals_binning_afresh() {
+        let (t, k) = (Metric::TEMPERATURE.0, Metric::observable(2).0);
+        let record = |step: u64, seed: u64| {
+            let x = (step ^ seed).wrapping_mul(6364136223846793005) >> 11;
+            let mut observables = [f64::NAN; crate::sim::MAX_OBSERVABLES];
+            // Not measured at first, as a windowed heat capacity.
+            if step > 40 {
+                observables[2] = (x % 1000) as f64 / 100.0;
+            }
+            StepRecord {
+                step,
+                temperature: 10.0 * (-(step as f64) / 3000.0).exp(),
+                energy: 0.0,
+                best_energy: 0.0,
+                acceptance_rate: 0.0,
+                observables,
+            }
+        };
+        let afresh = |h: &History| {
+            binned_by_temperature(
+                h.buckets().iter().map(|b| (b.end[t], b.end[k])),
+                CURVE_BINS_PER_DECADE,
+            )
+        };
+        let mut history = History::new(64);
+        let mut other = History::new(64);
+        let mut kept = None;
+        let mut frames = 0;
+        let mut step = 0;
+        for round in 0..3u64 {
+            for _ in 0..400 {
+                // A frame every few steps, of varying count.
+                for _ in 0..(1 + step % 7) {
+                    step += 1;
+                    history.push(&record(step, round));
+                    other.push(&record(step, 99));
+                }
+                let (next, curve) = binned_incrementally(kept, &history, t, k);
+                assert_eq!(curve, afresh(&history), "step {step}, round {round}");
+                kept = Some(next);
+                frames += 1;
+            }
+            if round == 0 {
+                history.clear();
+            } else {
+                history = other.clone();
+            }
+        }
+        assert_eq!(frames, 1200);
+        // The kept bins were not all thrown away each frame: they cover most buckets.
+        assert!(kept.is_some_and(|p| p.count + 1 == history.buckets().len()));
+    }
 
     #[test]
     fn decimation_keeps_every_extreme_of_any_window() {
