@@ -254,7 +254,8 @@ pub fn view_ui(
         l.walkers.len(),
         number(t)
     ));
-    ui.horizontal(|ui| {
+    // Wrapped: two runs side by side leave each view too narrow for one line.
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut looks.saved.log_landscape, "log colour scale")
             .on_hover_text("Colour by ln(1 + E - E_min): shows both deep basins and high ridges");
         ui.checkbox(
@@ -415,13 +416,20 @@ pub fn readouts_ui(
             ));
         }
     }
-    let height = (ui.available_height() * 0.3).clamp(80.0, 200.0);
+    // Two runs' readouts share the column with the live plots: both small, alike.
+    let height = if looks.comparing {
+        90.0
+    } else {
+        (ui.available_height() * 0.3).clamp(80.0, 200.0)
+    };
     let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
     let now = pane.temperature().log10();
     ui.horizontal(|ui| {
         for (id, name, k) in [
-            ("mean-energy", "exact <E>(T)", 1),
-            ("heat-capacity", "exact C(T)", 2),
+            // Short names: a plot squeezed to its least height must still hold its
+            // y-axis label, which would otherwise run up over the table.
+            ("mean-energy", "exact <E>", 1),
+            ("heat-capacity", "exact C", 2),
         ] {
             Plot::new(format!("{id}-{}", pane.side.letter()))
                 .width(half)
