@@ -630,3 +630,55 @@ fn running_sums_do_not_drift() {
     assert!((got / direct - 1.0).abs() < 1e-6, "{got} vs {direct}");
     assert!((w.heat_capacity(0.0).expect("c") - direct / 4.0).abs() < 1e-6);
 }
+
+/// The window's range of `T` (its `max T / min T` test) is that of the last `length`
+/// samples, found by a scan that takes eight at a time: checked against a direct
+/// computation at every step of a cold chain (`T` near 1e-3) whose window length is no
+/// multiple of eight, with rare hot spikes passing through every place in the ring.
+#[test]
+fn temperature_range_follows_the_window_when_cold() {
+    let length = 1003;
+    let mut w = FluctuationWindow::new(WindowConfig {
+        length,
+        ..WindowConfig::default()
+    })
+    .expect("valid");
+    let mut rng = Pcg64Mcg::seed_from_u64(5);
+    let mut temps = std::collections::VecDeque::new();
+    let (mut withheld, mut given) = (0, 0);
+    for step in 0..6000u64 {
+        let z: f64 = StandardNormal.sample(&mut rng);
+        // A slow drift near 1e-3, and now and then one sample 2.5 times hotter; two of
+        // them land in the ring's last places (1001 and 4011 = 4 x 1003 - 1), which the
+        // scan takes apart from the groups of eight.
+        let mut t = 1e-3 * (1.0 + 0.1 * (step as f64 / 700.0).sin());
+        if [1001, 2500, 4011, 5400].contains(&step) {
+            t *= 2.5;
+        }
+        w.push(step, t, 5.0 + t * z);
+        temps.push_back(t);
+        if temps.len() > length {
+            temps.pop_front();
+        }
+        if temps.len() < length {
+            continue;
+        }
+        let lo = temps.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = temps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let c = w.heat_capacity(0.0);
+        assert_eq!(
+            c.is_none(),
+            hi / lo > 2.0,
+            "step {step}: T from {lo} to {hi}"
+        );
+        if c.is_some() {
+            given += 1;
+        } else {
+            withheld += 1;
+        }
+    }
+    // A spike keeps the estimate withheld while it is in the window: from the first full
+    // window (step 1002) to 1001 + 1002, two whole windows, and from 5400 to the end.
+    assert_eq!(withheld, (2004 - 1002) + 2 * length + (6000 - 5400));
+    assert!(given > 500, "{given}");
+}

@@ -323,17 +323,21 @@ mod tests {
         }
     }
 
+    /// The next value in [0, 1) of a cheap deterministic pseudo-random signal.
+    fn next_uniform(x: &mut u64) -> f64 {
+        *x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     #[test]
     fn memory_is_bounded_and_extremes_survive() {
         let mut h = History::new(64);
         let mut raw = Vec::new();
         let mut x: u64 = 12345;
         for step in 1..=100_000u64 {
-            // A cheap deterministic pseudo-random signal.
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let v = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = next_uniform(&mut x);
             raw.push(v);
             h.push(&rec(step, v));
             assert!(h.buckets().len() <= 64);
@@ -379,10 +383,7 @@ mod tests {
         let mut raw = Vec::new();
         let mut x: u64 = 99;
         for step in 1..=3000u64 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let v = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = next_uniform(&mut x);
             let mut r = rec(step, v);
             r.observables[2] = v * v - 0.5;
             // Measured only now and then, as a test accuracy may be.

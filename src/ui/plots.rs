@@ -129,23 +129,30 @@ struct BinnedPrefix {
     epoch: u64,
 }
 
-/// `(end T, end C)` of every bucket of `history` (metrics `t` and `k`) binned as
-/// [`crate::sim::thermo::binned_by_temperature`] does, adding to `kept` only the buckets
-/// it lacks when it is of the history's epoch. Returns what to keep for the next frame.
-fn binned_incrementally(
-    kept: Option<BinnedPrefix>,
-    history: &History,
-    t: usize,
-    k: usize,
-) -> (BinnedPrefix, Vec<(f64, f64)>) {
-    let buckets = history.buckets();
-    let mut kept = kept
-        .filter(|p| p.epoch == history.epoch() && p.count <= buckets.len())
-        .unwrap_or_else(|| BinnedPrefix {
+impl BinnedPrefix {
+    /// None of `history`'s buckets binned yet.
+    fn new(history: &History) -> Self {
+        Self {
             bins: TemperatureBins::new(CURVE_BINS_PER_DECADE),
             count: 0,
             epoch: history.epoch(),
-        });
+        }
+    }
+}
+
+/// `(end T, end C)` of every bucket of `history` (metrics `t` and `k`) binned as
+/// [`crate::sim::thermo::binned_by_temperature`] does, adding to `kept` only the buckets
+/// it lacks (all of them when it is of another epoch of the history), in place.
+fn binned_incrementally(
+    kept: &mut BinnedPrefix,
+    history: &History,
+    t: usize,
+    k: usize,
+) -> Vec<(f64, f64)> {
+    let buckets = history.buckets();
+    if kept.epoch != history.epoch() || kept.count > buckets.len() {
+        *kept = BinnedPrefix::new(history);
+    }
     // The last bucket may still change: it is added to a copy, every frame.
     let complete = buckets.len().saturating_sub(1);
     for b in buckets.get(kept.count..complete).unwrap_or_default() {
@@ -156,7 +163,7 @@ fn binned_incrementally(
     if let Some(b) = buckets.last() {
         bins.add(b.end[t], b.end[k]);
     }
-    (kept, bins.curve())
+    bins.curve()
 }
 
 /// An observable (the heat capacity) of one or two runs against `log10 T`: each run's
@@ -180,9 +187,10 @@ fn heat_capacity_plot(
             // Binning costs a logarithm per bucket: the bins of the buckets that can no
             // longer change are kept between frames, and only new buckets are added.
             let id = egui::Id::unique(("binned", title, r, k));
-            let kept = ui.data(|d| d.get_temp::<BinnedPrefix>(id));
-            let (kept, binned) = binned_incrementally(kept, history, t, k);
-            ui.data_mut(|d| d.insert_temp(id, kept));
+            let binned = ui.data_mut(|d| {
+                let kept = d.get_temp_mut_or_insert_with(id, || BinnedPrefix::new(history));
+                binned_incrementally(kept, history, t, k)
+            });
             let peak = curve_peak(&binned)
                 .filter(|p| p.2)
                 .map(|(t, c, _)| [t.log10(), c]);
@@ -781,7 +789,7 @@ mod tests {
         };
         let mut history = History::new(64);
         let mut other = History::new(64);
-        let mut kept = None;
+        let mut kept = BinnedPrefix::new(&history);
         let mut frames = 0;
         let mut step = 0;
         for round in 0..3u64 {
@@ -792,9 +800,8 @@ mod tests {
                     history.push(&record(step, round));
                     other.push(&record(step, 99));
                 }
-                let (next, curve) = binned_incrementally(kept, &history, t, k);
+                let curve = binned_incrementally(&mut kept, &history, t, k);
                 assert_eq!(curve, afresh(&history), "step {step}, round {round}");
-                kept = Some(next);
                 frames += 1;
             }
             if round == 0 {
@@ -805,7 +812,7 @@ mod tests {
         }
         assert_eq!(frames, 1200);
         // The kept bins were not all thrown away each frame: they cover most buckets.
-        assert!(kept.is_some_and(|p| p.count + 1 == history.buckets().len()));
+        assert_eq!(kept.count + 1, history.buckets().len());
     }
 
     #[test]
